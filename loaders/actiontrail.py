@@ -1,0 +1,41 @@
+"""ActionTrail trails (a trail with TrailRegion "All" covers every region)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_schema.store import GraphBatch
+from loaders.base import CollectContext, CollectError, Gap, dig_list
+from loaders.regions import is_supported
+
+ACTIONTRAIL = ("Actiontrail", "2020-07-06")
+
+
+def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
+    scope = f"actiontrail:{region}"
+    ctx.mark(scope, "ok")
+    body = ctx.call(*ACTIONTRAIL, "DescribeTrails", region, {"RegionId": region, "IncludeShadowTrails": True}, scope=scope)
+    return {"region": region, "body": body}
+
+
+def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
+    body = raw["body"]
+    if isinstance(body, Gap) or not isinstance(body, dict):
+        return
+    region = raw["region"]
+    for trail in dig_list(body, "TrailList", call="Actiontrail:DescribeTrails"):
+        name = trail.get("Name")
+        if not name:
+            raise CollectError(f"Actiontrail:DescribeTrails in {region}: a trail has no Name")
+        home = trail.get("HomeRegion") or region
+        # shadow trails of multi-region trails appear in every region: keep the home copy's facts
+        if batch.has_node("Trail", name) and home != region:
+            continue
+        batch.node(
+            "Trail", name, f"actiontrail:{home}", region=home, supported=is_supported("actiontrail", home),
+            home_region=home, trail_region=trail.get("TrailRegion"), status=trail.get("Status"),
+            oss_bucket=trail.get("OssBucketName") or "", sls_project_arn=trail.get("SlsProjectArn") or "",
+            event_rw=trail.get("EventRW"),
+        )
+        if trail.get("OssBucketName"):
+            batch.rel("LOGS_TO", ("Trail", name), ("OssBucket", trail["OssBucketName"]), f"actiontrail:{home}")

@@ -1,0 +1,204 @@
+"""Collection helpers shared by every product module: paging, gaps vs facts, scope status.
+
+A product module has three steps: `collect(ctx)` talks to the transport only and returns the raw
+responses it got; `transform(raw, ctx, batch)` is pure and turns them into graph rows. A call that
+fails with an access-denied error is a *gap* (the scope or attribute becomes `denied`, never PASS);
+a "not configured" error is a *fact* returned as `NOT_CONFIGURED`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from loaders.transport import ApiError, MissingCallError, Transport
+
+
+class CollectError(RuntimeError):
+    """A response with a shape we cannot read; the message names the call and the field."""
+
+
+class _NotConfigured:
+    def __repr__(self) -> str:
+        return "NOT_CONFIGURED"
+
+
+NOT_CONFIGURED = _NotConfigured()
+
+
+@dataclass
+class Gap:
+    """A call that did not answer: denied (permission), error (anything else) or missing (replay)."""
+
+    status: str
+    code: str
+    message: str
+
+
+@dataclass
+class CollectContext:
+    transport: Transport
+    account_id: str
+    collected_at: datetime
+    scopes: dict[str, str] = field(default_factory=dict)
+    gaps: list[str] = field(default_factory=list)
+    progress: Callable[[str], None] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def mark(self, scope: str, status: str) -> None:
+        """Record a scope's outcome; a worse outcome wins (error > denied > ok)."""
+        rank = {"ok": 0, "missing": 1, "denied": 2, "error": 3}
+        with self._lock:
+            old = self.scopes.get(scope)
+            if old is None or rank.get(status, 3) > rank.get(old, 3):
+                self.scopes[scope] = status
+
+    def call(
+        self,
+        product: str,
+        version: str,
+        action: str,
+        region: str,
+        params: dict[str, Any],
+        *,
+        scope: str | None = None,
+        optional: bool = False,
+    ) -> Any:
+        """One API call. Returns the body, NOT_CONFIGURED, or a Gap (and marks the scope)."""
+        try:
+            body = self.transport.call(product, version, action, region, params)
+        except ApiError as exc:
+            if exc.not_configured:
+                return NOT_CONFIGURED
+            status = "denied" if exc.denied else "error"
+            self._gap(scope, status, f"{product}:{action} in {region}: {exc.code} {exc.message}")
+            return Gap(status, exc.code, exc.message)
+        except MissingCallError as exc:
+            if not optional:
+                raise
+            return Gap("missing", "MissingCall", str(exc))
+        if self.progress:
+            self.progress(f"{product}:{action}")
+        return body
+
+    def _gap(self, scope: str | None, status: str, message: str) -> None:
+        with self._lock:
+            self.gaps.append(message)
+        if scope:
+            self.mark(scope, status)
+
+
+def dig(body: Any, *path: str, default: Any = None) -> Any:
+    """Follow keys through nested dicts (the APIs' `{"Instances": {"Instance": [...]}}` shape)."""
+    cur = body
+    for key in path:
+        if not isinstance(cur, dict):
+            return default
+        cur = cur.get(key)
+        if cur is None:
+            return default
+    return cur
+
+
+def dig_list(body: Any, *path: str, call: str = "") -> list[Any]:
+    value = dig(body, *path, default=[])
+    if isinstance(value, dict):
+        # the APIs return a lone object where a one-element list was expected in some XML→JSON paths
+        return [value]
+    if not isinstance(value, list):
+        raise CollectError(f"{call}: field {'.'.join(path)} must be a list, got {type(value).__name__}")
+    return value
+
+
+def paged_by_number(
+    ctx: CollectContext,
+    product: str,
+    version: str,
+    action: str,
+    region: str,
+    params: dict[str, Any],
+    list_path: tuple[str, ...],
+    *,
+    total_keys: tuple[str, ...] = ("TotalCount", "TotalRecordCount"),
+    page_size: int = 100,
+    scope: str | None = None,
+    optional: bool = False,
+) -> list[Any] | Gap:
+    """Follow PageNumber until TotalCount items are in (or a page comes back empty)."""
+    items: list[Any] = []
+    page = 1
+    while True:
+        body = ctx.call(
+            product, version, action, region, {**params, "PageNumber": page, "PageSize": page_size},
+            scope=scope, optional=optional,
+        )
+        if isinstance(body, Gap):
+            return body
+        if body is NOT_CONFIGURED or not isinstance(body, dict):
+            if body is NOT_CONFIGURED:
+                return items
+            raise CollectError(f"{product}:{action} in {region}: response must be a JSON object")
+        got = dig_list(body, *list_path, call=f"{product}:{action}")
+        items.extend(got)
+        total = next((body[k] for k in total_keys if k in body), None)
+        try:
+            total_n = int(total) if total is not None else None
+        except (TypeError, ValueError) as exc:
+            raise CollectError(f"{product}:{action} in {region}: field TotalCount is not a number: {total!r}") from exc
+        if not got or total_n is None or len(items) >= total_n:
+            return items
+        page += 1
+
+
+def paged_by_token(
+    ctx: CollectContext,
+    product: str,
+    version: str,
+    action: str,
+    region: str,
+    params: dict[str, Any],
+    list_path: tuple[str, ...],
+    *,
+    token_param: str = "Marker",
+    token_field: str = "Marker",
+    truncated_field: str | None = "IsTruncated",
+    scope: str | None = None,
+    optional: bool = False,
+) -> list[Any] | Gap:
+    """Follow Marker / NextToken until none comes back."""
+    items: list[Any] = []
+    token: str | None = None
+    for _ in range(100_000):
+        req = dict(params)
+        if token:
+            req[token_param] = token
+        body = ctx.call(product, version, action, region, req, scope=scope, optional=optional)
+        if isinstance(body, Gap):
+            return body
+        if body is NOT_CONFIGURED:
+            return items
+        if not isinstance(body, dict):
+            raise CollectError(f"{product}:{action}: response must be a JSON object")
+        items.extend(dig_list(body, *list_path, call=f"{product}:{action}"))
+        token = body.get(token_field) or None
+        if truncated_field is not None and truncated_field in body and not body.get(truncated_field):
+            token = None
+        if not token:
+            return items
+    raise CollectError(f"{product}:{action}: paging did not end")
+
+
+def as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return None
+    s = str(value).strip().lower()
+    if s in ("true", "yes", "enable", "enabled", "on", "1"):
+        return True
+    if s in ("false", "no", "disable", "disabled", "off", "0", ""):
+        return False
+    return None

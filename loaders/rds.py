@@ -1,0 +1,107 @@
+"""ApsaraDB RDS: instances with whitelist, TDE, SSL, backup and SQL audit settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_schema.store import GraphBatch
+from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, as_bool, dig, dig_list, paged_by_number
+from loaders.regions import is_supported, version_unsupported
+
+RDS = ("Rds", "2014-08-15")
+DETAIL_ACTIONS = (
+    "DescribeDBInstanceAttribute",
+    "DescribeDBInstanceIPArrayList",
+    "DescribeDBInstanceTDE",
+    "DescribeDBInstanceSSL",
+    "DescribeBackupPolicy",
+    "DescribeSQLCollectorPolicy",
+)
+
+
+def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
+    scope = f"rds:{region}"
+    ctx.mark(scope, "ok")
+    instances = paged_by_number(
+        ctx, *RDS, "DescribeDBInstances", region, {"RegionId": region}, ("Items", "DBInstance"), scope=scope
+    )
+    details: dict[str, dict[str, Any]] = {}
+    if isinstance(instances, list):
+        for inst in instances:
+            db_id = inst.get("DBInstanceId")
+            details[db_id] = {
+                action: ctx.call(*RDS, action, region, {"DBInstanceId": db_id}) for action in DETAIL_ACTIONS
+            }
+    return {"region": region, "instances": instances, "details": details}
+
+
+def _ok(body: Any) -> bool:
+    return isinstance(body, dict)
+
+
+def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
+    region = raw["region"]
+    scope = f"rds:{region}"
+    instances = raw.get("instances")
+    if not isinstance(instances, list):
+        return
+    for inst in instances:
+        db_id = inst.get("DBInstanceId")
+        if not db_id:
+            raise CollectError(f"Rds:DescribeDBInstances in {region}: an instance has no DBInstanceId")
+        d = raw["details"].get(db_id, {})
+        attr_body = d.get("DescribeDBInstanceAttribute")
+        attr = {}
+        if _ok(attr_body):
+            items = dig_list(attr_body, "Items", "DBInstanceAttribute", call="Rds:DescribeDBInstanceAttribute")
+            attr = items[0] if items else {}
+        engine = str(attr.get("Engine") or inst.get("Engine") or "")
+        version = str(attr.get("EngineVersion") or inst.get("EngineVersion") or "")
+        props: dict[str, Any] = {
+            "region": region,
+            "supported": is_supported("rds", region),
+            "engine": engine,
+            "engine_version": version,
+            "category": attr.get("Category") or inst.get("Category"),
+            "net_type": attr.get("DBInstanceNetType") or inst.get("DBInstanceNetType"),
+            "status": inst.get("DBInstanceStatus"),
+            "connection_string": attr.get("ConnectionString"),
+            "port": str(attr.get("Port") or ""),
+            "unsupported_checks": version_unsupported("rds", engine, version),
+        }
+        ips_body = d.get("DescribeDBInstanceIPArrayList")
+        props["whitelist_collected"] = _ok(ips_body)
+        if _ok(ips_body):
+            ips: list[str] = []
+            groups: list[str] = []
+            for arr in dig_list(ips_body, "Items", "DBInstanceIPArray", call="Rds:DescribeDBInstanceIPArrayList"):
+                groups.append(str(arr.get("DBInstanceIPArrayName") or "default"))
+                ips.extend(ip.strip() for ip in str(arr.get("SecurityIPList") or "").split(",") if ip.strip())
+            props["security_ips"] = ips
+            props["whitelist_groups"] = groups
+        tde = d.get("DescribeDBInstanceTDE")
+        props["tde_collected"] = _ok(tde) or tde is NOT_CONFIGURED
+        props["tde_enabled"] = (str(dig(tde, "TDEStatus", default="")).lower() == "enabled") if _ok(tde) else (False if tde is NOT_CONFIGURED else None)
+        ssl = d.get("DescribeDBInstanceSSL")
+        props["ssl_collected"] = _ok(ssl) or ssl is NOT_CONFIGURED
+        if _ok(ssl):
+            props["ssl_enabled"] = bool(as_bool(ssl.get("SSLEnabled")))
+        elif ssl is NOT_CONFIGURED:
+            props["ssl_enabled"] = False
+        backup = d.get("DescribeBackupPolicy")
+        props["backup_collected"] = _ok(backup)
+        if _ok(backup):
+            try:
+                props["backup_retention_days"] = int(backup.get("BackupRetentionPeriod"))
+            except (TypeError, ValueError) as exc:
+                raise CollectError(
+                    f"Rds:DescribeBackupPolicy {db_id}: field BackupRetentionPeriod is not a number"
+                ) from exc
+        audit = d.get("DescribeSQLCollectorPolicy")
+        props["audit_collected"] = _ok(audit)
+        if _ok(audit):
+            props["sql_collector_enabled"] = str(audit.get("SQLCollectorStatus", "")).lower() in ("enable", "enabled")
+        batch.node("RdsInstance", db_id, scope, **props)
+
+
+__all__ = ["collect_region", "transform_region", "Gap"]

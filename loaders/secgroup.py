@@ -1,0 +1,107 @@
+"""Security-group rule precedence, evaluated once per ingest (pure).
+
+Alibaba's semantics: for a given source and port, the matching rule with the lowest priority
+number wins; on a tie `Drop` wins. IPv4 (`SourceCidrIp`) and IPv6 (`Ipv6SourceCidrIp`) rules are
+separate: a Drop from 0.0.0.0/0 does not close what an Accept from ::/0 opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+INTERNET_SOURCES = {"v4": "0.0.0.0/0", "v6": "::/0"}
+MAX_PORT = 65535
+
+
+@dataclass(frozen=True)
+class Rule:
+    direction: str
+    protocol: str  # tcp | udp | icmp | all | ...
+    port_from: int
+    port_to: int
+    source_v4: str
+    source_v6: str
+    policy: str  # accept | drop
+    priority: int
+
+
+def parse_port_range(text: Any) -> tuple[int, int]:
+    """`"22/22"` → (22, 22); `"-1/-1"` (all) → (1, 65535)."""
+    s = str(text or "-1/-1").strip()
+    if "/" in s:
+        a, b = s.split("/", 1)
+    else:
+        a = b = s
+    try:
+        lo, hi = int(a), int(b)
+    except ValueError:
+        return (1, MAX_PORT)
+    if lo == -1 or hi == -1:
+        return (1, MAX_PORT)
+    return (max(1, min(lo, hi)), min(MAX_PORT, max(lo, hi)))
+
+
+def parse_priority(value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1  # the API's default priority is 1
+
+
+def rule_from_permission(perm: dict[str, Any]) -> Rule:
+    lo, hi = parse_port_range(perm.get("PortRange"))
+    return Rule(
+        direction=str(perm.get("Direction") or "ingress").lower(),
+        protocol=str(perm.get("IpProtocol") or "all").lower(),
+        port_from=lo,
+        port_to=hi,
+        source_v4=str(perm.get("SourceCidrIp") or "").strip(),
+        source_v6=str(perm.get("Ipv6SourceCidrIp") or "").strip(),
+        policy=str(perm.get("Policy") or "accept").lower(),
+        priority=parse_priority(perm.get("Priority")),
+    )
+
+
+def _source_of(rule: Rule, family: str) -> str:
+    return rule.source_v4 if family == "v4" else rule.source_v6
+
+
+def internet_open_ranges(rules: list[Rule], protocol: str = "tcp") -> list[tuple[int, int]]:
+    """Port ranges of `protocol` open to the internet (either family), merged and sorted."""
+    opened: list[tuple[int, int]] = []
+    for family, source in INTERNET_SOURCES.items():
+        relevant = [
+            r
+            for r in rules
+            if r.direction == "ingress"
+            and _source_of(r, family) == source
+            and r.protocol in (protocol, "all")
+        ]
+        if not relevant:
+            continue
+        bounds = sorted({1, MAX_PORT + 1} | {r.port_from for r in relevant} | {r.port_to + 1 for r in relevant})
+        for lo, nxt in zip(bounds, bounds[1:], strict=False):
+            hi = nxt - 1
+            matching = [r for r in relevant if r.port_from <= lo and r.port_to >= hi]
+            if not matching:
+                continue
+            top = min(r.priority for r in matching)
+            winners = [r for r in matching if r.priority == top]
+            if all(r.policy == "accept" for r in winners):
+                opened.append((lo, hi))
+    return merge_ranges(opened)
+
+
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def format_ranges(ranges: list[tuple[int, int]], protocol: str = "tcp") -> list[str]:
+    return [f"{protocol}/{lo}" if lo == hi else f"{protocol}/{lo}-{hi}" for lo, hi in ranges]

@@ -1,0 +1,177 @@
+"""Snapshot files (`skypath-snapshot/1`): validation, replay and recording.
+
+Replay answers a collector's request from the recorded calls. A request matches a recorded call on
+(product, action, region) and on every recorded param except page-size params; params the recorded
+call lacks are ignored (see spec/snapshot-format.md).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loaders.transport import ApiError, CallKey, MissingCallError
+
+SNAPSHOT_FORMAT = "skypath-snapshot/1"
+PAGE_SIZE_PARAMS = frozenset({"PageSize", "MaxItems", "MaxResults", "max-keys"})
+
+
+class SnapshotError(ValueError):
+    """A snapshot that cannot be used; the message names the call and field."""
+
+
+@dataclass
+class Snapshot:
+    account_id: str
+    account_name: str
+    collected_at: str
+    calls: list[dict[str, Any]]
+    hosts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "account_id": self.account_id,
+            "account_name": self.account_name,
+            "collected_at": self.collected_at,
+            "calls": self.calls,
+            "hosts": self.hosts,
+        }
+
+
+def read_snapshot_document(path: str | Path) -> Any:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SnapshotError(f"cannot read snapshot {p}: {exc.strerror or exc}") from exc
+    try:
+        if p.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+    except (OSError, EOFError) as exc:
+        raise SnapshotError(f"snapshot {p} is not a valid gzip file: {exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"snapshot {p} is not valid JSON: {exc}") from exc
+
+
+def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
+    """Validate the top level and every call's envelope; raise SnapshotError naming the field."""
+    if not isinstance(doc, dict):
+        raise SnapshotError(f"{source}: top level must be a JSON object, got {type(doc).__name__}")
+    fmt = doc.get("format")
+    if fmt != SNAPSHOT_FORMAT:
+        raise SnapshotError(f"{source}: field 'format' must be {SNAPSHOT_FORMAT!r}, got {fmt!r}")
+    account_id = doc.get("account_id")
+    if not isinstance(account_id, str) or not account_id.isdigit():
+        raise SnapshotError(f"{source}: field 'account_id' must be a string of digits, got {account_id!r}")
+    calls = doc.get("calls")
+    if not isinstance(calls, list):
+        raise SnapshotError(f"{source}: field 'calls' must be a list, got {type(calls).__name__}")
+    for i, call in enumerate(calls):
+        where = f"{source}: calls[{i}]"
+        if not isinstance(call, dict):
+            raise SnapshotError(f"{where} must be an object")
+        for key in ("product", "action", "region"):
+            if not isinstance(call.get(key), str) or not call.get(key):
+                raise SnapshotError(f"{where} ({call.get('action', '?')}): field '{key}' must be a non-empty string")
+        params = call.get("params", {})
+        if not isinstance(params, dict):
+            raise SnapshotError(f"{where} ({call['action']}): field 'params' must be an object")
+        if "error" in call:
+            err = call["error"]
+            if not isinstance(err, dict) or not isinstance(err.get("code"), str):
+                raise SnapshotError(f"{where} ({call['action']}): field 'error' must be an object with a 'code' string")
+        elif "response" not in call:
+            raise SnapshotError(f"{where} ({call['action']}): needs 'response' or 'error'")
+    hosts = doc.get("hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, dict) for h in hosts):
+        raise SnapshotError(f"{source}: field 'hosts' must be a list of objects")
+    collected_at = doc.get("collected_at") or ""
+    if not isinstance(collected_at, str):
+        raise SnapshotError(f"{source}: field 'collected_at' must be a string")
+    name = doc.get("account_name") or ""
+    return Snapshot(account_id, str(name), collected_at, calls, hosts)
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    return parse_snapshot(read_snapshot_document(path), source=str(path))
+
+
+def _norm(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class ReplayTransport:
+    """Answers collectors from a snapshot. Thread-safe (read-only after construction)."""
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+        self.account_id = snapshot.account_id
+        self._index: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        self._regions: dict[str, set[str]] = defaultdict(set)
+        self._lock = threading.Lock()
+        for call in snapshot.calls:
+            product = call["product"].lower()
+            self._index[(product, call["action"].lower(), call["region"])].append(call)
+            self._regions[product].add(call["region"])
+
+    def regions(self, product: str) -> list[str]:
+        return sorted(r for r in self._regions.get(product.lower(), set()) if r != "global")
+
+    def recorded_params(self, product: str, action: str) -> list[dict[str, Any]]:
+        """The params of every recorded call of one action (lets replay enumerate what was fetched)."""
+        return [
+            dict(call.get("params", {}))
+            for (prod, act, _), calls in self._index.items()
+            if prod == product.lower() and act == action.lower()
+            for call in calls
+        ]
+
+    def has_calls(self, product: str, region: str) -> bool:
+        return region in self._regions.get(product.lower(), set())
+
+    def find(self, product: str, action: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        best: dict[str, Any] | None = None
+        best_score = -1
+        for call in self._index.get((product.lower(), action.lower(), region), []):
+            recorded = call.get("params", {})
+            score = 0
+            ok = True
+            for key, value in recorded.items():
+                if key in PAGE_SIZE_PARAMS:
+                    continue
+                if key not in params:
+                    # a first-page request may omit the paging cursor that was recorded as 1/empty
+                    if key == "PageNumber" and _norm(value) == "1":
+                        continue
+                    if key in ("NextToken", "Marker") and not value:
+                        continue
+                    ok = False
+                    break
+                if _norm(params[key]) != _norm(value):
+                    ok = False
+                    break
+                score += 1
+            if ok and score > best_score:
+                best, best_score = call, score
+        return best
+
+    def call(self, product: str, version: str, action: str, region: str, params: dict[str, Any]) -> Any:
+        key = CallKey(product, action, region, {k: v for k, v in params.items() if k not in PAGE_SIZE_PARAMS})
+        recorded = self.find(product, action, region, params)
+        if recorded is None:
+            raise MissingCallError(f"snapshot has no recorded answer for {key.describe()}")
+        if "error" in recorded:
+            err = recorded["error"]
+            raise ApiError(
+                str(err.get("code")), str(err.get("message", "")), int(err.get("http_status", 400) or 400), key
+            )
+        return recorded["response"]
