@@ -142,8 +142,9 @@ def transform_region(raw: dict[str, Any], eips: Any, batch: GraphBatch) -> None:
                 status=inst.get("Status"), zone=inst.get("ZoneId"), os_type=inst.get("OSType"),
                 instance_type=inst.get("InstanceType"), public_ips=public_ips, eip_ips=eip_ips,
                 is_public=bool(public_ips or eip_ips), vpc_id=dig(inst, "VpcAttributes", "VpcId"),
-                metadata_http_tokens=(meta.get("HttpTokens") or None) if isinstance(meta, dict) else None,
-                metadata_http_endpoint=(meta.get("HttpEndpoint") or None) if isinstance(meta, dict) else None,
+                metadata_collected=isinstance(meta, dict) and bool(meta),
+                metadata_http_tokens=str(meta.get("HttpTokens") or "") if isinstance(meta, dict) else None,
+                metadata_http_endpoint=str(meta.get("HttpEndpoint") or "") if isinstance(meta, dict) else None,
                 ram_role_name=roles.get(iid), tags=[f"{k}={v}" for k, v in sorted(tags.items()) if k],
                 role_collected=isinstance(raw.get("ram_roles"), list),
             )

@@ -29,9 +29,16 @@ class CollectedAccount:
     scopes: dict[str, str]
     gaps: list[str] = field(default_factory=list)
 
+    has_hosts: bool = False
+
     @property
     def ok_scopes(self) -> set[str]:
-        return {s for s, status in self.scopes.items() if status == "ok"} | set(FULL_SYNC_SCOPES)
+        """Scopes whose stale nodes this sync may remove: what came back ok, plus what it recomputes.
+
+        Hosts are only replaced when the snapshot carries host reports (agents may upload on their own).
+        """
+        fixed = set(FULL_SYNC_SCOPES) if self.has_hosts else set(FULL_SYNC_SCOPES) - {"hosts"}
+        return {s for s, status in self.scopes.items() if status == "ok"} | fixed
 
 
 def parse_collected_at(text: str | None) -> datetime:
@@ -95,7 +102,8 @@ def collect_account(
     hosts.transform(host_reports or [], batch)
     link_hosts(batch)
     add_regions(batch)
-    return CollectedAccount(batch, uuid.uuid4().hex[:16], when, dict(ctx.scopes), list(ctx.gaps))
+    return CollectedAccount(batch, uuid.uuid4().hex[:16], when, dict(ctx.scopes), list(ctx.gaps),
+                            has_hosts=bool(host_reports))
 
 
 def link_hosts(batch: GraphBatch) -> None:

@@ -1,0 +1,385 @@
+"""Editions, plans and authorizations (spec/billing.md) as one table of data plus one decision function.
+
+`decide(plan, operation, item)` answers "may this plan run operation O of item I, and what does it
+cost (authorizations)?". Scan, verify, remediate and paths all ask it; none of them has billing ifs.
+Quota debits happen inside the transaction that records the operation (see `debit`), serialised on
+the account's Plan node, so concurrent scans can never overspend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from neo4j import Driver, Transaction
+
+from checks.model import CheckItem
+
+MODELS = ("free", "subscription", "payg", "trial", "per-instance")
+EDITIONS = ("free", "anti-virus", "advanced", "enterprise", "ultimate", "value-added")
+OPERATIONS = ("scan", "verify", "remediate", "paths")
+TRIAL_DAYS = 7
+PER_INSTANCE_USD_DAY = 0.0732
+PER_INSTANCE_USD_MONTH = 1.46
+RECOMMENDED_QUOTA_PER_INSTANCE = 20
+LEGACY_CUTOFF = date(2023, 7, 7)
+
+# Baseline categories each edition includes (nothing consumed). Trial = Enterprise.
+EDITION_BASELINE: dict[str, frozenset[str] | None] = {
+    "advanced": frozenset({"weak_password"}),
+    "enterprise": frozenset({"weak_password", "account", "ssh", "password_policy", "file", "patch"}),
+    "ultimate": frozenset({"weak_password", "account", "ssh", "password_policy", "file", "patch", "container"}),
+}
+# Editions whose baseline items come only through CSPM, one authorization per operation.
+CSPM_METERED_BASELINE_EDITIONS = frozenset({"free", "anti-virus", "value-added"})
+
+
+class BillingError(ValueError):
+    pass
+
+
+@dataclass
+class Plan:
+    account_id: str
+    model: str = "free"
+    edition: str = "free"
+    cspm: bool = False
+    quota_total: int = 0
+    quota_used: int = 0
+    expires: str | None = None
+    legacy_free: bool = False
+    started: str | None = None
+
+    @property
+    def expired(self) -> bool:
+        if not self.expires:
+            return False
+        try:
+            when = datetime.fromisoformat(self.expires.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when <= datetime.now(UTC)
+
+    @property
+    def cspm_active(self) -> bool:
+        """CSPM bought (subscription quota, payg switch, per-instance) or the trial, and not expired."""
+        if self.expired:
+            return False
+        if self.model == "trial":
+            return True
+        if self.model == "per-instance":
+            return True
+        return self.cspm and self.model in ("subscription", "payg")
+
+    @property
+    def metered_by_quota(self) -> bool:
+        return self.model == "subscription" and self.cspm_active
+
+    @property
+    def effective_edition(self) -> str:
+        if self.expired:
+            return "free"
+        return "enterprise" if self.model == "trial" else self.edition
+
+    @property
+    def quota_remaining(self) -> int:
+        return max(0, self.quota_total - self.quota_used)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    cost: int  # authorizations per asset for a successful (PASS/NOT_PASS) operation
+    reason: str = ""
+    enabled_by: str = ""  # the plan that would allow a refused operation
+
+
+# The cloud-item table of billing.md: (cspm?, tier, operation) → (allowed, cost).
+CLOUD_RULES: dict[tuple[bool, str, str], tuple[bool, int]] = {
+    (False, "free", "scan"): (True, 0),
+    (False, "free", "verify"): (True, 0),
+    (False, "free", "remediate"): (False, 0),
+    (False, "paid", "scan"): (False, 0),
+    (False, "paid", "verify"): (False, 0),
+    (False, "paid", "remediate"): (False, 0),
+    (True, "free", "scan"): (True, 0),
+    (True, "free", "verify"): (True, 0),
+    (True, "free", "remediate"): (True, 1),
+    (True, "paid", "scan"): (True, 1),
+    (True, "paid", "verify"): (True, 1),
+    (True, "paid", "remediate"): (True, 1),
+}
+
+
+def decide(plan: Plan, operation: str, item: CheckItem | None = None) -> Decision:
+    if operation not in OPERATIONS:
+        raise BillingError(f"unknown operation {operation!r}")
+    if operation == "paths":
+        if plan.cspm_active:
+            return Decision(True, 0)
+        return Decision(False, 0, "attack path analysis needs CSPM", "CSPM (subscription or pay-as-you-go) or the trial")
+    assert item is not None
+    if item.kind == "baseline":
+        return _decide_baseline(plan, operation, item)
+    cspm = plan.cspm_active
+    allowed, cost = CLOUD_RULES[(cspm, item.tier, operation)]
+    if not allowed and not cspm and operation != "remediate" and _legacy_free(plan, item):
+        return Decision(True, 0, "legacy free item of the edition")
+    if plan.model == "per-instance":
+        cost = 0  # billed per scanned instance per day instead
+    if not allowed:
+        return Decision(False, 0, f"{operation} of {item.tier} item {item.id} needs CSPM",
+                        "CSPM (subscription with quota, or pay-as-you-go) or the 7-day trial")
+    return Decision(True, cost)
+
+
+def _legacy_free(plan: Plan, item: CheckItem) -> bool:
+    return plan.legacy_free and not plan.expired and plan.effective_edition in item.legacy_free_editions
+
+
+def _decide_baseline(plan: Plan, operation: str, item: CheckItem) -> Decision:
+    edition = plan.effective_edition
+    included = EDITION_BASELINE.get(edition)
+    if included is not None:
+        if item.category in included:
+            return Decision(True, 0, f"included in the {edition} edition")
+        return Decision(False, 0, f"baseline category {item.category} is not in the {edition} edition",
+                        "the Ultimate edition" if item.category == "container" else "the Enterprise or Ultimate edition")
+    if edition in CSPM_METERED_BASELINE_EDITIONS and plan.cspm_active:
+        cost = 0 if plan.model == "per-instance" else 1
+        return Decision(True, cost, "baseline through CSPM")
+    return Decision(False, 0, f"baseline items are not included in the {edition} edition without CSPM",
+                    "the Advanced/Enterprise/Ultimate edition, or CSPM")
+
+
+def recommended_quota(instances: int) -> int:
+    return instances * RECOMMENDED_QUOTA_PER_INSTANCE
+
+
+# ---------------------------------------------------------------- persistence (the Plan node)
+
+def plan_uid(account_id: str) -> str:
+    return f"{account_id}:plan"
+
+
+def load_plan(driver: Driver, account_id: str) -> Plan:
+    with driver.session() as session:
+        rec = session.run("MATCH (p:Plan {uid: $uid}) RETURN p", uid=plan_uid(account_id)).single()
+    if rec is None:
+        return Plan(account_id)
+    return _plan_from(dict(rec["p"]), account_id)
+
+
+def _plan_from(props: dict[str, Any], account_id: str) -> Plan:
+    fields = {k: props[k] for k in Plan.__dataclass_fields__ if k in props}
+    fields["account_id"] = account_id
+    plan = Plan(**fields)
+    if plan.expired and plan.model == "subscription" and plan.quota_total:
+        # quota resets to zero on expiry and cannot be transferred
+        plan.quota_total = plan.quota_used
+    return plan
+
+
+def set_plan(
+    driver: Driver,
+    account_id: str,
+    *,
+    model: str,
+    edition: str | None = None,
+    cspm: bool = False,
+    quota: int | None = None,
+    expires: str | None = None,
+    legacy_free: bool = False,
+    who: str = "cli",
+) -> Plan:
+    if model not in MODELS:
+        raise BillingError(f"--model must be one of {', '.join(MODELS)}; got {model!r}")
+    if edition is not None and edition not in EDITIONS:
+        raise BillingError(f"--edition must be one of {', '.join(EDITIONS)}; got {edition!r}")
+    if quota is not None and quota < 0:
+        raise BillingError("--quota must be zero or more")
+    current = load_plan(driver, account_id)
+    if current.model == "subscription" and current.cspm_active and model == "payg":
+        raise BillingError(
+            "switching a subscription directly to pay-as-you-go is refused while the subscription is active; "
+            "unsubscribe or let it expire first (its unused quota is then reset to zero)"
+        )
+    now = datetime.now(UTC)
+    if model == "trial":
+        edition = "enterprise"
+        expires = expires or (now + timedelta(days=TRIAL_DAYS)).isoformat().replace("+00:00", "Z")
+        cspm = True
+    if model == "payg" and edition is None:
+        edition = "enterprise"
+    if model == "free":
+        edition = edition or "free"
+        cspm = False
+    if model == "per-instance":
+        cspm = True
+    new = Plan(
+        account_id=account_id, model=model, edition=edition or current.edition or "free", cspm=cspm,
+        quota_total=int(quota or 0) if model == "subscription" else 0,
+        quota_used=0, expires=expires, legacy_free=legacy_free, started=now.isoformat().replace("+00:00", "Z"),
+    )
+    if model == "subscription" and current.model == "subscription" and not current.expired:
+        # topping up / changing an active subscription keeps what was consumed
+        new.quota_used = current.quota_used
+    with driver.session() as session:
+        session.execute_write(_write_plan, new, who)
+    return new
+
+
+def _write_plan(tx: Transaction, plan: Plan, who: str) -> None:
+    props = asdict(plan)
+    tx.run(
+        "MERGE (p:Plan {uid: $uid}) SET p += $props, p.account_id = $account "
+        "CREATE (e:AuditEntry {account_id: $account, at: datetime(), who: $who, action: 'billing.set', detail: $detail})",
+        uid=plan_uid(plan.account_id), props=props, account=plan.account_id, who=who, detail=str(props),
+    ).consume()
+
+
+def lock_plan(tx: Transaction, account_id: str) -> Plan:
+    """Take the write lock on the account's Plan node for the rest of the transaction."""
+    rec = tx.run(
+        "MERGE (p:Plan {uid: $uid}) ON CREATE SET p.account_id = $account, p.model = 'free', p.edition = 'free', "
+        "p.cspm = false, p.quota_total = 0, p.quota_used = 0 "
+        "SET p._lock = coalesce(p._lock, 0) + 1 RETURN p",
+        uid=plan_uid(account_id), account=account_id,
+    ).single()
+    assert rec is not None
+    return _plan_from(dict(rec["p"]), account_id)
+
+
+@dataclass
+class Debit:
+    granted: int
+    amount_usd: float = 0.0
+
+
+def debit(
+    tx: Transaction,
+    plan: Plan,
+    *,
+    operation: str,
+    check_id: str,
+    assets: list[str],
+    scan_id: str,
+    who: str,
+    instances: list[str] | None = None,
+) -> Debit:
+    """Consume one authorization per asset in `assets` (already locked plan, same transaction).
+
+    Subscription: grants at most the remaining quota (the caller marks the rest NOT_CHECK).
+    Pay-as-you-go: grants all, metered. Per-instance: records instances scanned for the day.
+    """
+    if not assets:
+        return Debit(0)
+    granted = len(assets)
+    if plan.metered_by_quota:
+        granted = min(granted, plan.quota_remaining)
+        plan.quota_used += granted
+    else:
+        plan.quota_used += granted
+    if granted:
+        tx.run(
+            "MATCH (p:Plan {uid: $uid}) SET p.quota_used = $used "
+            "CREATE (e:LedgerEntry {account_id: $account, at: datetime(), day: toString(date()), operation: $op, "
+            "check_id: $check, assets: $assets, amount: $amount, scan_id: $scan, who: $who, model: $model})",
+            uid=plan_uid(plan.account_id), used=plan.quota_used, account=plan.account_id, op=operation,
+            check=check_id, assets=assets[:granted], amount=granted, scan=scan_id, who=who, model=plan.model,
+        ).consume()
+    return Debit(granted)
+
+
+def record_instances(tx: Transaction, plan: Plan, instances: list[str], scan_id: str, who: str) -> float:
+    """Per-instance plan: each distinct asset instance scanned today is billed once per day."""
+    if plan.model != "per-instance" or not instances:
+        return 0.0
+    rec = tx.run(
+        "MERGE (d:InstanceDay {uid: $uid}) ON CREATE SET d.account_id = $account, d.day = toString(date()), "
+        "d.instances = [] "
+        "WITH d, [i IN $instances WHERE NOT i IN d.instances] AS new "
+        "SET d.instances = d.instances + new "
+        "WITH d, new WHERE size(new) > 0 "
+        "CREATE (e:LedgerEntry {account_id: $account, at: datetime(), day: d.day, operation: 'instance-day', "
+        "check_id: '', assets: new, amount: size(new), scan_id: $scan, who: $who, model: 'per-instance', "
+        "usd: size(new) * $price}) RETURN size(new) AS n",
+        uid=f"{plan.account_id}:{datetime.now(UTC).date().isoformat()}", account=plan.account_id,
+        instances=sorted(set(instances)), scan=scan_id, who=who, price=PER_INSTANCE_USD_DAY,
+    ).single()
+    return (int(rec["n"]) if rec else 0) * PER_INSTANCE_USD_DAY
+
+
+def billing_show(driver: Driver, account_id: str) -> dict[str, Any]:
+    plan = load_plan(driver, account_id)
+    with driver.session() as session:
+        instances = session.run(
+            "MATCH (n {account_id: $account}) WHERE (n:EcsInstance OR n:SecurityGroup OR n:Disk OR n:Eip "
+            "OR n:RdsInstance OR n:OssBucket OR n:RamUser OR n:RamGroup OR n:RamRole OR n:RamPolicy OR n:AccessKey "
+            "OR n:Trail OR n:Host) RETURN count(n) AS c",
+            account=account_id,
+        ).single()
+        by_day = session.run(
+            "MATCH (e:LedgerEntry {account_id: $account}) RETURN e.day AS day, sum(e.amount) AS amount, "
+            "sum(coalesce(e.usd, 0.0)) AS usd ORDER BY day",
+            account=account_id,
+        ).data()
+        by_item = session.run(
+            "MATCH (e:LedgerEntry {account_id: $account}) WHERE e.check_id <> '' "
+            "RETURN e.check_id AS item, sum(e.amount) AS amount ORDER BY item",
+            account=account_id,
+        ).data()
+        ledger_total = session.run(
+            "MATCH (e:LedgerEntry {account_id: $account}) WHERE e.operation <> 'instance-day' "
+            "RETURN coalesce(sum(e.amount), 0) AS s",
+            account=account_id,
+        ).single()
+    count = int(instances["c"]) if instances else 0
+    usage: dict[str, Any] = {
+        "by_day": {r["day"]: r["amount"] for r in by_day},
+        "by_item": {r["item"]: r["amount"] for r in by_item},
+        "ledger_total": int(ledger_total["s"]) if ledger_total else 0,
+    }
+    if plan.model == "per-instance":
+        usage["instances_by_day"] = {r["day"]: r["amount"] for r in by_day}
+        usage["amount_usd"] = round(sum(r["usd"] for r in by_day), 4)
+        usage["price_usd_per_instance_day"] = PER_INSTANCE_USD_DAY
+        usage["price_usd_per_instance_month"] = PER_INSTANCE_USD_MONTH
+    return {
+        "account_id": account_id,
+        "model": plan.model,
+        "edition": plan.effective_edition,
+        "cspm": plan.cspm_active,
+        "quota_total": plan.quota_total,
+        "quota_used": plan.quota_used,
+        "quota_remaining": plan.quota_remaining if plan.model == "subscription" else None,
+        "expires": plan.expires,
+        "legacy_free": plan.legacy_free,
+        "usage": usage,
+        "recommended_quota": recommended_quota(count),
+    }
+
+
+def ledger_page(driver: Driver, account_id: str, after: str | None = None, first: int = 50) -> dict[str, Any]:
+    """Cursor paging over the append-only ledger (cursor = element id of the last entry seen)."""
+    with driver.session() as session:
+        rows = session.run(
+            "MATCH (e:LedgerEntry {account_id: $account}) "
+            "WITH e ORDER BY e.at, elementId(e) "
+            "WITH collect(e) AS all "
+            "WITH all, CASE WHEN $after IS NULL THEN 0 ELSE "
+            "  reduce(i = -1, k IN range(0, size(all) - 1) | CASE WHEN elementId(all[k]) = $after THEN k ELSE i END) + 1 END AS start "
+            "UNWIND all[start..start + $n] AS e RETURN elementId(e) AS cursor, e {.*, at: toString(e.at)} AS entry",
+            account=account_id, after=after, n=first + 1,
+        ).data()
+    has_next = len(rows) > first
+    rows = rows[:first]
+    return {"entries": [r["entry"] for r in rows], "end_cursor": rows[-1]["cursor"] if rows else after,
+            "has_next_page": has_next}
+
+
+__all__ = ["Plan", "Decision", "decide", "set_plan", "load_plan", "lock_plan", "debit", "billing_show",
+           "ledger_page", "BillingError"]

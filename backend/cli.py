@@ -1,0 +1,517 @@
+"""`skypath` — the command line (typer + rich). `--format json` prints exactly one JSON document."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Skypath: CSPM and attack paths for Alibaba Cloud, on Neo4j.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+services_app = typer.Typer(help="Local Neo4j and Redis (no Docker).", no_args_is_help=True)
+billing_app = typer.Typer(help="Plans, quota and usage.", no_args_is_help=True)
+whitelist_app = typer.Typer(help="Whitelist a check item for an asset.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+policy_app = typer.Typer(help="Custom policies (named selections of items).", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+app.add_typer(billing_app, name="billing")
+app.add_typer(whitelist_app, name="whitelist")
+app.add_typer(token_app, name="token")
+app.add_typer(policy_app, name="policy")
+
+out = Console()
+err = Console(stderr=True)
+WHO = os.environ.get("SKYPATH_USER") or f"cli:{os.environ.get('USER', 'local')}"
+FORMAT_HELP = "table (default) or json"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in ("table", "json"):
+        fail(f"--format must be 'table' or 'json', got {fmt!r}", 2)
+    return fmt
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Map every expected error to a clear message on stderr and a non-zero exit."""
+    from backend.auth import AuthError
+    from backend.billing import BillingError
+    from backend.console import CypherRefused
+    from backend.ingest import IngestError
+    from checks.packages import SelectionError
+    from checks.paths import WhatIfError
+    from checks.scan import ScanError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (IngestError, BillingError, CypherRefused, SelectionError, ScanError, AuthError, WhatIfError) as exc:
+        fail(str(exc))
+    except ServiceUnavailable as exc:
+        fail(str(exc))
+    except KeyError as exc:
+        fail(str(exc.args[0]) if exc.args else str(exc))
+
+
+class ServiceUnavailable(RuntimeError):
+    pass
+
+
+def driver() -> Any:
+    from neo4j.exceptions import AuthError as NeoAuthError
+    from neo4j.exceptions import ServiceUnavailable as NeoUnavailable
+
+    from backend.runtime import get_driver
+
+    try:
+        d = get_driver()
+    except (NeoUnavailable, NeoAuthError, OSError, ValueError, FileNotFoundError) as exc:
+        raise ServiceUnavailable(
+            f"cannot reach Neo4j ({exc}); run `skypath services up` or set SKYPATH_NEO4J_URI"
+        ) from exc
+    return d
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    t = Table(title=title, show_lines=False)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*[str(x) for x in r])
+    out.print(t)
+
+
+# ---------------------------------------------------------------- services
+
+@services_app.command("up")
+def services_up(fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Start Neo4j and Redis on loopback (idempotent)."""
+    from backend import services
+
+    check_format(fmt)
+    try:
+        info = services.services_up()
+    except services.ServiceError as exc:  # type: ignore[attr-defined]
+        fail(str(exc))
+    emit_json(info) if fmt == "json" else out.print_json(data=info)
+
+
+@services_app.command("down")
+def services_down(fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Stop the local Neo4j and Redis."""
+    from backend import services
+
+    check_format(fmt)
+    info = services.services_down()
+    emit_json(info) if fmt == "json" else out.print_json(data=info)
+
+
+@services_app.command("status")
+def services_status(fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Report Neo4j (version and edition as the server says) and Redis."""
+    from backend import services
+
+    check_format(fmt)
+    info = services.services_status()
+    emit_json(info) if fmt == "json" else out.print_json(data=info)
+
+
+# ---------------------------------------------------------------- ingest
+
+@app.command()
+def ingest(
+    snapshot: str = typer.Option(None, "--snapshot", help="a skypath-snapshot/1 file (.json or .json.gz)"),
+    live: bool = typer.Option(False, "--live", help="collect live through the official SDKs"),
+    account_profile: str = typer.Option(None, "--account-profile", help="credential profile name (live)"),
+    account: str = typer.Option(None, "--account", help="account id (live, and --hosts)"),
+    record: str = typer.Option(None, "--record", help="write the live calls as a snapshot"),
+    endpoint: str = typer.Option(None, "--endpoint", help="send live calls to this endpoint (the emulator)"),
+    hosts: str = typer.Option(None, "--hosts", help="host agent report(s) to load for --account"),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """Load an account into the graph: from a snapshot, live, or host reports."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from backend import ingest as ing
+
+    check_format(fmt)
+    chosen = sum(bool(x) for x in (snapshot, live, hosts))
+    if chosen != 1:
+        fail("give exactly one of --snapshot FILE, --live or --hosts FILE", 2)
+    with errors():
+        d = driver()
+        if hosts:
+            if not account:
+                fail("--hosts needs --account ID", 2)
+            result: dict[str, Any] = ing.ingest_hosts(d, account, ing.read_host_reports(hosts), source=hosts)
+        else:
+            progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True,
+                                disable=fmt == "json" or not err.is_terminal)
+            with progress:
+                task = progress.add_task("collecting", total=None)
+                calls = [0]
+
+                def tick(call: str) -> None:
+                    calls[0] += 1
+                    progress.update(task, description=f"collecting · {calls[0]} calls · {call}")
+
+                if snapshot:
+                    res = ing.ingest_snapshot(d, snapshot, progress=tick)
+                else:
+                    res = _ingest_live(d, account_profile, account, record, endpoint, tick)
+            result = res.as_dict()
+    if fmt == "json":
+        emit_json(result)
+    else:
+        out.print(f"[green]ingested[/] account {result['account_id']}" + (f" sync {result.get('sync_id')}" if result.get("sync_id") else ""))
+        if "counts" in result:
+            table("assets", ["label", "count"], [[k, v] for k, v in result["counts"].items()])
+            failed = {k: v for k, v in result["scopes"].items() if v != "ok"}
+            if failed:
+                err.print(f"[yellow]scopes not collected[/] (their previous state is kept): {failed}")
+        out.print(f"write: {result['write']}")
+
+
+def _ingest_live(d: Any, profile: str | None, account: str | None, record: str | None, endpoint: str | None,
+                 tick: Callable[[str], None]) -> Any:
+    from backend import ingest as ing
+    from loaders.transport_live import LiveTransport, RecordingTransport
+
+    if endpoint:
+        transport: Any = LiveTransport(account, endpoint_override=endpoint)
+    elif profile:
+        transport = LiveTransport.from_profile(profile, account_id=account)
+    else:
+        transport = LiveTransport(account)
+    if not getattr(transport, "account_id", None):
+        raise ing.IngestError("the account id is unknown: pass --account ID")
+    recorder = RecordingTransport(transport, transport.account_id) if record else None
+    res = ing.ingest_transport(d, recorder or transport, progress=tick)
+    if recorder and record:
+        recorder.write(record)
+    return res
+
+
+# ---------------------------------------------------------------- billing
+
+@billing_app.command("set")
+def billing_set(
+    account: str = typer.Option(..., "--account"),
+    model: str = typer.Option(..., "--model", help="free | subscription | payg | trial | per-instance"),
+    edition: str = typer.Option(None, "--edition", help="free | anti-virus | advanced | enterprise | ultimate | value-added"),
+    cspm: bool = typer.Option(False, "--cspm", help="the CSPM service is bought"),
+    quota: int = typer.Option(None, "--quota", help="subscription authorizations"),
+    expires: str = typer.Option(None, "--expires", help="ISO date the plan expires"),
+    legacy_free: bool = typer.Option(False, "--legacy-free", help="authorized CSPM before 2023-07-07"),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """Set the account's plan."""
+    from backend import billing
+
+    check_format(fmt)
+    with errors():
+        d = driver()
+        billing.set_plan(d, account, model=model, edition=edition, cspm=cspm, quota=quota, expires=expires,
+                         legacy_free=legacy_free, who=WHO)
+        doc = billing.billing_show(d, account)
+    emit_json(doc) if fmt == "json" else _show_plan(doc)
+
+
+@billing_app.command("show")
+def billing_show_cmd(account: str = typer.Option(..., "--account"),
+                     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Show the plan, quota and usage."""
+    from backend import billing
+
+    check_format(fmt)
+    with errors():
+        doc = billing.billing_show(driver(), account)
+    emit_json(doc) if fmt == "json" else _show_plan(doc)
+
+
+@billing_app.command("ledger")
+def billing_ledger(account: str = typer.Option(..., "--account"), after: str = typer.Option(None, "--after"),
+                   first: int = typer.Option(50, "--first"),
+                   fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Page through the append-only ledger."""
+    from backend import billing
+
+    check_format(fmt)
+    with errors():
+        doc = billing.ledger_page(driver(), account, after, first)
+    if fmt == "json":
+        emit_json(doc)
+    else:
+        table("ledger", ["at", "operation", "check", "amount", "scan", "who"],
+              [[e.get("at"), e.get("operation"), e.get("check_id"), e.get("amount"), e.get("scan_id"), e.get("who")]
+               for e in doc["entries"]])
+
+
+def _show_plan(doc: dict[str, Any]) -> None:
+    table(f"plan of {doc['account_id']}", ["field", "value"],
+          [[k, v] for k, v in doc.items() if k not in ("usage", "account_id")])
+
+
+# ---------------------------------------------------------------- scans
+
+def _items(d: Any, account: str, checks: list[str] | None, package: str | None, policy: str | None) -> list[Any]:
+    from checks.packages import load_policy, resolve
+
+    policy_items = load_policy(d, account, policy) if policy else None
+    return resolve(checks, package, policy_items)
+
+
+def _require_activation(d: Any, account: str, items: list[Any]) -> None:
+    from checks.scan import ScanError
+
+    if not any(i.kind == "cloud" for i in items):
+        return
+    with d.session() as session:
+        rec = session.run("MATCH (a:Account {uid: $uid}) RETURN a.cspm_role_present AS p, a.ram_collected AS r",
+                          uid=f"{account}:{account}").single()
+    if rec is None:
+        raise ScanError(f"account {account} is not loaded: run `skypath ingest --snapshot FILE` first")
+    if rec["r"] and not rec["p"]:
+        raise ScanError(
+            f"account {account} has not authorized CSPM: the service-linked role AliyunServiceRoleForSasCspm is "
+            "missing. Run `skypath activate --account ID --live` (CreateServiceLinkedRole), or scan baseline items "
+            "only (--package CIS_ALIBABA_CLOUD_LINUX_3)"
+        )
+
+
+def _print_results(title: str, doc: dict[str, Any]) -> None:
+    rows = [[r["check_id"], r["asset_id"], r["region"], r["status"], r["severity"], r["tier"]] for r in doc["results"]]
+    table(title, ["check", "asset", "region", "status", "severity", "tier"], rows)
+    counts: dict[str, int] = {}
+    for r in doc["results"]:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    out.print(f"status: {doc.get('status', '')}  authorizations: {doc.get('authorizations_consumed', 0)}  {counts}")
+
+
+@app.command()
+def scan(
+    account: str = typer.Option(..., "--account"),
+    check: list[str] = typer.Option(None, "--check", help="check item id (repeatable)"),
+    package: str = typer.Option(None, "--package", help="compliance package id"),
+    policy: str = typer.Option(None, "--policy", help="custom policy name"),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """Run check items (one set-based query per item), consuming authorizations per the plan."""
+    from backend import billing
+    from backend.entitlements import PlanBiller
+    from checks.scan import run_items
+
+    check_format(fmt)
+    with errors():
+        d = driver()
+        items = _items(d, account, check, package, policy)
+        _require_activation(d, account, items)
+        report = run_items(d, account, items, PlanBiller(billing.load_plan(d, account), WHO), who=WHO)
+        doc = report.as_dict()
+    emit_json(doc) if fmt == "json" else _print_results(f"scan {doc['scan_id']}", doc)
+
+
+@app.command()
+def findings(account: str = typer.Option(..., "--account"),
+             status: str = typer.Option(None, "--status", help="only this status"),
+             fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """The latest result per (check item, asset), with first/last seen."""
+    from checks.catalog import BY_ID
+    from checks.scan import latest_findings
+
+    check_format(fmt)
+    with errors():
+        results = latest_findings(driver(), account, BY_ID)
+    if status:
+        results = [r for r in results if r["status"] == status]
+    doc = {"account_id": account, "results": results}
+    emit_json(doc) if fmt == "json" else _print_results(f"findings of {account}", doc)
+
+
+@app.command()
+def verify(account: str = typer.Option(..., "--account"), check: str = typer.Option(..., "--check"),
+           asset: str = typer.Option(..., "--asset"), fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Re-check one finding from the current data."""
+    from backend import billing
+    from backend.entitlements import PlanBiller
+    from checks.catalog import get_item
+    from checks.scan import run_items
+
+    check_format(fmt)
+    with errors():
+        d = driver()
+        item = get_item(check)
+        _require_activation(d, account, [item])
+        report = run_items(d, account, [item], PlanBiller(billing.load_plan(d, account), WHO), operation="verify",
+                           asset_id=asset, who=WHO)
+        doc = report.as_dict()
+    emit_json(doc) if fmt == "json" else _print_results(f"verify {check} on {asset}", doc)
+
+
+@whitelist_app.command("add")
+def whitelist_add(account: str = typer.Option(..., "--account"), check: str = typer.Option(..., "--check"),
+                  asset: str = typer.Option(..., "--asset"), reason: str = typer.Option(..., "--reason"),
+                  fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Whitelist an item for an asset (later scans report WHITELIST, consume nothing)."""
+    from checks.catalog import get_item
+    from checks.scan import whitelist_add as add
+
+    check_format(fmt)
+    with errors():
+        get_item(check)
+        entry = add(driver(), account, check, asset, reason, WHO)
+    emit_json(entry) if fmt == "json" else out.print(f"whitelisted {check} on {asset}: {reason}")
+
+
+@whitelist_app.command("remove")
+def whitelist_remove(account: str = typer.Option(..., "--account"), check: str = typer.Option(..., "--check"),
+                     asset: str = typer.Option(..., "--asset"),
+                     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Remove a whitelist entry."""
+    from checks.scan import whitelist_remove as remove
+
+    check_format(fmt)
+    with errors():
+        existed = remove(driver(), account, check, asset, WHO)
+    if not existed:
+        fail(f"no whitelist entry for {check} on {asset}")
+    emit_json({"removed": True, "check_id": check, "asset_id": asset}) if fmt == "json" else out.print("removed")
+
+
+@app.command("checks")
+def list_checks(package: str = typer.Option(None, "--package"),
+                fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """The catalog of check items."""
+    from checks.catalog import CATALOG
+    from checks.packages import package_items
+
+    check_format(fmt)
+    with errors():
+        items = package_items(package) if package else list(CATALOG)
+    if fmt == "json":
+        emit_json({"items": [i.summary() for i in items]})
+    else:
+        table(f"{len(items)} check items", ["id", "severity", "tier", "kind", "asset", "title"],
+              [[i.id, i.severity, i.tier, i.kind, i.asset_type, i.title] for i in items])
+
+
+@app.command()
+def report(account: str = typer.Option(..., "--account"), package: str = typer.Option(..., "--package"),
+           fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Compliance report for a package from the latest results (requirement → items → pass rate)."""
+    from checks.catalog import BY_ID
+    from checks.packages import compliance_report
+    from checks.scan import latest_findings
+
+    check_format(fmt)
+    with errors():
+        doc = compliance_report(package, latest_findings(driver(), account, BY_ID))
+    doc["account_id"] = account
+    if fmt == "json":
+        emit_json(doc)
+        return
+    rows = []
+    for s in doc["sections"]:
+        for r in s["items"]:
+            rows.append([s["requirement"], r["check_id"], r["pass"], r["not_pass"], r["not_checked"], r["pass_rate"]])
+    table(f"{doc['title']} — pass rate {doc['pass_rate']}", ["requirement", "check", "pass", "not pass", "not checked",
+                                                             "pass rate"], rows)
+
+
+@policy_app.command("save")
+def policy_save(account: str = typer.Option(..., "--account"), name: str = typer.Option(..., "--name"),
+                check: list[str] = typer.Option(None, "--check"), package: list[str] = typer.Option(None, "--package"),
+                fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Store a custom policy: a named selection of items and packages."""
+    from checks.packages import save_policy
+
+    check_format(fmt)
+    with errors():
+        doc = save_policy(driver(), account, name, list(check or []), list(package or []), WHO)
+    emit_json(doc) if fmt == "json" else out.print(f"policy {name}: {len(doc['items'])} items")
+
+
+# ---------------------------------------------------------------- paths, cypher, tokens
+
+@app.command()
+def paths(account: str = typer.Option(..., "--account"),
+          what_if: list[str] = typer.Option(None, "--what-if", help="a proposed change, e.g. detach-role:i-…"),
+          fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Attack paths, choke points and what-if (needs CSPM or the trial)."""
+    from backend import billing
+    from checks.paths import analyse_paths
+    from checks.scan import ScanError, account_exists
+
+    check_format(fmt)
+    with errors():
+        d = driver()
+        if not account_exists(d, account):
+            raise ScanError(f"account {account} is not loaded: run `skypath ingest --snapshot FILE` first")
+        decision = billing.decide(billing.load_plan(d, account), "paths")
+        if not decision.allowed:
+            fail(f"attack path analysis is refused on this plan: {decision.reason}; it needs {decision.enabled_by} "
+                 f"(`skypath billing set --account {account} --model payg --cspm`)")
+        doc = analyse_paths(d, account, list(what_if or []))
+    if fmt == "json":
+        emit_json(doc)
+        return
+    table(f"{len(doc['paths'])} attack paths", ["severity", "type", "entry", "target", "access", "conditional"],
+          [[p["severity"], p["type"], p["entry"]["id"], p["target"]["id"], ",".join(p["access"]), p["conditional"]]
+           for p in doc["paths"]])
+    table("choke points", ["paths cut", "type", "id", "change"],
+          [[c["paths_cut"], c["type"], c["id"], c["change"]] for c in doc["choke_points"]])
+    if "what_if" in doc:
+        out.print_json(data=doc["what_if"])
+
+
+@app.command()
+def cypher(account: str = typer.Option(..., "--account"), query: str = typer.Option(..., "--query"),
+           limit: int = typer.Option(1000, "--limit"), fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Read-only Cypher console ($account_id is bound; writes are refused)."""
+    from backend.console import run_read_only
+
+    check_format(fmt)
+    with errors():
+        doc = run_read_only(driver(), account, query, limit=max(1, min(limit, 10_000)))
+    if fmt == "json":
+        emit_json(doc)
+    else:
+        table("result", doc["columns"], [[json.dumps(r[c], default=str) for c in doc["columns"]] for r in doc["rows"]])
+
+
+@token_app.command("create")
+def token_create(role: str = typer.Option(..., "--role"), account: list[str] = typer.Option(..., "--account"),
+                 agent: bool = typer.Option(False, "--agent", help="a host-agent upload token"),
+                 fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Create an API token (shown once, stored hashed)."""
+    from backend.auth import create_token
+
+    check_format(fmt)
+    with errors():
+        doc = create_token(driver(), role, list(account), kind="agent" if agent else "api", who=WHO)
+    emit_json(doc) if fmt == "json" else out.print(f"token (shown once): {doc['token']}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,119 @@
+"""Sync orchestration: collect (any transport) → transform → analyse → one atomic write."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+
+from checks.analysis import AnalysisError, analyse
+from graph_schema.store import GraphBatch, SyncStats, apply_account_state
+from loaders import hosts as host_loader
+from loaders.base import CollectError
+from loaders.snapshot import ReplayTransport, Snapshot, SnapshotError, load_snapshot
+from loaders.sync import collect_account, parse_collected_at
+from loaders.transport import MissingCallError, Transport
+
+
+class IngestError(ValueError):
+    """Bad input: nothing was written, the previous state is intact."""
+
+
+@dataclass
+class IngestResult:
+    account_id: str
+    sync_id: str
+    counts: dict[str, int]
+    scopes: dict[str, str]
+    gaps: list[str]
+    stats: SyncStats
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id, "sync_id": self.sync_id, "counts": self.counts,
+            "scopes": self.scopes, "gaps": self.gaps, "write": self.stats.as_dict(),
+        }
+
+
+def ingest_transport(
+    driver: Driver,
+    transport: Transport,
+    *,
+    account_name: str = "",
+    collected_at: str | None = None,
+    host_reports: list[dict[str, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
+    before_write: Callable[[], None] | None = None,
+) -> IngestResult:
+    try:
+        when = parse_collected_at(collected_at)
+        collected = collect_account(transport, account_name=account_name, collected_at=when,
+                                    host_reports=host_reports, progress=progress)
+        analyse(collected.batch, transport.account_id, collected.scopes)
+    except (SnapshotError, CollectError, MissingCallError, AnalysisError, host_loader.HostReportError) as exc:
+        raise IngestError(str(exc)) from exc
+    except ValueError as exc:
+        raise IngestError(f"malformed input: {exc}") from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise IngestError(f"malformed response shape: {type(exc).__name__}: {exc}") from exc
+    if before_write is not None:
+        before_write()
+    account = collected.batch.nodes["Account"][transport.account_id]
+    account["current_sync"] = collected.sync_id
+    account_props = {k: v for k, v in account.items() if k not in ("id",) and v is not None}
+    stats = apply_account_state(driver, collected.batch, collected.ok_scopes, account_props)
+    counts = {label: len(rows) for label, rows in sorted(collected.batch.nodes.items())}
+    return IngestResult(transport.account_id, collected.sync_id, counts, collected.scopes, collected.gaps, stats)
+
+
+def ingest_snapshot(driver: Driver, path: str | Path, **kwargs: Any) -> IngestResult:
+    try:
+        snapshot = load_snapshot(path)
+    except SnapshotError as exc:
+        raise IngestError(str(exc)) from exc
+    return ingest_snapshot_object(driver, snapshot, **kwargs)
+
+
+def ingest_snapshot_object(driver: Driver, snapshot: Snapshot, **kwargs: Any) -> IngestResult:
+    return ingest_transport(driver, ReplayTransport(snapshot), account_name=snapshot.account_name,
+                            collected_at=snapshot.collected_at, host_reports=snapshot.hosts, **kwargs)
+
+
+def ingest_hosts(driver: Driver, account_id: str, reports: list[dict[str, Any]], source: str = "hosts") -> dict[str, Any]:
+    """Load host agent reports alone (only the `hosts` scope of the account changes)."""
+    if not account_id.isdigit():
+        raise IngestError("--account must be the account id (digits)")
+    batch = GraphBatch(account_id)
+    try:
+        host_loader.transform(reports, batch, source=source)
+    except host_loader.HostReportError as exc:
+        raise IngestError(str(exc)) from exc
+    with driver.session() as session:
+        rows = session.run(
+            "MATCH (i:EcsInstance {account_id: $account}) WHERE i.id IN $ids RETURN i.id AS id, i.region AS region, "
+            "coalesce(i.supported, true) AS supported",
+            account=account_id, ids=[r.get("instance_id") for r in batch.nodes.get("Host", {}).values()],
+        ).data()
+    by_id = {r["id"]: r for r in rows}
+    for host in batch.nodes.get("Host", {}).values():
+        inst = by_id.get(host.get("instance_id") or "")
+        if inst:
+            host["region"], host["supported"] = inst["region"], inst["supported"]
+    stats = apply_account_state(driver, batch, {"hosts"}, {})
+    return {"account_id": account_id, "hosts": len(batch.nodes.get("Host", {})), "write": stats.as_dict()}
+
+
+def read_host_reports(path: str | Path) -> list[dict[str, Any]]:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IngestError(f"cannot read host reports {path}: {exc}") from exc
+    if isinstance(doc, dict):
+        doc = doc.get("hosts", [doc]) if "hosts" in doc else [doc]
+    if not isinstance(doc, list):
+        raise IngestError(f"{path}: expected a host report object or a list of them")
+    return doc

@@ -1,0 +1,23 @@
+"""The catalog: every check item, one declaration each, grouped by product module."""
+
+from __future__ import annotations
+
+from checks.catalog import actiontrail, ecs, host, oss, ram, rds
+from checks.model import CheckItem
+
+_MODULES = (ecs, oss, rds, ram, actiontrail, host)
+
+CATALOG: tuple[CheckItem, ...] = tuple(item for module in _MODULES for item in module.ITEMS)
+BY_ID: dict[str, CheckItem] = {item.id: item for item in CATALOG}
+
+if len(BY_ID) != len(CATALOG):
+    _seen: set[str] = set()
+    _dupes = [i.id for i in CATALOG if i.id in _seen or _seen.add(i.id)]  # type: ignore[func-returns-value]
+    raise RuntimeError(f"duplicate check ids: {_dupes}")
+
+
+def get_item(check_id: str) -> CheckItem:
+    try:
+        return BY_ID[check_id]
+    except KeyError:
+        raise KeyError(f"unknown check item {check_id!r}") from None

@@ -1,0 +1,56 @@
+"""ApsaraDB RDS check items."""
+
+from __future__ import annotations
+
+from checks.model import CheckItem, Example
+
+CIS = "CIS_ALIBABA_CLOUD_2_0"
+MLPS = "MLPS_2_0_L3"
+
+
+def rds_item(check_id: str, title: str, severity: str, tier: str, collected: str, fails: str,
+             refs: dict[str, str], description: str, remediation: str, action: str | None,
+             passing: dict[str, object], failing: dict[str, object]) -> CheckItem:
+    return CheckItem(
+        id=check_id, title=title, product="RDS", asset_type="RdsInstance", severity=severity, tier=tier,
+        collected=collected, fails=fails, refs=refs, description=description, remediation=remediation,
+        remediation_action=action, passing_example=Example(passing), failing_example=Example(failing),
+    )
+
+
+ITEMS: tuple[CheckItem, ...] = (
+    rds_item("ACS_RDS_DBInstanceHAConfig", "RDS instance uses a high-availability edition", "medium", "paid",
+             "n.category IS NOT NULL", "toLower(n.category) = 'basic'", {MLPS: "8.1.4.10 availability"},
+             "Category is Basic (single node). MySQL 5.1/5.5 do not support the check (NOT_SUPPORTED).",
+             "Upgrade the instance to the High-availability edition (manual: ModifyDBInstanceSpec with Category).",
+             None, {"category": "HighAvailability"}, {"category": "Basic"}),
+    rds_item("ACS_RDS_DBInstanceWhitelistPublic", "RDS whitelist does not allow every address", "high", "free",
+             "n.whitelist_collected", "any(ip IN coalesce(n.security_ips, []) WHERE ip IN ['0.0.0.0/0', '0.0.0.0'])",
+             {CIS: "6.2", MLPS: "8.1.3.2 access control"},
+             "A whitelist (any group) contains 0.0.0.0/0 or 0.0.0.0.",
+             "ModifySecurityIps: remove 0.0.0.0/0 from every whitelist group.", "ModifySecurityIps",
+             {"whitelist_collected": True, "security_ips": ["10.0.0.0/8"]},
+             {"whitelist_collected": True, "security_ips": ["10.0.0.0/8", "0.0.0.0/0"]}),
+    rds_item("ACS_RDS_DBInstancePublicEndpoint", "RDS instance has no internet endpoint", "medium", "free",
+             "n.net_type IS NOT NULL", "toLower(n.net_type) = 'internet'", {MLPS: "8.1.3.2 access control"},
+             "DBInstanceNetType is Internet.", "Release the public endpoint (ReleaseInstancePublicConnection).",
+             "ReleaseInstancePublicConnection", {"net_type": "Intranet"}, {"net_type": "Internet"}),
+    rds_item("ACS_RDS_DBInstanceTDE", "RDS transparent data encryption is enabled", "medium", "paid",
+             "n.tde_collected", "NOT coalesce(n.tde_enabled, false)", {CIS: "6.5", MLPS: "8.1.4.8 data confidentiality"},
+             "TDE is not enabled.", "ModifyDBInstanceTDE TDEStatus=Enabled.", "ModifyDBInstanceTDE",
+             {"tde_collected": True, "tde_enabled": True}, {"tde_collected": True, "tde_enabled": False}),
+    rds_item("ACS_RDS_DBInstanceSSL", "RDS SSL is enabled", "medium", "paid", "n.ssl_collected",
+             "NOT coalesce(n.ssl_enabled, false)", {CIS: "6.1", MLPS: "8.1.4.7 data integrity"},
+             "SSL encryption of connections is not enabled.", "ModifyDBInstanceSSL to enable SSL on the connection string.",
+             "ModifyDBInstanceSSL", {"ssl_collected": True, "ssl_enabled": True}, {"ssl_collected": True, "ssl_enabled": False}),
+    rds_item("ACS_RDS_DBInstanceBackupRetention", "RDS backups are kept at least 7 days", "medium", "paid",
+             "n.backup_collected", "n.backup_retention_days < 7", {MLPS: "8.1.4.9 data backup and recovery"},
+             "BackupRetentionPeriod is shorter than 7 days.", "ModifyBackupPolicy BackupRetentionPeriod=7 (or more).",
+             "ModifyBackupPolicy", {"backup_collected": True, "backup_retention_days": 7},
+             {"backup_collected": True, "backup_retention_days": 3}),
+    rds_item("ACS_RDS_DBInstanceSQLAudit", "RDS SQL audit (SQL collector) is enabled", "medium", "paid",
+             "n.audit_collected", "NOT coalesce(n.sql_collector_enabled, false)", {CIS: "6.3", MLPS: "8.1.4.3 security audit"},
+             "The SQL collector (audit log) is disabled.", "ModifySQLCollectorPolicy SQLCollectorStatus=Enable.",
+             "ModifySQLCollectorPolicy", {"audit_collected": True, "sql_collector_enabled": True},
+             {"audit_collected": True, "sql_collector_enabled": False}),
+)

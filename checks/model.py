@@ -1,0 +1,116 @@
+"""A check item is a declaration; its logic is Cypher predicates over one node `n` of its asset label.
+
+The engine composes the population query, the failing query and the visual query from the same
+predicates, so an item's logic is written once:
+
+- `applies`: which nodes of `asset_type` the item is about (default: all of the account's);
+- `collected`: the data the decision needs was collected (else the result is NOT_CHECK, never PASS);
+- `fails`: the asset does not pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("critical", "high", "medium", "low")
+TIERS = ("free", "paid")
+KINDS = ("cloud", "baseline")
+BASELINE_CATEGORIES = ("weak_password", "account", "ssh", "password_policy", "file", "patch", "container")
+LEGACY_EDITIONS = ("anti-virus", "advanced", "enterprise", "ultimate")
+ID_PATTERN = re.compile(r"^(ACS|HOST)_[A-Z0-9]+_[A-Za-z0-9]+$")
+
+PACKAGES = ("CIS_ALIBABA_CLOUD_2_0", "MLPS_2_0_L3", "CIS_ALIBABA_CLOUD_LINUX_3", "WEAK_PASSWORD")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A minimal node for the item's table-driven test: properties (and related nodes)."""
+
+    props: dict[str, Any]
+    related: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (rel type into n or out of n, label, props)
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    id: str
+    title: str
+    product: str
+    asset_type: str
+    severity: str
+    tier: str
+    fails: str
+    collected: str = "true"
+    applies: str = "true"
+    kind: str = "cloud"
+    category: str | None = None
+    description: str = ""
+    refs: dict[str, str] = field(default_factory=dict)  # package id → requirement/section
+    remediation: str = ""
+    remediation_action: str | None = None  # the OpenAPI action that fixes it (see checks/remediation.py)
+    legacy_free_editions: tuple[str, ...] = ()
+    visual: str | None = None
+    passing_example: Example | None = None
+    failing_example: Example | None = None
+    custom: bool = False
+
+    def __post_init__(self) -> None:
+        if not ID_PATTERN.match(self.id):
+            raise ValueError(f"check id {self.id!r} must look like ACS_<PRODUCT>_<Name> or HOST_<AREA>_<Name>")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"{self.id}: severity {self.severity!r} not in {SEVERITIES}")
+        if self.tier not in TIERS:
+            raise ValueError(f"{self.id}: tier {self.tier!r} not in {TIERS}")
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.id}: kind {self.kind!r} not in {KINDS}")
+        if self.kind == "baseline" and self.category not in BASELINE_CATEGORIES:
+            raise ValueError(f"{self.id}: baseline items need a category in {BASELINE_CATEGORIES}")
+        for pkg in self.refs:
+            if pkg not in PACKAGES:
+                raise ValueError(f"{self.id}: unknown compliance package {pkg}")
+
+    @property
+    def id_expr(self) -> str:
+        return "n.arn" if self.asset_type == "Account" else "n.id"
+
+    @property
+    def population_query(self) -> str:
+        return (
+            f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE {self.applies} "
+            f"RETURN {self.id_expr} AS asset_id"
+        )
+
+    @property
+    def failing_query(self) -> str:
+        return (
+            f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) "
+            f"WHERE ({self.applies}) AND ({self.collected}) AND ({self.fails}) RETURN {self.id_expr} AS asset_id"
+        )
+
+    def evaluation_query(self, one_asset: bool = False) -> str:
+        """One set-based query: every asset of the population with what the engine needs."""
+        only = f" AND {self.id_expr} = $asset_id" if one_asset else ""
+        return (
+            f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE ({self.applies}){only} "
+            f"RETURN {self.id_expr} AS asset_id, coalesce(n.region, 'global') AS region, "
+            "coalesce(n.supported, true) AS supported, coalesce(n.unsupported_checks, []) AS unsupported, "
+            f"coalesce(({self.collected}), false) AS collected, ({self.fails}) AS fails"
+        )
+
+    @property
+    def visual_query(self) -> str:
+        return self.visual or (
+            f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE {self.id_expr} = $asset_id "
+            "OPTIONAL MATCH (n)-[r]-(m) WHERE m.account_id = $account_id RETURN n, r, m LIMIT 100"
+        )
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "product": self.product, "asset_type": self.asset_type,
+            "severity": self.severity, "tier": self.tier, "kind": self.kind, "category": self.category,
+            "description": self.description, "refs": dict(self.refs), "remediation": self.remediation,
+            "remediation_action": self.remediation_action, "legacy_free_editions": list(self.legacy_free_editions),
+            "population_query": self.population_query, "failing_query": self.failing_query,
+            "visual_query": self.visual_query, "custom": self.custom,
+        }

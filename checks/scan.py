@@ -1,0 +1,289 @@
+"""The scan engine: one set-based evaluation query per check item over the whole account.
+
+Order of statuses for an (item, asset) pair: NOT_SUPPORTED (region/product/version limitation) →
+WHITELIST → NOT_CHECK (no entitlement, quota gone, data missing or denied) → PASS / NOT_PASS.
+Billing is injected (`Biller`), so this engine has no billing rules of its own: it asks whether an
+item may run and what it costs, and has the quota debited in the same transaction that records
+the results.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from neo4j import Driver, Transaction
+
+from checks.model import CheckItem
+
+PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED = "PASS", "NOT_PASS", "NOT_CHECK", "WHITELIST", "NOT_SUPPORTED"
+STATUSES = (PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED)
+BILLABLE = (PASS, NOT_PASS)
+
+
+class ScanError(RuntimeError):
+    pass
+
+
+class Entitlement(Protocol):
+    allowed: bool
+    cost: int
+    reason: str
+
+
+class Biller(Protocol):
+    def decide(self, operation: str, item: CheckItem) -> Entitlement: ...
+
+    def charge(self, tx: Transaction, operation: str, item: CheckItem, assets: list[str], scan_id: str) -> int:
+        """Debit up to len(assets) authorizations; return how many were granted."""
+        ...
+
+    def charge_instances(self, tx: Transaction, instances: list[str], scan_id: str) -> None: ...
+
+
+@dataclass
+class Result:
+    check_id: str
+    asset_type: str
+    asset_id: str
+    region: str
+    status: str
+    severity: str
+    tier: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ScanReport:
+    account_id: str
+    scan_id: str
+    status: str = "completed"
+    authorizations_consumed: int = 0
+    results: list[Result] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "scan_id": self.scan_id,
+            "status": self.status,
+            "authorizations_consumed": self.authorizations_consumed,
+            "results": [r.as_dict() for r in self.results],
+        }
+
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for r in self.results:
+            counts[r.status] += 1
+        return counts
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def account_exists(driver: Driver, account_id: str) -> bool:
+    with driver.session() as session:
+        rec = session.run("MATCH (a:Account {uid: $uid}) RETURN a.current_sync AS s", uid=f"{account_id}:{account_id}").single()
+    return rec is not None
+
+
+def whitelist_set(driver: Driver, account_id: str) -> set[tuple[str, str]]:
+    with driver.session() as session:
+        rows = session.run(
+            "MATCH (w:Whitelist {account_id: $account}) RETURN w.check_id AS c, w.asset_id AS a", account=account_id
+        ).data()
+    return {(r["c"], r["a"]) for r in rows}
+
+
+def evaluate_rows(item: CheckItem, rows: Sequence[dict[str, Any]], allowed: bool,
+                  whitelist: set[tuple[str, str]]) -> list[Result]:
+    """Pure: turn the item's evaluation rows into statuses (before billing)."""
+    out = []
+    for row in rows:
+        if not row["supported"] or item.id in (row.get("unsupported") or []):
+            status = NOT_SUPPORTED
+        elif (item.id, row["asset_id"]) in whitelist:
+            status = WHITELIST
+        elif not allowed or not row["collected"] or row["fails"] is None:
+            status = NOT_CHECK
+        else:
+            status = NOT_PASS if row["fails"] else PASS
+        out.append(Result(item.id, item.asset_type, str(row["asset_id"]), str(row.get("region") or "global"),
+                          status, item.severity, item.tier))
+    out.sort(key=lambda r: r.asset_id)
+    return out
+
+
+def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str | None) -> list[dict[str, Any]]:
+    query = item.evaluation_query(one_asset=asset_id is not None)
+    params: dict[str, Any] = {"account_id": account_id, "asset_id": asset_id}
+    with driver.session() as session:
+        return session.execute_read(lambda tx: tx.run(query, params).data())
+
+
+def run_items(
+    driver: Driver,
+    account_id: str,
+    items: Sequence[CheckItem],
+    biller: Biller,
+    *,
+    operation: str = "scan",
+    asset_id: str | None = None,
+    who: str = "cli",
+) -> ScanReport:
+    if not account_exists(driver, account_id):
+        raise ScanError(f"account {account_id} is not loaded: run `skypath ingest --snapshot FILE` first")
+    report = ScanReport(account_id, f"{operation}-{uuid.uuid4().hex[:16]}")
+    whitelist = whitelist_set(driver, account_id)
+    decisions = {item.id: biller.decide(operation, item) for item in items}
+    # billable items first: when a subscription runs dry, the scan stops and everything after is NOT_CHECK
+    ordered = sorted(items, key=lambda i: (0 if decisions[i.id].allowed and decisions[i.id].cost > 0 else 1, i.id))
+    with driver.session() as session:
+        session.run(
+            "CREATE (s:Scan {id: $id, account_id: $account, operation: $op, status: 'running', started: $now, who: $who, "
+            "items: $items})",
+            id=report.scan_id, account=account_id, op=operation, now=_now(), who=who, items=[i.id for i in items],
+        ).consume()
+    exhausted = False
+    scanned_instances: set[str] = set()
+    for item in ordered:
+        decision = decisions[item.id]
+        rows = _read_rows(driver, item, account_id, asset_id)
+        results = evaluate_rows(item, rows, decision.allowed and not exhausted, whitelist)
+        if asset_id is not None and not results:
+            raise ScanError(f"asset {asset_id} is not in the population of {item.id} for account {account_id}")
+        billable = [r for r in results if r.status in BILLABLE]
+        original = [r.status for r in billable]
+
+        def record(tx: Transaction, results: list[Result] = results, billable: list[Result] = billable,
+                   item: CheckItem = item, cost: int = decision.cost, original: list[str] = original) -> int:
+            # a retried transaction starts from the evaluated statuses again
+            for r, status in zip(billable, original, strict=True):
+                r.status = status
+            granted = len(billable)
+            if cost > 0 and billable:
+                granted = biller.charge(tx, operation, item, [r.asset_id for r in billable], report.scan_id)
+                for r in billable[granted:]:
+                    r.status = NOT_CHECK
+            if billable and operation != "remediate":
+                biller.charge_instances(tx, [r.asset_id for r in billable[:granted]], report.scan_id)
+            _write_run(tx, account_id, report.scan_id, operation, item, results)
+            return granted if cost > 0 else 0
+
+        with driver.session() as session:
+            granted = session.execute_write(record)
+        report.authorizations_consumed += granted
+        if decision.cost > 0 and granted < len(billable):
+            exhausted = True
+            report.status = "quota_exhausted"
+        scanned_instances.update(r.asset_id for r in results if r.status in BILLABLE)
+        report.results.extend(results)
+    report.results.sort(key=lambda r: (r.check_id, r.asset_id))
+    with driver.session() as session:
+        session.run(
+            "MATCH (s:Scan {id: $id}) SET s.status = $status, s.finished = $now, s.authorizations = $auth, "
+            "s.summary = $summary",
+            id=report.scan_id, status=report.status, now=_now(), auth=report.authorizations_consumed,
+            summary=[f"{k}={v}" for k, v in report.summary().items()],
+        ).consume()
+    return report
+
+
+def _write_run(tx: Transaction, account_id: str, scan_id: str, operation: str, item: CheckItem,
+               results: list[Result]) -> None:
+    """One CheckRun per (scan, item) with parallel lists, merged into the item's latest state."""
+    now = _now()
+    ids = [r.asset_id for r in results]
+    statuses = [r.status for r in results]
+    regions = [r.region for r in results]
+    tx.run(
+        "MATCH (s:Scan {id: $scan}) "
+        "CREATE (s)-[:HAS_RUN]->(:CheckRun {account_id: $account, scan_id: $scan, check_id: $check, at: $now, "
+        "operation: $op, asset_ids: $ids, statuses: $statuses, regions: $regions})",
+        scan=scan_id, account=account_id, check=item.id, now=now, op=operation, ids=ids, statuses=statuses,
+        regions=regions,
+    ).consume()
+    rec = tx.run(
+        "MERGE (st:ItemState {uid: $uid}) ON CREATE SET st.account_id = $account, st.check_id = $check, "
+        "st.asset_ids = [], st.statuses = [], st.regions = [], st.first_seen = [], st.last_seen = [], st.scan_ids = [] "
+        "RETURN st.asset_ids AS ids, st.statuses AS statuses, st.regions AS regions, st.first_seen AS first, "
+        "st.last_seen AS last, st.scan_ids AS scans",
+        uid=f"{account_id}:{item.id}", account=account_id, check=item.id,
+    ).single()
+    assert rec is not None
+    state = {
+        a: (s, g, f, la, sc)
+        for a, s, g, f, la, sc in zip(rec["ids"], rec["statuses"], rec["regions"], rec["first"], rec["last"],
+                                      rec["scans"], strict=True)
+    }
+    for r in results:
+        old = state.get(r.asset_id)
+        first = old[2] if old and old[0] == r.status else now
+        state[r.asset_id] = (r.status, r.region, first, now, scan_id)
+    if operation == "scan":
+        # a full scan defines the population: assets no longer in it drop out of the latest state
+        state = {a: v for a, v in state.items() if a in set(ids)}
+    keys = sorted(state)
+    tx.run(
+        "MATCH (st:ItemState {uid: $uid}) SET st.asset_ids = $ids, st.statuses = $statuses, st.regions = $regions, "
+        "st.first_seen = $first, st.last_seen = $last, st.scan_ids = $scans, st.updated = $now",
+        uid=f"{account_id}:{item.id}", ids=keys, statuses=[state[k][0] for k in keys],
+        regions=[state[k][1] for k in keys], first=[state[k][2] for k in keys], last=[state[k][3] for k in keys],
+        scans=[state[k][4] for k in keys], now=now,
+    ).consume()
+
+
+def latest_findings(driver: Driver, account_id: str, items: dict[str, CheckItem]) -> list[dict[str, Any]]:
+    with driver.session() as session:
+        rows = session.run(
+            "MATCH (st:ItemState {account_id: $account}) RETURN st.check_id AS check_id, st.asset_ids AS ids, "
+            "st.statuses AS statuses, st.regions AS regions, st.first_seen AS first, st.last_seen AS last, "
+            "st.scan_ids AS scans ORDER BY check_id",
+            account=account_id,
+        ).data()
+    out = []
+    for row in rows:
+        item = items.get(row["check_id"])
+        for a, s, g, f, la, sc in zip(row["ids"], row["statuses"], row["regions"], row["first"], row["last"],
+                                      row["scans"], strict=True):
+            out.append({
+                "check_id": row["check_id"], "asset_type": item.asset_type if item else "", "asset_id": a,
+                "region": g, "status": s, "severity": item.severity if item else "", "tier": item.tier if item else "",
+                "first_seen": f, "last_seen": la, "scan_id": sc,
+            })
+    return out
+
+
+def whitelist_add(driver: Driver, account_id: str, check_id: str, asset_id: str, reason: str, who: str) -> dict[str, Any]:
+    if not reason.strip():
+        raise ScanError("a whitelist entry needs a reason")
+    with driver.session() as session:
+        rec = session.run(
+            "MERGE (w:Whitelist {uid: $uid}) SET w.account_id = $account, w.check_id = $check, w.asset_id = $asset, "
+            "w.reason = $reason, w.who = $who, w.at = $now "
+            "CREATE (:AuditEntry {account_id: $account, at: datetime(), who: $who, action: 'whitelist.add', "
+            "detail: $check + ' ' + $asset + ': ' + $reason}) RETURN w {.*} AS w",
+            uid=f"{account_id}:{check_id}:{asset_id}", account=account_id, check=check_id, asset=asset_id,
+            reason=reason, who=who, now=_now(),
+        ).single()
+    assert rec is not None
+    entry = dict(rec["w"])
+    entry.pop("uid", None)
+    return entry
+
+
+def whitelist_remove(driver: Driver, account_id: str, check_id: str, asset_id: str, who: str) -> bool:
+    with driver.session() as session:
+        rec = session.run(
+            "OPTIONAL MATCH (w:Whitelist {uid: $uid}) WITH w, w IS NOT NULL AS existed DETACH DELETE w "
+            "CREATE (:AuditEntry {account_id: $account, at: datetime(), who: $who, action: 'whitelist.remove', "
+            "detail: $check + ' ' + $asset}) RETURN existed",
+            uid=f"{account_id}:{check_id}:{asset_id}", account=account_id, check=check_id, asset=asset_id, who=who,
+        ).single()
+    return bool(rec and rec["existed"])
