@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,11 +116,18 @@ class ReplayTransport:
         self.account_id = snapshot.account_id
         self._index: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         self._regions: dict[str, set[str]] = defaultdict(set)
-        self._lock = threading.Lock()
+        # exact (product, action, region, params without page sizes) → call: O(1) for the common case
+        self._exact: dict[tuple[str, str, str, frozenset[tuple[str, str]]], dict[str, Any]] = {}
         for call in snapshot.calls:
             product = call["product"].lower()
             self._index[(product, call["action"].lower(), call["region"])].append(call)
             self._regions[product].add(call["region"])
+            key = (product, call["action"].lower(), call["region"], self._signature(call.get("params", {})))
+            self._exact.setdefault(key, call)
+
+    @staticmethod
+    def _signature(params: dict[str, Any]) -> frozenset[tuple[str, str]]:
+        return frozenset((k, _norm(v)) for k, v in params.items() if k not in PAGE_SIZE_PARAMS)
 
     def regions(self, product: str) -> list[str]:
         return sorted(r for r in self._regions.get(product.lower(), set()) if r != "global")
@@ -139,6 +145,9 @@ class ReplayTransport:
         return region in self._regions.get(product.lower(), set())
 
     def find(self, product: str, action: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        exact = self._exact.get((product.lower(), action.lower(), region, self._signature(params)))
+        if exact is not None:
+            return exact
         best: dict[str, Any] | None = None
         best_score = -1
         for call in self._index.get((product.lower(), action.lower(), region), []):

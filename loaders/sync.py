@@ -15,6 +15,7 @@ from typing import Any
 from graph_schema.store import FULL_SYNC_SCOPES, GraphBatch
 from loaders import actiontrail, ecs, hosts, oss, ram, rds
 from loaders.base import CollectContext
+from loaders.extra import EXTRA_REGIONAL_PRODUCTS
 from loaders.regions import ALL_REGIONS, is_supported
 from loaders.transport import Transport
 
@@ -81,6 +82,11 @@ def collect_account(
         eip_futs = {r: pool.submit(ecs.collect_eips, ctx, r) for r in _regions(transport, "vpc")}
         rds_futs = {r: pool.submit(rds.collect_region, ctx, r) for r in _regions(transport, "rds")}
         trail_futs = {r: pool.submit(actiontrail.collect_region, ctx, r) for r in _regions(transport, "actiontrail")}
+        extra_futs = {
+            (code, r): pool.submit(module.collect_region, ctx, r)
+            for code, module in EXTRA_REGIONAL_PRODUCTS.items()
+            for r in _regions(transport, code)
+        }
         oss_fut = pool.submit(oss.collect, ctx)
         ram_fut = pool.submit(ram.collect, ctx)
         ecs_raw = {r: f.result() for r, f in ecs_futs.items()}
@@ -89,6 +95,7 @@ def collect_account(
         trail_raw = {r: f.result() for r, f in trail_futs.items()}
         oss_raw = oss_fut.result()
         ram_raw = ram_fut.result()
+        extra_raw = {key: f.result() for key, f in extra_futs.items()}
 
     ram.transform(ram_raw, account_id, when, batch)
     for region in sorted(set(ecs_raw) | set(eip_raw)):
@@ -99,6 +106,8 @@ def collect_account(
     oss.transform(oss_raw, batch)
     for region, raw in sorted(trail_raw.items()):
         actiontrail.transform_region(raw, batch)
+    for (code, _region), raw in sorted(extra_raw.items(), key=lambda kv: kv[0]):
+        EXTRA_REGIONAL_PRODUCTS[code].transform_region(raw, batch)
     hosts.transform(host_reports or [], batch)
     link_hosts(batch)
     add_regions(batch)

@@ -1,0 +1,164 @@
+"""Collect → transform on the sample snapshot and on hand-made edge cases (no database)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loaders.base import CollectError
+from loaders.snapshot import ReplayTransport, SnapshotError, load_snapshot, parse_snapshot
+from loaders.sync import collect_account, parse_collected_at
+from loaders.transport import MissingCallError
+
+SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "sample-account.json"
+SAMPLE_DOC: dict[str, Any] = json.loads(SAMPLE.read_text())
+ACCOUNT = SAMPLE_DOC["account_id"]
+
+
+def collect(doc: dict[str, Any]) -> Any:
+    snap = parse_snapshot(doc)
+    return collect_account(ReplayTransport(snap), account_name=snap.account_name,
+                           collected_at=parse_collected_at(snap.collected_at), host_reports=snap.hosts)
+
+
+@pytest.fixture(scope="module")
+def sample() -> Any:
+    return collect(copy.deepcopy(SAMPLE_DOC))
+
+
+EXPECTED_COUNTS = {"EcsInstance": 8, "SecurityGroup": 6, "Disk": 7, "Eip": 2, "OssBucket": 5, "RdsInstance": 4,
+                   "RamUser": 6, "RamGroup": 2, "RamRole": 7, "RamPolicy": 12, "AccessKey": 5, "Trail": 1, "Host": 3}
+
+
+@pytest.mark.parametrize(("label", "count"), sorted(EXPECTED_COUNTS.items()))
+def test_sample_counts(sample: Any, label: str, count: int) -> None:
+    assert len(sample.batch.nodes[label]) == count
+
+
+def test_identifiers_follow_the_spec(sample: Any) -> None:
+    nodes = sample.batch.nodes
+    assert f"acs:ram::{ACCOUNT}:user/alice" in nodes["RamUser"]
+    assert f"acs:ram::{ACCOUNT}:group/admins" in nodes["RamGroup"]
+    assert f"acs:ram::{ACCOUNT}:role/appserverrole" in nodes["RamRole"]
+    assert "Custom/ops-admin" in nodes["RamPolicy"] and "System/AdministratorAccess" in nodes["RamPolicy"]
+    assert all(k.startswith("LTAI") for k in nodes["AccessKey"])
+    assert all(e.startswith("eip-") for e in nodes["Eip"])
+
+
+def test_eip_bound_only_through_describe_eip_addresses_makes_instance_public(sample: Any) -> None:
+    batch = sample.batch
+    bound = [e for e in batch.nodes["Eip"].values() if e.get("instance_id")]
+    assert bound, "the sample binds one EIP only through DescribeEipAddresses"
+    inst = batch.nodes["EcsInstance"][bound[0]["instance_id"]]
+    assert inst["is_public"] and inst["eip_ips"]
+
+
+def test_not_configured_errors_are_facts_and_unsupported_regions_marked(sample: Any) -> None:
+    buckets = sample.batch.nodes["OssBucket"]
+    assert buckets["acme-public-assets"]["policy_collected"] is True
+    assert "policy_document" not in buckets["acme-public-assets"]
+    assert buckets["acme-public-assets"]["encryption_algorithm"] == ""
+    assert sample.batch.nodes["RdsInstance"]["rm-p0wsyd000000001"]["supported"] is False
+    assert sample.batch.nodes["RdsInstance"]["rm-bp1legacy0000001"]["unsupported_checks"] == ["ACS_RDS_DBInstanceHAConfig"]
+    assert sample.batch.nodes["RamUser"][f"acs:ram::{ACCOUNT}:user/ci-bot"]["has_login_profile"] is False
+
+
+def test_denied_call_is_a_gap_not_a_fact() -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    for call in doc["calls"]:
+        if call["action"] == "GetBucketAcl" and call["params"]["bucket"] == "acme-public-assets":
+            call.pop("response")
+            call["error"] = {"code": "AccessDenied", "message": "denied", "http_status": 403}
+        if call["action"] == "DescribeInstances" and call["region"] == "cn-shanghai":
+            call.pop("response")
+            call["error"] = {"code": "Forbidden.RAM", "message": "no permission", "http_status": 403}
+    result = collect(doc)
+    assert result.batch.nodes["OssBucket"]["acme-public-assets"]["acl_collected"] is False
+    assert result.scopes["ecs:cn-shanghai"] == "denied"
+    assert "ecs:cn-shanghai" not in result.ok_scopes
+
+
+def test_paging_with_another_page_size_replays() -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    calls = doc["calls"]
+    idx = next(i for i, c in enumerate(calls) if c["action"] == "DescribeInstances" and c["region"] == "cn-hangzhou")
+    first = calls[idx]
+    instances = first["response"]["Instances"]["Instance"]
+    page1, page2 = copy.deepcopy(first), copy.deepcopy(first)
+    page1["params"].update(PageSize=2, PageNumber=1)
+    page1["response"]["Instances"]["Instance"] = instances[:2]
+    page2["params"].update(PageSize=2, PageNumber=2)
+    page2["response"]["Instances"]["Instance"] = instances[2:]
+    page2["response"]["PageNumber"] = 2
+    calls[idx:idx + 1] = [page1, page2]
+    result = collect(doc)
+    assert len(result.batch.nodes["EcsInstance"]) == 8
+
+
+def test_missing_call_is_an_error_naming_it() -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    doc["calls"] = [c for c in doc["calls"] if c["action"] != "DescribeDisks" or c["region"] != "cn-hangzhou"]
+    with pytest.raises(MissingCallError, match="DescribeDisks in cn-hangzhou"):
+        collect(doc)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(format="other/1"), "format"),
+        (lambda d: d.pop("account_id"), "account_id"),
+        (lambda d: d.update(account_id="abc"), "account_id"),
+        (lambda d: d.update(calls={}), "calls"),
+        (lambda d: d["calls"].append({"product": "Ecs", "action": "X"}), "region"),
+        (lambda d: d["calls"].append({"product": "Ecs", "action": "X", "region": "r", "params": []}), "params"),
+        (lambda d: d["calls"].append({"product": "Ecs", "action": "X", "region": "r"}), "response"),
+    ],
+)
+def test_malformed_envelope(mutate: Any, message: str) -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    mutate(doc)
+    with pytest.raises(SnapshotError, match=message):
+        parse_snapshot(doc)
+
+
+def _break(action: str, fn: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    for call in doc["calls"]:
+        if call["action"] == action and "response" in call:
+            call["response"] = fn(call["response"])
+            break
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("action", "fn", "message"),
+    [
+        ("GetPolicyVersion", lambda r: {**r, "PolicyVersion": {**r["PolicyVersion"], "PolicyDocument": "{not json"}},
+         "not valid JSON"),
+        ("GetBucketAcl", lambda r: "<AccessControlPolicy><unclosed>", "not valid XML"),
+        ("DescribeInstances", lambda r: {**r, "Instances": {"Instance": "oops"}}, "must be a list"),
+        ("DescribeBackupPolicy", lambda r: {**r, "BackupRetentionPeriod": "seven"}, "BackupRetentionPeriod"),
+        ("GetRole", lambda r: {**r, "Role": {**r["Role"], "AssumeRolePolicyDocument": 42}}, "JSON string"),
+    ],
+)
+def test_malformed_responses_name_call_and_field(action: str, fn: Any, message: str) -> None:
+    with pytest.raises(CollectError, match=message):
+        collect(_break(action, fn))
+
+
+def test_gzip_and_unreadable_files(tmp_path: Path) -> None:
+    import gzip
+
+    gz = tmp_path / "s.json.gz"
+    gz.write_bytes(gzip.compress(SAMPLE.read_bytes()))
+    assert load_snapshot(gz).account_id == ACCOUNT
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(SnapshotError, match="not valid JSON"):
+        load_snapshot(bad)
+    with pytest.raises(SnapshotError, match="cannot read"):
+        load_snapshot(tmp_path / "missing.json")
