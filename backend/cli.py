@@ -515,3 +515,140 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---------------------------------------------------------------- remediation, emulator, activation, serve, demo
+
+@app.command()
+def remediate(
+    account: str = typer.Option(..., "--account"),
+    check: str = typer.Option(..., "--check"),
+    asset: str = typer.Option(..., "--asset"),
+    execute: bool = typer.Option(False, "--execute", help="call the API (default: dry run, print the plan)"),
+    endpoint: str = typer.Option(None, "--endpoint", help="OpenAPI endpoint (the emulator); else $SKYPATH_ALIBABA_ENDPOINT"),
+    account_profile: str = typer.Option(None, "--account-profile", help="live credentials profile"),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """Plan (dry run, default) or execute the fix for one finding, then re-collect and verify."""
+    from backend.remediate import plan
+    from checks.remediation import RemediationError
+
+    check_format(fmt)
+    with errors():
+        d = driver()
+        try:
+            if execute:
+                from backend.remediation_runtime import execute_for_account
+
+                doc = execute_for_account(d, account, check, asset, WHO, endpoint=endpoint, profile=account_profile)
+            else:
+                doc = plan(d, account, check, asset)
+        except RemediationError as exc:
+            fail(str(exc))
+    if fmt == "json":
+        emit_json(doc)
+        return
+    out.print(f"[bold]{'EXECUTED' if execute else 'DRY RUN'}[/] {check} on {asset} (now {doc.get('current_status')})")
+    for req in doc.get("requests", []):
+        out.print(f"  {req['product']}:{req['action']} {req['region']} {json.dumps(req['params'])}")
+    out.print(f"effect: {doc.get('effect')}")
+    for w in doc.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {w}")
+    if "attack_paths_cut" in doc:
+        out.print(f"attack paths cut: {doc['attack_paths_cut']}")
+    if execute:
+        out.print(f"verified: {doc.get('verified')} ({doc.get('status_before')} → {doc.get('status_after')}), "
+                  f"authorizations: {doc.get('authorizations_consumed')}")
+
+
+@app.command()
+def emulator(snapshot: str = typer.Option(..., "--snapshot"), host: str = typer.Option("127.0.0.1", "--host"),
+             port: int = typer.Option(18080, "--port")) -> None:
+    """Serve a snapshot as a local Alibaba Cloud OpenAPI (the SDKs can point at it)."""
+    from backend.emulator import serve_forever
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        fail("the emulator only listens on loopback", 2)
+    serve_forever(snapshot, host, port)
+
+
+@app.command()
+def activate(account: str = typer.Option(..., "--account"), live: bool = typer.Option(False, "--live"),
+             endpoint: str = typer.Option(None, "--endpoint"), account_profile: str = typer.Option(None, "--account-profile"),
+             fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Authorize CSPM: create the service-linked role AliyunServiceRoleForSasCspm (CreateServiceLinkedRole)."""
+    from backend.remediation_runtime import activate_account
+
+    check_format(fmt)
+    if not live and not endpoint:
+        fail("activation calls the Resource Management API: pass --live (or --endpoint for the emulator)", 2)
+    with errors():
+        doc = activate_account(driver(), account, WHO, endpoint=endpoint, profile=account_profile)
+    emit_json(doc) if fmt == "json" else out.print(f"activated: {doc}")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
+    """GraphQL API at /graphql, web console at /."""
+    import uvicorn
+
+    from backend.api import create_app
+
+    with errors():
+        application = create_app(driver())
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the shared sample account")) -> None:
+    """The main job: services up, the sample account ingested, plan set, scan + paths, a summary."""
+    from pathlib import Path
+
+    from backend import billing, services
+    from backend.entitlements import PlanBiller
+    from backend.ingest import ingest_snapshot
+    from backend.settings import project_root
+    from checks.catalog import CATALOG
+    from checks.paths import analyse_paths
+    from checks.scan import run_items
+
+    path = Path(snapshot) if snapshot else project_root().parent / "shared" / "samples" / "sample-account.json"
+    if not path.exists():
+        fail(f"snapshot {path} not found (pass --snapshot FILE)")
+    with errors():
+        out.rule("[bold]1. services")
+        info = services.services_up()
+        out.print({k: v for k, v in info.items() if k in ("neo4j", "redis")})
+        out.rule("[bold]2. ingest")
+        d = driver()
+        res = ingest_snapshot(d, path)
+        account = res.account_id
+        table(f"account {account}", ["label", "count"], [[k, v] for k, v in res.counts.items()])
+        out.rule("[bold]3. plan")
+        before = billing.billing_show(d, account)
+        quota = max(before["recommended_quota"], 50)
+        billing.set_plan(d, account, model="subscription", edition="ultimate", cspm=True, quota=quota, who=WHO)
+        before = billing.billing_show(d, account)
+        out.print(f"subscription, Ultimate + CSPM, quota {before['quota_total']} "
+                  f"(recommended {before['recommended_quota']}), used {before['quota_used']}")
+        out.rule("[bold]4. scan")
+        report = run_items(d, account, CATALOG, PlanBiller(billing.load_plan(d, account), WHO), who=WHO)
+        counts = report.summary()
+        after = billing.billing_show(d, account)
+        out.print(f"{len(CATALOG)} items, {len(report.results)} results: {counts}")
+        out.print(f"quota before {before['quota_used']}/{before['quota_total']} → after "
+                  f"{after['quota_used']}/{after['quota_total']} ({report.authorizations_consumed} consumed)")
+        failing = [r for r in report.results if r.status == "NOT_PASS"]
+        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+        failing.sort(key=lambda r: (order[r.severity], r.check_id))
+        table("top findings", ["severity", "check", "asset", "region"],
+              [[r.severity, r.check_id, r.asset_id, r.region] for r in failing[:15]])
+        out.rule("[bold]5. attack paths")
+        doc = analyse_paths(d, account)
+        table(f"{len(doc['paths'])} attack paths", ["severity", "entry", "target", "type"],
+              [[p["severity"], p["entry"]["id"], p["target"]["id"], p["type"]] for p in doc["paths"][:20]])
+        table("choke points (one change cuts the most paths)", ["paths cut", "change"],
+              [[c["paths_cut"], c["change"]] for c in doc["choke_points"][:5]])
+        out.rule("[bold]6. console")
+        out.print("run `.venv/bin/skypath serve` and open http://127.0.0.1:8000/ "
+                  f"(token: `.venv/bin/skypath token create --role viewer --account {account}`)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +64,9 @@ def ingest_transport(
         raise IngestError(f"malformed response shape: {type(exc).__name__}: {exc}") from exc
     if before_write is not None:
         before_write()
+    if os.environ.get("SKYPATH_LOG_WRITES"):
+        print(f"writing {collected.batch.count()} nodes and {len(collected.batch.rels)} relationships "
+              f"of account {transport.account_id} in one transaction", file=sys.stderr, flush=True)
     account = collected.batch.nodes["Account"][transport.account_id]
     account["current_sync"] = collected.sync_id
     account_props = {k: v for k, v in account.items() if k not in ("id",) and v is not None}

@@ -15,7 +15,8 @@ _schema_done: set[str] = set()
 
 @lru_cache(maxsize=1)
 def _driver(uri: str, user: str, password: str) -> Driver:
-    return GraphDatabase.driver(uri, auth=(user, password), max_connection_pool_size=50)
+    return GraphDatabase.driver(uri, auth=(user, password), max_connection_pool_size=50,
+                                notifications_min_severity="OFF")
 
 
 def get_driver(ensure: bool = True) -> Driver:

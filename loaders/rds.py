@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from graph_schema.store import GraphBatch
@@ -73,12 +74,14 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
         props["whitelist_collected"] = _ok(ips_body)
         if _ok(ips_body):
             ips: list[str] = []
-            groups: list[str] = []
+            groups: list[dict[str, Any]] = []
             for arr in dig_list(ips_body, "Items", "DBInstanceIPArray", call="Rds:DescribeDBInstanceIPArrayList"):
-                groups.append(str(arr.get("DBInstanceIPArrayName") or "default"))
-                ips.extend(ip.strip() for ip in str(arr.get("SecurityIPList") or "").split(",") if ip.strip())
+                group_ips = [ip.strip() for ip in str(arr.get("SecurityIPList") or "").split(",") if ip.strip()]
+                groups.append({"name": str(arr.get("DBInstanceIPArrayName") or "default"), "ips": group_ips,
+                               "attribute": str(arr.get("DBInstanceIPArrayAttribute") or "")})
+                ips.extend(group_ips)
             props["security_ips"] = ips
-            props["whitelist_groups"] = groups
+            props["whitelist_groups"] = json.dumps(groups)
         tde = d.get("DescribeDBInstanceTDE")
         props["tde_collected"] = _ok(tde) or tde is NOT_CONFIGURED
         props["tde_enabled"] = (str(dig(tde, "TDEStatus", default="")).lower() == "enabled") if _ok(tde) else (False if tde is NOT_CONFIGURED else None)

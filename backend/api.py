@@ -1,0 +1,537 @@
+"""GraphQL API (strawberry on FastAPI), REST health and agent upload, and the web console.
+
+Every resolver is tenant-scoped: a token sees only its accounts, and an account it may not see
+looks exactly like one that does not exist. Every mutation is audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
+from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from backend import billing
+from backend.auth import AuthError, Identity, authenticate
+from backend.repository import Repository, audit, decode_cursor, encode_cursor
+
+MAX_PAGE = 500
+
+
+class Context(BaseContext):
+    def __init__(self, driver: Any, identity: Identity | None):
+        super().__init__()
+        self.driver = driver
+        self.identity = identity
+        self.repo = Repository(driver)
+        self._finding_loaders: dict[str, DataLoader[str, list[dict[str, Any]]]] = {}
+
+    def require(self, account_id: str, role: str = "viewer") -> Identity:
+        ident = self.identity
+        if ident is None or not ident.can_see(account_id):
+            raise PermissionError(f"account {account_id} not found")
+        if not ident.at_least(role):
+            raise PermissionError(f"this operation needs the {role} role")
+        return ident
+
+    def findings_loader(self, account_id: str) -> DataLoader[str, list[dict[str, Any]]]:
+        if account_id not in self._finding_loaders:
+            async def load(keys: list[str]) -> list[list[dict[str, Any]]]:
+                found = await asyncio.to_thread(self.repo.findings_for_assets, account_id, list(keys))
+                return [found.get(k, []) for k in keys]
+
+            self._finding_loaders[account_id] = DataLoader(load_fn=load)
+        return self._finding_loaders[account_id]
+
+
+Ctx = Info[Context, None]
+
+
+def _page_size(first: int | None) -> int:
+    n = 50 if first is None else first
+    if n < 1 or n > MAX_PAGE:
+        raise ValueError(f"first must be between 1 and {MAX_PAGE}")
+    return n
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class FindingRef:
+    check_id: str
+    status: str
+
+
+@strawberry.type
+class Asset:
+    id: str
+    type: str
+    region: str | None
+    name: str | None
+    supported: bool
+    account_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def findings(self, info: Ctx) -> list[FindingRef]:
+        rows = await info.context.findings_loader(self.account_id).load(self.id)
+        return [FindingRef(check_id=r["check_id"], status=r["status"]) for r in rows]
+
+
+@strawberry.type
+class AssetEdge:
+    cursor: str
+    node: Asset
+
+
+@strawberry.type
+class AssetConnection:
+    edges: list[AssetEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class CheckItemType:
+    id: str
+    title: str
+    product: str
+    asset_type: str
+    severity: str
+    tier: str
+    kind: str
+    category: str | None
+    refs: JSON
+    remediation: str
+
+
+@strawberry.type
+class Result:
+    check_id: str
+    asset_type: str
+    asset_id: str
+    region: str
+    status: str
+    severity: str
+    tier: str
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+@strawberry.type
+class ResultEdge:
+    cursor: str
+    node: Result
+
+
+@strawberry.type
+class ResultConnection:
+    edges: list[ResultEdge]
+    page_info: PageInfo
+    total: int
+
+
+@strawberry.type
+class ScanType:
+    id: str
+    status: str
+    operation: str | None
+    started: str | None
+    finished: str | None
+    authorizations: int
+
+
+@strawberry.type
+class ScanOutcome:
+    scan_id: str
+    status: str
+    authorizations_consumed: int
+    results: list[Result]
+    queued: bool = False
+
+
+@strawberry.type
+class PathNode:
+    type: str
+    id: str
+
+
+@strawberry.type
+class PathEdge:
+    type: str
+    detail: str
+    conditional: bool
+
+
+@strawberry.type
+class AttackPath:
+    id: str
+    type: str
+    severity: str
+    conditional: bool
+    entry: PathNode
+    target: PathNode
+    access: list[str]
+    nodes: list[PathNode]
+    edges: list[PathEdge]
+
+
+@strawberry.type
+class ChokePoint:
+    type: str
+    id: str
+    paths_cut: int
+    change: str
+
+
+@strawberry.type
+class AttackPathReport:
+    paths: list[AttackPath]
+    choke_points: list[ChokePoint]
+    what_if: JSON | None = None
+
+
+@strawberry.type
+class Billing:
+    model: str
+    edition: str
+    cspm: bool
+    quota_total: int
+    quota_used: int
+    quota_remaining: int | None
+    expires: str | None
+    recommended_quota: int
+    usage: JSON
+
+
+@strawberry.type
+class LedgerPage:
+    entries: JSON
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type
+class Account:
+    id: str
+    name: str | None
+    collected_at: str | None
+
+    @strawberry.field
+    async def assets(self, info: Ctx, type: str | None = None, region: str | None = None, tag: str | None = None,
+                     first: int | None = 50, after: str | None = None) -> AssetConnection:
+        n = _page_size(first)
+        rows = await asyncio.to_thread(info.context.repo.assets_page, self.id, type, region, tag, n, decode_cursor(after))
+        edges = [AssetEdge(cursor=encode_cursor(r["uid"]), node=Asset(id=r["id"], type=r["type"], region=r["region"],
+                                                                       name=r["name"], supported=r["supported"],
+                                                                       account_id=self.id)) for r in rows[:n]]
+        return AssetConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > n,
+                                                               end_cursor=edges[-1].cursor if edges else after))
+
+    @strawberry.field
+    async def findings(self, info: Ctx, severity: str | None = None, status: str | None = None,
+                       check_id: str | None = None, asset_id: str | None = None, first: int | None = 50,
+                       after: str | None = None) -> ResultConnection:
+        from checks.catalog import BY_ID
+        from checks.scan import latest_findings
+
+        n = _page_size(first)
+        rows = await asyncio.to_thread(latest_findings, info.context.driver, self.id, BY_ID)
+        info.context.repo.queries += 1
+        rows = [r for r in rows if (severity is None or r["severity"] == severity) and (status is None or r["status"] == status)
+                and (check_id is None or r["check_id"] == check_id) and (asset_id is None or r["asset_id"] == asset_id)]
+        rows.sort(key=lambda r: (r["check_id"], r["asset_id"]))
+        start = 0
+        cur = decode_cursor(after)
+        if cur:
+            keys = [f"{r['check_id']}|{r['asset_id']}" for r in rows]
+            start = next((i + 1 for i, k in enumerate(keys) if k == cur), len(rows))
+        page = rows[start:start + n]
+        edges = [ResultEdge(cursor=encode_cursor(f"{r['check_id']}|{r['asset_id']}"), node=_result(r)) for r in page]
+        return ResultConnection(edges=edges, total=len(rows), page_info=PageInfo(
+            has_next_page=start + n < len(rows), end_cursor=edges[-1].cursor if edges else after))
+
+    @strawberry.field
+    async def scans(self, info: Ctx, first: int | None = 20) -> list[ScanType]:
+        rows = await asyncio.to_thread(info.context.repo.scans, self.id, _page_size(first))
+        return [ScanType(**r) for r in rows]
+
+    @strawberry.field
+    async def attack_paths(self, info: Ctx, what_if: list[str] | None = None) -> AttackPathReport:
+        from checks.paths import analyse_paths
+
+        plan = await asyncio.to_thread(billing.load_plan, info.context.driver, self.id)
+        decision = billing.decide(plan, "paths")
+        if not decision.allowed:
+            raise PermissionError(f"attack path analysis needs {decision.enabled_by}")
+        doc = await asyncio.to_thread(analyse_paths, info.context.driver, self.id, what_if or [])
+        info.context.repo.queries += 7
+        return AttackPathReport(
+            paths=[_path(p) for p in doc["paths"]],
+            choke_points=[ChokePoint(type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"])
+                          for c in doc["choke_points"]],
+            what_if=doc.get("what_if"),
+        )
+
+    @strawberry.field
+    async def billing(self, info: Ctx) -> Billing:
+        doc = await asyncio.to_thread(billing.billing_show, info.context.driver, self.id)
+        return Billing(model=doc["model"], edition=doc["edition"], cspm=doc["cspm"], quota_total=doc["quota_total"],
+                       quota_used=doc["quota_used"], quota_remaining=doc["quota_remaining"], expires=doc["expires"],
+                       recommended_quota=doc["recommended_quota"], usage=doc["usage"])
+
+    @strawberry.field
+    async def ledger(self, info: Ctx, first: int | None = 50, after: str | None = None) -> LedgerPage:
+        doc = await asyncio.to_thread(billing.ledger_page, info.context.driver, self.id, after, _page_size(first))
+        return LedgerPage(entries=doc["entries"], end_cursor=doc["end_cursor"], has_next_page=doc["has_next_page"])
+
+    @strawberry.field
+    async def compliance_report(self, info: Ctx, package: str) -> JSON:
+        from checks.catalog import BY_ID
+        from checks.packages import compliance_report
+        from checks.scan import latest_findings
+
+        rows = await asyncio.to_thread(latest_findings, info.context.driver, self.id, BY_ID)
+        return compliance_report(package, rows)
+
+    @strawberry.field
+    async def remediation_plan(self, info: Ctx, check_id: str, asset_id: str) -> JSON:
+        from backend.remediate import plan
+
+        return await asyncio.to_thread(plan, info.context.driver, self.id, check_id, asset_id)
+
+    @strawberry.field
+    async def audit_log(self, info: Ctx, first: int | None = 50) -> JSON:
+        info.context.require(self.id, "operator")
+        return await asyncio.to_thread(info.context.repo.audit, self.id, _page_size(first))
+
+
+def _result(r: dict[str, Any]) -> Result:
+    return Result(check_id=r["check_id"], asset_type=r["asset_type"], asset_id=r["asset_id"], region=r["region"],
+                  status=r["status"], severity=r["severity"], tier=r["tier"], first_seen=r.get("first_seen"),
+                  last_seen=r.get("last_seen"))
+
+
+def _path(p: dict[str, Any]) -> AttackPath:
+    return AttackPath(
+        id=p["id"], type=p["type"], severity=p["severity"], conditional=p["conditional"],
+        entry=PathNode(**p["entry"]), target=PathNode(**p["target"]), access=p["access"],
+        nodes=[PathNode(**n) for n in p["nodes"]],
+        edges=[PathEdge(type=e["type"], detail=e["detail"], conditional=e["conditional"]) for e in p["edges"]],
+    )
+
+
+def _item(i: Any) -> CheckItemType:
+    return CheckItemType(id=i.id, title=i.title, product=i.product, asset_type=i.asset_type, severity=i.severity,
+                         tier=i.tier, kind=i.kind, category=i.category, refs=dict(i.refs), remediation=i.remediation)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def accounts(self, info: Ctx) -> list[Account]:
+        ident = info.context.identity
+        assert ident is not None
+        if "*" in ident.accounts:
+            rows = await asyncio.to_thread(info.context.repo.read, "MATCH (a:Account) RETURN a.id AS id")
+            ids = [r["id"] for r in rows]
+        else:
+            ids = list(ident.accounts)
+        rows = await asyncio.to_thread(info.context.repo.accounts, ids)
+        return [Account(id=r["id"], name=r["name"], collected_at=r["collected_at"]) for r in rows]
+
+    @strawberry.field
+    async def account(self, info: Ctx, id: str) -> Account | None:
+        ident = info.context.identity
+        if ident is None or not ident.can_see(id):
+            return None
+        rows = await asyncio.to_thread(info.context.repo.accounts, [id])
+        return Account(id=rows[0]["id"], name=rows[0]["name"], collected_at=rows[0]["collected_at"]) if rows else None
+
+    @strawberry.field
+    def check_items(self, package: str | None = None) -> list[CheckItemType]:
+        from checks.catalog import CATALOG
+        from checks.packages import package_items
+
+        return [_item(i) for i in (package_items(package) if package else CATALOG)]
+
+    @strawberry.field
+    def packages(self) -> list[str]:
+        from checks.model import PACKAGES
+
+        return list(PACKAGES)
+
+
+@strawberry.type
+class CypherResult:
+    columns: list[str]
+    rows: JSON
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def start_scan(self, info: Ctx, account_id: str, check_ids: list[str] | None = None,
+                         package: str | None = None, run_async: bool = False) -> ScanOutcome:
+        ident = info.context.require(account_id, "operator")
+        audit(info.context.driver, account_id, ident.name, "api.start_scan", {"checks": check_ids, "package": package})
+        if run_async:
+            from backend.tasks import scan_task
+
+            task = scan_task.delay(account_id, check_ids, ident.name)
+            return ScanOutcome(scan_id=task.id, status="queued", authorizations_consumed=0, results=[], queued=True)
+        doc = await asyncio.to_thread(_scan_inline, info.context.driver, account_id, check_ids, package, ident.name, "scan", None)
+        return doc
+
+    @strawberry.mutation
+    async def verify(self, info: Ctx, account_id: str, check_id: str, asset_id: str) -> ScanOutcome:
+        ident = info.context.require(account_id, "operator")
+        audit(info.context.driver, account_id, ident.name, "api.verify", {"check_id": check_id, "asset_id": asset_id})
+        return await asyncio.to_thread(_scan_inline, info.context.driver, account_id, [check_id], None, ident.name,
+                                       "verify", asset_id)
+
+    @strawberry.mutation
+    async def whitelist(self, info: Ctx, account_id: str, check_id: str, asset_id: str, reason: str) -> JSON:
+        from checks.catalog import get_item
+        from checks.scan import whitelist_add
+
+        ident = info.context.require(account_id, "operator")
+        get_item(check_id)
+        return await asyncio.to_thread(whitelist_add, info.context.driver, account_id, check_id, asset_id, reason, ident.name)
+
+    @strawberry.mutation
+    async def remediate(self, info: Ctx, account_id: str, check_id: str, asset_id: str, dry_run: bool = True) -> JSON:
+        from backend.remediate import plan
+
+        ident = info.context.require(account_id, "operator" if dry_run else "admin")
+        audit(info.context.driver, account_id, ident.name, "api.remediate",
+              {"check_id": check_id, "asset_id": asset_id, "dry_run": dry_run})
+        if not dry_run:
+            from backend.remediation_runtime import execute_for_account
+
+            return await asyncio.to_thread(execute_for_account, info.context.driver, account_id, check_id, asset_id,
+                                           ident.name)
+        return await asyncio.to_thread(plan, info.context.driver, account_id, check_id, asset_id)
+
+    @strawberry.mutation
+    async def set_plan(self, info: Ctx, account_id: str, model: str, edition: str | None = None, cspm: bool = False,
+                       quota: int | None = None, expires: str | None = None, legacy_free: bool = False) -> Billing:
+        ident = info.context.require(account_id, "admin")
+        await asyncio.to_thread(billing.set_plan, info.context.driver, account_id, model=model, edition=edition,
+                                cspm=cspm, quota=quota, expires=expires, legacy_free=legacy_free, who=ident.name)
+        return await Account(id=account_id, name=None, collected_at=None).billing(info)  # type: ignore[misc]
+
+    @strawberry.mutation
+    async def run_cypher(self, info: Ctx, account_id: str, query: str, limit: int = 1000) -> CypherResult:
+        from backend.console import run_read_only
+
+        ident = info.context.require(account_id, "viewer")
+        audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
+        doc = await asyncio.to_thread(run_read_only, info.context.driver, account_id, query, max(1, min(limit, 10_000)))
+        return CypherResult(columns=doc["columns"], rows=doc["rows"])
+
+
+def _scan_inline(driver: Any, account_id: str, check_ids: list[str] | None, package: str | None, who: str,
+                 operation: str, asset_id: str | None) -> ScanOutcome:
+    from backend.entitlements import PlanBiller
+    from checks.packages import resolve
+    from checks.scan import run_items
+
+    items = resolve(check_ids, package, None)
+    report = run_items(driver, account_id, items, PlanBiller(billing.load_plan(driver, account_id), who),
+                       operation=operation, asset_id=asset_id, who=who)
+    return ScanOutcome(scan_id=report.scan_id, status=report.status,
+                       authorizations_consumed=report.authorizations_consumed,
+                       results=[_result(r.as_dict()) for r in report.results])
+
+
+schema = strawberry.Schema(
+    query=Query, mutation=Mutation,
+    extensions=[QueryDepthLimiter(max_depth=8), MaxTokensLimiter(max_token_count=2000)],
+)
+
+
+@dataclass
+class AppState:
+    driver: Any
+
+
+def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
+    from backend.runtime import get_driver
+
+    state = AppState(driver or get_driver())
+    app = FastAPI(title="Skypath", version="0.1.0", description="CSPM and attack paths for Alibaba Cloud")
+
+    async def context_getter(request: Request) -> Context:
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else None
+        try:
+            identity = await asyncio.to_thread(authenticate, state.driver, token)
+        except AuthError as exc:
+            raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+        if identity.kind != "api":
+            raise HTTPException(status_code=403, detail="agent tokens can only upload host reports")
+        return Context(state.driver, identity)
+
+    router: GraphQLRouter[Context, None] = GraphQLRouter(schema, context_getter=context_getter,
+                                                         graphql_ide="graphiql" if graphiql else None)
+    app.include_router(router, prefix="/graphql")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        try:
+            state.driver.verify_connectivity()
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+            return JSONResponse({"status": "unavailable", "neo4j": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.post("/api/v1/agent/report")
+    async def agent_report(request: Request) -> JSONResponse:
+        from backend.ingest import IngestError, ingest_hosts
+        from loaders.hosts import MAX_REPORT_BYTES
+
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else None
+        try:
+            identity = await asyncio.to_thread(authenticate, state.driver, token)
+        except AuthError as exc:
+            raise HTTPException(status_code=401, detail=str(exc)) from exc
+        body = await request.body()
+        if len(body) > MAX_REPORT_BYTES:
+            raise HTTPException(status_code=413, detail=f"report larger than {MAX_REPORT_BYTES} bytes")
+        try:
+            report = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(status_code=400, detail=f"report is not valid JSON: {exc}") from exc
+        account_id = request.query_params.get("account") or (identity.accounts[0] if identity.accounts else "")
+        if not identity.can_see(account_id) or not identity.at_least("operator") and identity.kind != "agent":
+            raise HTTPException(status_code=404, detail="account not found")
+        try:
+            result = await asyncio.to_thread(ingest_hosts, state.driver, account_id, [report], "upload")
+        except IngestError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        audit(state.driver, account_id, identity.name, "agent.report", {"host_id": report.get("host_id")})
+        return JSONResponse(result)
+
+    @app.get("/", response_class=HTMLResponse)
+    def console() -> str:
+        from importlib.resources import files
+
+        return (files("backend") / "static" / "index.html").read_text()
+
+    return app

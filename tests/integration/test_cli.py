@@ -1,0 +1,124 @@
+"""The CLI contract (spec/cli.md) through real subprocesses: one JSON document on stdout, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from graph_schema.store import delete_account
+from tests.helpers.sample import expected, write_sample
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=dict(os.environ),
+                          capture_output=True, text=True, timeout=300)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def run_json(*args: str) -> Any:
+    proc = run(*args, "--format", "json")
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def account(neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    account_id = str(random.randint(10**15, 10**16 - 1))
+    path = write_sample(tmp_path_factory.mktemp("cli"), account_id)
+    doc = run_json("ingest", "--snapshot", str(path))
+    assert doc["account_id"] == account_id
+    run_json("billing", "set", "--account", account_id, "--model", "payg", "--edition", "ultimate", "--cspm")
+    yield account_id
+    delete_account(neo4j_driver, account_id)
+
+
+def test_scan_json_contract(account: str) -> None:
+    doc = run_json("scan", "--account", account)
+    assert set(doc) >= {"account_id", "scan_id", "status", "authorizations_consumed", "results"}
+    assert doc["status"] == "completed"
+    first = doc["results"][0]
+    assert set(first) == {"check_id", "asset_type", "asset_id", "region", "status", "severity", "tier"}
+    want = expected(account)["checks"]
+    got: dict[str, dict[str, str]] = {}
+    for r in doc["results"]:
+        got.setdefault(r["check_id"], {})[r["asset_id"]] = r["status"]
+    assert {k: got.get(k) for k in want} == want
+
+
+def test_findings_verify_whitelist(account: str) -> None:
+    run_json("scan", "--account", account, "--check", "ACS_ECS_SecurityGroupPublicSSH")
+    findings = run_json("findings", "--account", account)
+    ssh = {r["asset_id"]: r for r in findings["results"] if r["check_id"] == "ACS_ECS_SecurityGroupPublicSSH"}
+    assert ssh["sg-bp1web0000000001"]["status"] == "NOT_PASS" and ssh["sg-bp1web0000000001"]["first_seen"]
+    verified = run_json("verify", "--account", account, "--check", "ACS_ECS_SecurityGroupPublicSSH",
+                        "--asset", "sg-bp1web0000000001")
+    assert [r["status"] for r in verified["results"]] == ["NOT_PASS"]
+    run("whitelist", "add", "--account", account, "--check", "ACS_ECS_SecurityGroupPublicSSH",
+        "--asset", "sg-bp1web0000000001", "--reason", "bastion replacement pending")
+    again = run_json("scan", "--account", account, "--check", "ACS_ECS_SecurityGroupPublicSSH")
+    status = {r["asset_id"]: r["status"] for r in again["results"]}
+    assert status["sg-bp1web0000000001"] == "WHITELIST"
+    run("whitelist", "remove", "--account", account, "--check", "ACS_ECS_SecurityGroupPublicSSH",
+        "--asset", "sg-bp1web0000000001")
+
+
+def test_paths_json(account: str) -> None:
+    doc = run_json("paths", "--account", account)
+    pairs = sorted([p["entry"]["id"], p["target"]["id"]] for p in doc["paths"] if not p.get("conditional"))
+    assert pairs == sorted(expected(account)["path_pairs"])
+    p = doc["paths"][0]
+    assert set(p) >= {"id", "type", "severity", "entry", "target", "access", "nodes", "edges"}
+    assert doc["choke_points"][0]["paths_cut"] >= 1 and doc["choke_points"][0]["change"]
+
+
+def test_what_if_detach_role_removes_paths(account: str) -> None:
+    doc = run_json("paths", "--account", account, "--what-if", "detach-role:i-bp1bastion0000001")
+    assert doc["what_if"]["paths_removed"] == 9
+
+
+def test_cypher_read_and_refusals(account: str) -> None:
+    doc = run_json("cypher", "--account", account, "--query",
+                   "MATCH (b:OssBucket {account_id: $account_id}) RETURN count(b) AS c")
+    assert doc == {"columns": ["c"], "rows": [{"c": 5}]}
+    for bad in ("CREATE (n:X) RETURN n", "MATCH (n) DETACH DELETE n", "MATCH (n) SET n.x = 1",
+                "MERGE (n:X {a: 1})", "CALL dbms.listConfig()", "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l"):
+        proc = run("cypher", "--account", account, "--query", bad, "--format", "json", ok=False)
+        assert proc.returncode != 0 and proc.stdout == "" and "error" in proc.stderr.lower(), bad
+
+
+def test_errors_go_to_stderr_with_nonzero_exit(account: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    proc = run("ingest", "--snapshot", str(bad), "--format", "json", ok=False)
+    assert proc.returncode != 0 and proc.stdout == "" and "JSON" in proc.stderr
+    proc = run("scan", "--account", account, "--check", "ACS_NOPE_Nothing", "--format", "json", ok=False)
+    assert proc.returncode != 0 and "unknown check item" in proc.stderr
+
+
+def test_paths_refused_on_free_plan(neo4j_driver: Driver, tmp_path: Path) -> None:
+    account_id = str(random.randint(10**15, 10**16 - 1))
+    try:
+        run_json("ingest", "--snapshot", str(write_sample(tmp_path, account_id)))
+        run_json("billing", "set", "--account", account_id, "--model", "free")
+        proc = run("paths", "--account", account_id, "--format", "json", ok=False)
+        assert proc.returncode != 0 and "CSPM" in proc.stderr
+        shown = run_json("billing", "show", "--account", account_id)
+        assert shown["model"] == "free" and shown["recommended_quota"] > 0
+    finally:
+        delete_account(neo4j_driver, account_id)
+
+
+def test_token_create(account: str) -> None:
+    doc = run_json("token", "create", "--role", "viewer", "--account", account)
+    assert doc["token"].startswith("skp_") and doc["role"] == "viewer" and doc["accounts"] == [account]
