@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from neo4j import Driver, Query
+from neo4j import Driver, unit_of_work
 from neo4j.exceptions import ClientError, Neo4jError
 from neo4j.graph import Node, Path, Relationship
 
@@ -86,8 +86,9 @@ def _foreign(v: Any, account_id: str) -> bool:
 def run_read_only(driver: Driver, account_id: str, query: str, limit: int = MAX_ROWS) -> dict[str, Any]:
     validate_read_only(driver, query)
 
+    @unit_of_work(timeout=TIMEOUT_SECONDS)
     def work(tx: Any) -> tuple[list[str], list[dict[str, Any]], bool, int]:
-        result = tx.run(Query(query, timeout=TIMEOUT_SECONDS), account_id=account_id)
+        result = tx.run(query, account_id=account_id)
         keys = list(result.keys())
         rows: list[dict[str, Any]] = []
         truncated = False

@@ -115,13 +115,13 @@ def test_malformed_policy_document_keeps_previous_state(neo4j_driver: Driver, ac
     ingest_snapshot(neo4j_driver, write_sample(tmp_path, account))
 
     def break_policy(doc: dict) -> None:
+        renamed = json.loads(json.dumps(doc).replace("acme-logs", "acme-logs-renamed"))
+        doc.clear()
+        doc.update(renamed)
         for call in doc["calls"]:
             if call["action"] == "GetPolicyVersion":
                 call["response"]["PolicyVersion"]["PolicyDocument"] = "{'not': json"
                 break
-        for call in doc["calls"]:
-            if call["action"] == "ListBuckets":
-                call["response"] = call["response"].replace("acme-logs", "acme-logs-renamed")
 
     with pytest.raises(IngestError, match="GetPolicyVersion"):
         ingest_snapshot(neo4j_driver, write_sample(tmp_path, account, break_policy))

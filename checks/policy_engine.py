@@ -1,0 +1,502 @@
+"""The RAM policy language, evaluated like RAM does (pure Python, no database).
+
+- An explicit `Deny` that matches wins; otherwise an `Allow` must match; otherwise implicit deny.
+- `Action`/`NotAction`, `Resource`/`NotResource`; `*` and `?` wildcards (globs, everything else literal).
+- Action names are case-insensitive; resources are matched case-sensitively except the `acs:<service>`
+  prefix and RAM user/role/group names (RAM names are case-insensitive).
+- Conditions: every operator of the RAM language is evaluated when the context holds the key; a key
+  the context lacks makes the statement *undecided*: an undecided Allow yields CONDITIONAL (never a
+  silent grant), an undecided Deny turns an Allow into CONDITIONAL (never a silent drop).
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+
+class PolicyParseError(ValueError):
+    """A policy document that is not valid RAM policy language; the message says where."""
+
+
+class Decision(enum.Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    IMPLICIT_DENY = "implicit_deny"
+    CONDITIONAL = "conditional"
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    not_resources: tuple[str, ...] = ()
+    principals: Any = None  # '*' | {"RAM": [...], "Service": [...], "Federated": [...]} | list (OSS)
+    condition: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    statements: tuple[Statement, ...]
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    decision: Decision
+    matched: tuple[tuple[str, int], ...] = ()
+    conditions: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # user | role | group | root | service | key
+    account_id: str
+    name: str = ""
+    arn: str = ""
+    service: str = ""
+    uid: str = ""
+
+
+# ---------------------------------------------------------------- parsing
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise PolicyParseError(f"{where} must be a string or a list of strings, got {type(value).__name__}")
+
+
+def parse_policy(document: str | Mapping[str, Any], name: str = "") -> Policy:
+    label = f"policy {name}" if name else "policy"
+    if isinstance(document, str | bytes):
+        try:
+            doc = json.loads(document)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PolicyParseError(f"{label}: not valid JSON: {exc}") from exc
+    else:
+        doc = document
+    if not isinstance(doc, Mapping):
+        raise PolicyParseError(f"{label}: the document must be a JSON object")
+    if "Statement" not in doc:
+        raise PolicyParseError(f"{label}: missing 'Statement'")
+    raw = doc["Statement"]
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise PolicyParseError(f"{label}: 'Statement' must be an object or a list")
+    statements = []
+    for i, st in enumerate(raw):
+        where = f"{label}: Statement[{i}]"
+        if not isinstance(st, Mapping):
+            raise PolicyParseError(f"{where} must be an object")
+        effect = st.get("Effect")
+        if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
+            raise PolicyParseError(f"{where}.Effect must be 'Allow' or 'Deny', got {effect!r}")
+        if ("Action" in st) == ("NotAction" in st):
+            if "Action" not in st and "Principal" not in st:
+                raise PolicyParseError(f"{where} needs exactly one of Action / NotAction")
+            if "Action" in st:
+                raise PolicyParseError(f"{where} cannot have both Action and NotAction")
+        if "Resource" in st and "NotResource" in st:
+            raise PolicyParseError(f"{where} cannot have both Resource and NotResource")
+        condition = st.get("Condition")
+        if condition is not None and not isinstance(condition, Mapping):
+            raise PolicyParseError(f"{where}.Condition must be an object")
+        if condition:
+            for op, body in condition.items():
+                if not isinstance(body, Mapping):
+                    raise PolicyParseError(f"{where}.Condition.{op} must be an object of key → values")
+        principal = st.get("Principal")
+        if principal is not None and not isinstance(principal, str | list | Mapping):
+            raise PolicyParseError(f"{where}.Principal has an invalid type")
+        statements.append(Statement(
+            effect="Allow" if effect.lower() == "allow" else "Deny",
+            actions=_strings(st["Action"], f"{where}.Action") if "Action" in st else (),
+            not_actions=_strings(st["NotAction"], f"{where}.NotAction") if "NotAction" in st else (),
+            resources=_strings(st["Resource"], f"{where}.Resource") if "Resource" in st else (),
+            not_resources=_strings(st["NotResource"], f"{where}.NotResource") if "NotResource" in st else (),
+            principals=principal,
+            condition=dict(condition) if condition else None,
+        ))
+    version = doc.get("Version", "1")
+    return Policy(str(version), tuple(statements), name)
+
+
+# ---------------------------------------------------------------- matching
+
+@lru_cache(maxsize=65536)
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    parts = []
+    for ch in pattern:
+        if ch == "*":
+            parts.append(".*")
+        elif ch == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts), re.S | (re.I if ignore_case else 0))
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    return _glob(pattern, True).fullmatch(action) is not None
+
+
+def _norm_resource(resource: str) -> str:
+    """Service prefixes and RAM entity names are case-insensitive: lower-case those parts."""
+    parts = resource.split(":", 4)
+    if len(parts) == 5 and parts[0].lower() == "acs":
+        service = parts[1].lower()
+        rest = parts[4].lower() if service in ("ram", "sts") else parts[4]
+        return ":".join(["acs", service, parts[2], parts[3], rest])
+    return resource
+
+
+def resource_matches(pattern: str, resource: str) -> bool:
+    if pattern == "*":
+        return True
+    return _glob(_norm_resource(pattern), False).fullmatch(_norm_resource(resource)) is not None
+
+
+def _statement_matches(st: Statement, action: str, resource: str) -> bool:
+    if st.actions:
+        if not any(action_matches(p, action) for p in st.actions):
+            return False
+    elif st.not_actions:
+        if any(action_matches(p, action) for p in st.not_actions):
+            return False
+    else:
+        return False
+    if st.resources:
+        return any(resource_matches(p, resource) for p in st.resources)
+    if st.not_resources:
+        return not any(resource_matches(p, resource) for p in st.not_resources)
+    # trust policies and some bucket policies omit Resource: the statement is about the target itself
+    return True
+
+
+# ---------------------------------------------------------------- conditions
+
+_UNDECIDED = None
+
+
+def _ctx_lookup(context: Mapping[str, object] | None, key: str) -> Any:
+    if not context:
+        return _UNDECIDED
+    low = key.lower()
+    for k, v in context.items():
+        if k.lower() == low:
+            return v
+    return _UNDECIDED
+
+
+def _as_list(v: Any) -> list[Any]:
+    return list(v) if isinstance(v, list | tuple | set) else [v]
+
+
+def _num(v: Any) -> float | None:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(v: Any) -> datetime | None:
+    if isinstance(v, datetime):
+        return v
+    try:
+        return datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        n = _num(v)
+        return datetime.fromtimestamp(n) if n is not None else None
+
+
+def _ip_in(value: Any, cidr: Any) -> bool:
+    try:
+        return ipaddress.ip_address(str(value)) in ipaddress.ip_network(str(cidr), strict=False)
+    except ValueError:
+        return False
+
+
+def _bool(v: Any) -> bool | None:
+    s = str(v).lower()
+    return True if s == "true" else False if s == "false" else None
+
+
+_COMPARE: dict[str, Any] = {
+    "stringequals": lambda a, b: str(a) == str(b),
+    "stringnotequals": lambda a, b: str(a) != str(b),
+    "stringequalsignorecase": lambda a, b: str(a).lower() == str(b).lower(),
+    "stringnotequalsignorecase": lambda a, b: str(a).lower() != str(b).lower(),
+    "stringlike": lambda a, b: _glob(str(b), False).fullmatch(str(a)) is not None,
+    "stringnotlike": lambda a, b: _glob(str(b), False).fullmatch(str(a)) is None,
+    "numericequals": lambda a, b: _num(a) is not None and _num(a) == _num(b),
+    "numericnotequals": lambda a, b: _num(a) is not None and _num(a) != _num(b),
+    "numericlessthan": lambda a, b: None not in (_num(a), _num(b)) and _num(a) < _num(b),  # type: ignore[operator]
+    "numericlessthanequals": lambda a, b: None not in (_num(a), _num(b)) and _num(a) <= _num(b),  # type: ignore[operator]
+    "numericgreaterthan": lambda a, b: None not in (_num(a), _num(b)) and _num(a) > _num(b),  # type: ignore[operator]
+    "numericgreaterthanequals": lambda a, b: None not in (_num(a), _num(b)) and _num(a) >= _num(b),  # type: ignore[operator]
+    "dateequals": lambda a, b: None not in (_date(a), _date(b)) and _date(a) == _date(b),
+    "datenotequals": lambda a, b: None not in (_date(a), _date(b)) and _date(a) != _date(b),
+    "datelessthan": lambda a, b: None not in (_date(a), _date(b)) and _date(a) < _date(b),  # type: ignore[operator]
+    "datelessthanequals": lambda a, b: None not in (_date(a), _date(b)) and _date(a) <= _date(b),  # type: ignore[operator]
+    "dategreaterthan": lambda a, b: None not in (_date(a), _date(b)) and _date(a) > _date(b),  # type: ignore[operator]
+    "dategreaterthanequals": lambda a, b: None not in (_date(a), _date(b)) and _date(a) >= _date(b),  # type: ignore[operator]
+    "bool": lambda a, b: _bool(a) is not None and _bool(a) == _bool(b),
+    "ipaddress": _ip_in,
+    "notipaddress": lambda a, b: not _ip_in(a, b),
+}
+_NEGATED = {"stringnotequals", "stringnotequalsignorecase", "stringnotlike", "numericnotequals", "datenotequals",
+            "notipaddress"}
+
+
+def condition_holds(condition: Mapping[str, Any] | None, context: Mapping[str, object] | None) -> bool | None:
+    """True / False when decidable from the context; None when a key is missing (undecided)."""
+    if not condition:
+        return True
+    undecided = False
+    for op, body in condition.items():
+        name = op.lower()
+        if_exists = name.endswith("ifexists")
+        base = name[: -len("ifexists")] if if_exists else name
+        compare = _COMPARE.get(base)
+        for key, expected in body.items():
+            value = _ctx_lookup(context, key)
+            if value is _UNDECIDED:
+                if if_exists:
+                    continue
+                undecided = True
+                continue
+            if compare is None:
+                undecided = True
+                continue
+            values = _as_list(value)
+            wanted = _as_list(expected)
+            if base in _NEGATED:
+                ok = all(compare(v, w) for v in values for w in wanted)
+            else:
+                ok = any(compare(v, w) for v in values for w in wanted)
+            if not ok:
+                return False
+    return None if undecided else True
+
+
+# ---------------------------------------------------------------- evaluation
+
+def evaluate(policies: Sequence[Policy], action: str, resource: str,
+             context: Mapping[str, object] | None = None) -> Evaluation:
+    return CompiledPolicySet(policies).evaluate(action, resource, context)
+
+
+class CompiledPolicySet:
+    """The statements of a principal's policies, indexed once; evaluations are cached per request."""
+
+    def __init__(self, policies: Sequence[Policy]):
+        self.entries: list[tuple[str, int, Statement]] = [
+            (p.name, i, st) for p in policies for i, st in enumerate(p.statements)
+        ]
+        self._cache: dict[tuple[str, str, str], Evaluation] = {}
+
+    def evaluate(self, action: str, resource: str, context: Mapping[str, object] | None = None) -> Evaluation:
+        ckey = (action.lower(), resource, json.dumps(context, sort_keys=True, default=str) if context else "")
+        hit = self._cache.get(ckey)
+        if hit is not None:
+            return hit
+        allows: list[tuple[str, int]] = []
+        conditional_allows: list[tuple[tuple[str, int], dict[str, Any]]] = []
+        conditional_denies: list[tuple[tuple[str, int], dict[str, Any]]] = []
+        result: Evaluation | None = None
+        for name, idx, st in self.entries:
+            if not _statement_matches(st, action, resource):
+                continue
+            holds = condition_holds(st.condition, context)
+            if holds is False:
+                continue
+            if st.effect == "Deny":
+                if holds is True:
+                    result = Evaluation(Decision.DENY, ((name, idx),))
+                    break
+                conditional_denies.append(((name, idx), st.condition or {}))
+            elif holds is True:
+                allows.append((name, idx))
+            else:
+                conditional_allows.append(((name, idx), st.condition or {}))
+        if result is None:
+            if allows and not conditional_denies:
+                result = Evaluation(Decision.ALLOW, tuple(allows))
+            elif allows or conditional_allows:
+                pending = conditional_allows if not allows else []
+                result = Evaluation(
+                    Decision.CONDITIONAL,
+                    tuple(allows) + tuple(m for m, _ in pending) + tuple(m for m, _ in conditional_denies),
+                    tuple(c for _, c in pending) + tuple({"deny_unless_false": c} for _, c in conditional_denies),
+                )
+            else:
+                result = Evaluation(Decision.IMPLICIT_DENY)
+        self._cache[ckey] = result
+        return result
+
+    def allowed_resources(self, action: str, resources: Sequence[str],
+                          context: Mapping[str, object] | None = None) -> dict[str, Evaluation]:
+        relevant = [e for e in self.entries if _action_relevant(e[2], action)]
+        if not relevant:
+            return {r: Evaluation(Decision.IMPLICIT_DENY) for r in resources}
+        return {r: self.evaluate(action, r, context) for r in resources}
+
+
+def _action_relevant(st: Statement, action: str) -> bool:
+    if st.actions:
+        return any(action_matches(p, action) for p in st.actions)
+    return bool(st.not_actions) and not any(action_matches(p, action) for p in st.not_actions)
+
+
+def is_full_admin(policy: Policy) -> bool:
+    """An Allow statement with Action * and Resource * (and no condition)."""
+    for st in policy.statements:
+        if st.effect == "Allow" and "*" in st.actions and "*" in st.resources and not st.condition:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- principals (trust and bucket policies)
+
+def _principal_values(principal: Any, kind: str) -> list[str] | None:
+    """Values of one principal kind ('RAM', 'Service', 'Federated'); '*' principal → ['*']."""
+    if principal == "*":
+        return ["*"]
+    if isinstance(principal, list):
+        return [str(p) for p in principal] if kind == "RAM" else []
+    if isinstance(principal, Mapping):
+        for k, v in principal.items():
+            if k.lower() == kind.lower():
+                return [str(x) for x in _as_list(v)]
+        return []
+    return []
+
+
+def _names_principal(value: str, caller: Principal) -> bool:
+    if value == "*":
+        return True
+    v = value.strip()
+    if v == caller.account_id or v.lower() == f"acs:ram::{caller.account_id}:root":
+        return caller.kind in ("user", "role", "root", "key")
+    if caller.uid and v == caller.uid:
+        return True
+    if caller.arn and v.lower() == caller.arn.lower():
+        return True
+    if caller.kind in ("user", "role") and caller.name:
+        return v.lower() == f"acs:ram::{caller.account_id}:{caller.kind}/{caller.name}".lower()
+    return False
+
+
+def trust_allows(trust_policy: Policy, caller: Principal, context: Mapping[str, object] | None = None) -> Evaluation:
+    """Does a role's trust policy let `caller` assume it? (The caller's own sts:AssumeRole is checked elsewhere.)"""
+    allows: list[tuple[str, int]] = []
+    conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
+    for i, st in enumerate(trust_policy.statements):
+        if st.actions and not any(action_matches(a, "sts:AssumeRole") for a in st.actions):
+            continue
+        if caller.kind == "service":
+            named = any(s == "*" or s.lower() == caller.service.lower() for s in _principal_values(st.principals, "Service") or [])
+        else:
+            named = any(_names_principal(v, caller) for v in _principal_values(st.principals, "RAM") or [])
+        if not named:
+            continue
+        holds = condition_holds(st.condition, context)
+        if holds is False:
+            continue
+        if st.effect == "Deny":
+            if holds is True:
+                return Evaluation(Decision.DENY, ((trust_policy.name, i),))
+            continue
+        if holds is True:
+            allows.append((trust_policy.name, i))
+        else:
+            conditional.append(((trust_policy.name, i), st.condition or {}))
+    if allows:
+        return Evaluation(Decision.ALLOW, tuple(allows))
+    if conditional:
+        return Evaluation(Decision.CONDITIONAL, tuple(m for m, _ in conditional), tuple(c for _, c in conditional))
+    return Evaluation(Decision.IMPLICIT_DENY)
+
+
+def bucket_policy_evaluation(policy: Policy, bucket: str, caller: Principal | None, action: str, obj_resource: str,
+                             context: Mapping[str, object] | None = None) -> Evaluation:
+    """An OSS bucket policy's verdict for `caller` (None = anonymous) doing `action` on `obj_resource`."""
+    allows: list[tuple[str, int]] = []
+    conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
+    deny_conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
+    for i, st in enumerate(policy.statements):
+        if not _statement_matches(st, action, obj_resource) and not _statement_matches(
+            st, action, _bucket_form(obj_resource, bucket)
+        ):
+            continue
+        values = _principal_values(st.principals, "RAM") or []
+        if caller is None:
+            named = "*" in values
+        else:
+            named = any(_names_principal(v, caller) for v in values)
+        if not named:
+            continue
+        holds = condition_holds(st.condition, context)
+        if holds is False:
+            continue
+        if st.effect == "Deny":
+            if holds is True:
+                return Evaluation(Decision.DENY, ((policy.name, i),))
+            deny_conditional.append(((policy.name, i), st.condition or {}))
+        elif holds is True:
+            allows.append((policy.name, i))
+        else:
+            conditional.append(((policy.name, i), st.condition or {}))
+    if deny_conditional:
+        return Evaluation(Decision.CONDITIONAL, tuple(m for m, _ in deny_conditional),
+                          tuple({"deny_unless_false": c} for _, c in deny_conditional))
+    if allows:
+        return Evaluation(Decision.ALLOW, tuple(allows))
+    if conditional:
+        return Evaluation(Decision.CONDITIONAL, tuple(m for m, _ in conditional), tuple(c for _, c in conditional))
+    return Evaluation(Decision.IMPLICIT_DENY)
+
+
+def _bucket_form(obj_resource: str, bucket: str) -> str:
+    """`acs:oss:r:acct:bucket/key` → `acs:oss:r:acct:bucket` (bucket-level statements)."""
+    head, _, _ = obj_resource.partition("/")
+    return head if head.endswith(bucket) else obj_resource
+
+
+# ---------------------------------------------------------------- ARNs
+
+def oss_object_arn(account_id: str, bucket: str, key: str = "*", region: str = "*") -> str:
+    return f"acs:oss:{region}:{account_id}:{bucket}/{key}"
+
+
+def oss_bucket_arn(account_id: str, bucket: str, region: str = "*") -> str:
+    return f"acs:oss:{region}:{account_id}:{bucket}"
+
+
+def rds_instance_arn(region: str, account_id: str, instance_id: str) -> str:
+    return f"acs:rds:{region}:{account_id}:dbinstance/{instance_id}"
+
+
+def ram_role_arn(account_id: str, role_name: str) -> str:
+    return f"acs:ram:*:{account_id}:role/{role_name.lower()}"
+
+
+__all__ = [
+    "PolicyParseError", "Decision", "Statement", "Policy", "Evaluation", "Principal", "parse_policy", "evaluate",
+    "CompiledPolicySet", "is_full_admin", "trust_allows", "bucket_policy_evaluation", "condition_holds",
+    "action_matches", "resource_matches", "oss_object_arn", "oss_bucket_arn", "rds_instance_arn", "ram_role_arn",
+    "field",
+]
