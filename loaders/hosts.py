@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,7 +20,7 @@ class HostAccount(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str
     uid: int
-    password: Literal["set", "empty", "locked"] | None = None
+    password: str | None = None  # set | empty | locked (other values are kept, never treated as empty)
     weak_password: bool | None = None
 
 
@@ -46,9 +46,9 @@ class HostReport(BaseModel):
     os: dict[str, Any] | None = None
     agent_version: str | None = None
     collected_at: str | None = None
-    sshd: dict[str, str] | None = None
-    login_defs: dict[str, str] | None = None
-    pwquality: dict[str, str] | None = None
+    sshd: dict[str, Any] | None = None
+    login_defs: dict[str, Any] | None = None
+    pwquality: dict[str, Any] | None = None
     accounts: list[HostAccount] | None = None
     world_writable: list[str] | None = None
     missing_patches: list[MissingPatch] | None = None
@@ -103,12 +103,12 @@ def host_row(report: HostReport) -> dict[str, Any]:
         "accounts_collected": accounts is not None,
         "weak_password_collected": accounts is not None and any(a.weak_password is not None for a in accounts),
         "weak_password_accounts": [a.name for a in accounts or [] if a.weak_password],
-        "empty_password_accounts": [a.name for a in accounts or [] if a.password == "empty"],
+        "empty_password_accounts": [a.name for a in accounts or [] if str(a.password).lower() == "empty"],
         "extra_uid0_accounts": [a.name for a in accounts or [] if a.uid == 0 and a.name != "root"],
         "world_writable_collected": report.world_writable is not None,
         "world_writable": report.world_writable or [],
         "patches_collected": report.missing_patches is not None,
-        "critical_patches": [p.id for p in report.missing_patches or [] if p.severity.lower() in ("critical", "high")],
+        "critical_patches": [p.id for p in report.missing_patches or [] if str(p.severity).lower() in ("critical", "high")],
         "missing_patch_count": len(report.missing_patches or []),
         "containers_collected": report.containers is not None,
         "privileged_containers": [c.id for c in report.containers or [] if c.privileged],

@@ -102,6 +102,41 @@ def load_snapshot(path: str | Path) -> Snapshot:
     return parse_snapshot(read_snapshot_document(path), source=str(path))
 
 
+def _identity_param(key: str) -> bool:
+    """Params that pick *which* thing or page is answered; they must match. Others only rank candidates."""
+    return (
+        key.endswith(("Id", "Ids", "Name", "Names"))
+        or key in ("bucket", "PageNumber", "Marker", "NextToken", "VersionId", "PolicyType", "marker")
+    )
+
+
+def _match_score(recorded: dict[str, Any], params: dict[str, Any]) -> int | None:
+    """None when the recorded call cannot answer the request; else how many params agree."""
+    score = 0
+    for key, value in recorded.items():
+        if key in PAGE_SIZE_PARAMS:
+            continue
+        if key not in params:
+            # a first-page request may omit the cursor that was recorded as 1 / empty
+            if key == "PageNumber" and _norm(value) == "1":
+                continue
+            if key in ("NextToken", "Marker", "marker") and not value:
+                continue
+            if _identity_param(key) and key != "RegionId":
+                return None
+            continue
+        if _norm(params[key]) == _norm(value):
+            score += 1
+        elif _identity_param(key):
+            return None
+    for key, value in params.items():
+        # a cursor we send must have been recorded (page 2 is not page 1)
+        if key in ("PageNumber", "Marker", "NextToken", "marker") and key not in recorded:
+            if not (key == "PageNumber" and _norm(value) == "1"):
+                return None
+    return score
+
+
 def _norm(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -151,25 +186,8 @@ class ReplayTransport:
         best: dict[str, Any] | None = None
         best_score = -1
         for call in self._index.get((product.lower(), action.lower(), region), []):
-            recorded = call.get("params", {})
-            score = 0
-            ok = True
-            for key, value in recorded.items():
-                if key in PAGE_SIZE_PARAMS:
-                    continue
-                if key not in params:
-                    # a first-page request may omit the paging cursor that was recorded as 1/empty
-                    if key == "PageNumber" and _norm(value) == "1":
-                        continue
-                    if key in ("NextToken", "Marker") and not value:
-                        continue
-                    ok = False
-                    break
-                if _norm(params[key]) != _norm(value):
-                    ok = False
-                    break
-                score += 1
-            if ok and score > best_score:
+            score = _match_score(call.get("params", {}), params)
+            if score is not None and score > best_score:
                 best, best_score = call, score
         return best
 
