@@ -1,0 +1,196 @@
+"""A local Alibaba Cloud OpenAPI emulator: the official SDKs, pointed at 127.0.0.1, are answered
+from a snapshot (RPC products and OSS), and write calls change the emulated account."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from loaders.emulated import VERSION_PRODUCTS, EmulatedAccount, oss_body_params, xml_escape
+from loaders.snapshot import Snapshot, load_snapshot
+from loaders.transport import ApiError, MissingCallError
+
+OSS_SUBRESOURCES = {"acl": "Acl", "policy": "Policy", "encryption": "Encryption", "logging": "Logging",
+                    "versioning": "Versioning"}
+OSS_METHODS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        return
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-oss-request-id", "emulator")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlparse(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        auth = self.headers.get("Authorization", "")
+        version = self.headers.get("x-acs-version") or query.get("Version")
+        try:
+            if version:
+                self._rpc(version, query, body, auth)
+            else:
+                self._oss(url.path, query, body, auth)
+        except Exception as exc:  # noqa: BLE001 - the emulator answers every failure as an API error
+            self._send(500, json.dumps({"Code": "InternalError", "Message": str(exc)}).encode(), "application/json")
+
+    def _rpc(self, version: str, query: dict[str, str], body: bytes, auth: str) -> None:
+        params = dict(query)
+        if body:
+            params.update(dict(parse_qsl(body.decode(), keep_blank_values=True)))
+        action = self.headers.get("x-acs-action") or params.pop("Action", "")
+        for k in ("Version", "Format", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
+                  "Signature", "AccessKeyId"):
+            params.pop(k, None)
+        if not auth and "AccessKeyId" not in query:
+            self._rpc_error(ApiError("MissingAccessKeyId", "AccessKeyId is mandatory for this action.", 400))
+            return
+        product = VERSION_PRODUCTS.get(version)
+        if product is None:
+            self._rpc_error(ApiError("InvalidVersion", f"unknown API version {version}", 400))
+            return
+        region = "global" if product in ("Ram", "ResourceManager") else params.get("RegionId", "global")
+        state = self.server.state
+        try:
+            if state.is_write(product, action):
+                result = state.write(product, action, region, params)
+            else:
+                result = state.read(product, action, region, _typed(params))
+        except ApiError as exc:
+            self._rpc_error(exc)
+            return
+        except MissingCallError as exc:
+            self._rpc_error(ApiError("InvalidAction.NotRecorded", str(exc), 404))
+            return
+        self._send(200, json.dumps(result).encode(), "application/json;charset=utf-8")
+
+    def _rpc_error(self, exc: ApiError) -> None:
+        doc = {"Code": exc.code, "Message": exc.message, "RequestId": "emulator", "HostId": "127.0.0.1"}
+        self._send(exc.http_status, json.dumps(doc).encode(), "application/json;charset=utf-8")
+
+    def _oss(self, path: str, query: dict[str, str], body: bytes, auth: str) -> None:
+        if not auth:
+            self._oss_error(ApiError("AccessDenied", "anonymous access is not emulated", 403))
+            return
+        state = self.server.state
+        parts = [p for p in path.split("/") if p]
+        try:
+            if not parts:
+                marker = query.get("marker")
+                text = state.read("Oss", "ListBuckets", "global", {"marker": marker} if marker else {})
+                self._send(200, str(text).encode(), "application/xml")
+                return
+            bucket = parts[0]
+            sub = next((s for s in OSS_SUBRESOURCES if s in query), None)
+            if sub is None or self.command not in OSS_METHODS:
+                raise ApiError("NotImplemented", f"{self.command} {path}?{'&'.join(query)} is not emulated", 501)
+            action = f"{OSS_METHODS[self.command]}Bucket{OSS_SUBRESOURCES[sub]}"
+            region = _bucket_region(state, bucket)
+            if self.command == "GET":
+                text = state.read("Oss", action, region, {"bucket": bucket})
+                ctype = "application/json" if sub == "policy" else "application/xml"
+                self._send(200, str(text).encode(), ctype)
+                return
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.write("Oss", action, region, {"bucket": bucket, **oss_body_params(action, body, headers)})
+            self._send(204 if self.command == "DELETE" else 200, b"", "application/xml")
+        except ApiError as exc:
+            self._oss_error(exc)
+        except MissingCallError as exc:
+            self._oss_error(ApiError("NoSuchKey", str(exc), 404))
+
+    def _oss_error(self, exc: ApiError) -> None:
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{xml_escape(exc.code)}</Code>'
+                f"<Message>{xml_escape(exc.message)}</Message><RequestId>emulator</RequestId>"
+                "<HostId>127.0.0.1</HostId></Error>")
+        self._send(exc.http_status, body.encode(), "application/xml")
+
+
+def _typed(params: dict[str, str]) -> dict[str, Any]:
+    return dict(params)
+
+
+def _bucket_region(state: EmulatedAccount, bucket: str) -> str:
+    for call in state.calls("Oss", "GetBucketAcl") + state.calls("Oss", "GetBucketPolicy"):
+        if call.get("params", {}).get("bucket") == bucket:
+            return str(call["region"])
+    return "global"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: EmulatedAccount
+
+
+class Emulator:
+    """`with Emulator(snapshot) as emu:` … `emu.endpoint` is http://127.0.0.1:PORT."""
+
+    def __init__(self, snapshot: Snapshot, host: str = "127.0.0.1", port: int = 0):
+        self.state = EmulatedAccount(snapshot)
+        self._server = _Server((host, port), _Handler)
+        self._server.state = self.state
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def writes(self) -> list[dict[str, Any]]:
+        return self.state.writes
+
+    def snapshot(self) -> Snapshot:
+        return self.state.snapshot
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="skypath-emulator")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(snapshot_path: str, host: str = "127.0.0.1", port: int = 18080) -> None:
+    emulator = Emulator(load_snapshot(snapshot_path), host, port)
+    print(f"emulating account {emulator.state.account_id} at {emulator.endpoint} (Ctrl-C to stop)", flush=True)
+    try:
+        emulator._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator._server.server_close()
