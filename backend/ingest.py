@@ -50,6 +50,7 @@ def ingest_transport(
     host_reports: list[dict[str, Any]] | None = None,
     progress: Callable[[str], None] | None = None,
     before_write: Callable[[], None] | None = None,
+    source: str | None = None,
 ) -> IngestResult:
     try:
         when = parse_collected_at(collected_at)
@@ -69,6 +70,8 @@ def ingest_transport(
               f"of account {transport.account_id} in one transaction", file=sys.stderr, flush=True)
     account = collected.batch.nodes["Account"][transport.account_id]
     account["current_sync"] = collected.sync_id
+    if source:
+        account["source"] = source
     account_props = {k: v for k, v in account.items() if k not in ("id",) and v is not None}
     stats = apply_account_state(driver, collected.batch, collected.ok_scopes, account_props)
     counts = {label: len(rows) for label, rows in sorted(collected.batch.nodes.items())}
@@ -80,6 +83,7 @@ def ingest_snapshot(driver: Driver, path: str | Path, **kwargs: Any) -> IngestRe
         snapshot = load_snapshot(path)
     except SnapshotError as exc:
         raise IngestError(str(exc)) from exc
+    kwargs.setdefault("source", f"snapshot:{Path(path).resolve()}")
     return ingest_snapshot_object(driver, snapshot, **kwargs)
 
 

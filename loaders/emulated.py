@@ -250,6 +250,14 @@ def _policies_list(s: EmulatedAccount, action: str, key: str, name: str) -> list
     return call["response"].setdefault("Policies", {}).setdefault("Policy", [])
 
 
+def _count_attachment(s: EmulatedAccount, p: dict[str, Any], delta: int) -> None:
+    for call in s.calls("Ram", "GetPolicy"):
+        params = call.get("params", {})
+        if params.get("PolicyName") == p["PolicyName"] and params.get("PolicyType") == p["PolicyType"] and "response" in call:
+            policy = call["response"].setdefault("Policy", {})
+            policy["AttachmentCount"] = max(0, int(policy.get("AttachmentCount", 0)) + delta)
+
+
 def _attach(kind: str) -> Handler:
     action, key = {"User": ("ListPoliciesForUser", "UserName"), "Group": ("ListPoliciesForGroup", "GroupName"),
                    "Role": ("ListPoliciesForRole", "RoleName")}[kind]
@@ -258,6 +266,7 @@ def _attach(kind: str) -> Handler:
         pols = _policies_list(s, action, key, p[key])
         if not any(x["PolicyName"] == p["PolicyName"] and x["PolicyType"] == p["PolicyType"] for x in pols):
             pols.append({"PolicyName": p["PolicyName"], "PolicyType": p["PolicyType"], "DefaultVersion": "v1"})
+            _count_attachment(s, p, +1)
     return handler
 
 
@@ -272,6 +281,7 @@ def _detach(kind: str) -> Handler:
         if len(kept) == len(pols):
             raise ApiError("EntityNotExist.Policy", f"{p['PolicyType']}/{p['PolicyName']} is not attached", 404)
         call["response"]["Policies"]["Policy"] = kept
+        _count_attachment(s, p, -1)
     return handler
 
 

@@ -1,0 +1,106 @@
+"""Remediation end to end: the emulator on the sample account, the official SDK clients, re-collect, verify."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from backend import billing
+from backend.emulator import Emulator
+from backend.ingest import ingest_snapshot
+from backend.remediate import plan
+from backend.remediation_runtime import execute_for_account
+from checks.catalog import BY_ID
+from checks.remediation import REMEDIATIONS, RemediationError
+from graph_schema.store import delete_account
+from loaders.snapshot import parse_snapshot
+from tests.helpers.sample import expected, sample_doc, write_sample
+
+CORE = expected()["checks"]
+# every remediable core item with one of its failing sample assets
+CASES = sorted(
+    (check_id, next(a for a, s in sorted(CORE[check_id].items()) if s == "NOT_PASS"))
+    for check_id in REMEDIATIONS
+    if check_id in CORE and any(s == "NOT_PASS" for s in CORE[check_id].values())
+)
+
+
+def test_every_automatable_core_item_is_covered() -> None:
+    assert len(CASES) >= 18, CASES
+
+
+@pytest.fixture
+def account(neo4j_driver: Driver, tmp_path: Path) -> Any:
+    account_id = str(random.randint(10**15, 10**16 - 1))
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account_id))
+    billing.set_plan(neo4j_driver, account_id, model="payg", edition="ultimate", cspm=True)
+    yield account_id
+    delete_account(neo4j_driver, account_id)
+
+
+def status(driver: Driver, account_id: str, check_id: str, asset_id: str) -> str:
+    from backend.remediate import current_status
+
+    return current_status(driver, account_id, BY_ID[check_id], asset_id)
+
+
+@pytest.mark.parametrize(("check_id", "asset_id"), CASES, ids=[c[0] for c in CASES])
+def test_fix_through_the_sdk_against_the_emulator(neo4j_driver: Driver, account: str, check_id: str, asset_id: str) -> None:
+    asset = asset_id.replace(expected()["account_id"], account)
+    dry = plan(neo4j_driver, account, check_id, asset)
+    assert dry["dry_run"] and dry["requests"], dry
+    assert status(neo4j_driver, account, check_id, asset) == "NOT_PASS"  # the dry run changed nothing
+    with Emulator(parse_snapshot(sample_doc(account))) as emu:
+        doc = execute_for_account(neo4j_driver, account, check_id, asset, "test", endpoint=emu.endpoint)
+        sent = [(w["product"], w["action"]) for w in emu.writes]
+    assert [(r["product"], r["action"]) for r in dry["requests"]] == sent
+    assert doc["status_after"] == "PASS" and doc["verified"], doc
+    assert status(neo4j_driver, account, check_id, asset) == "PASS"
+    item = BY_ID[check_id]
+    assert doc["authorizations_consumed"] == (2 if item.tier == "paid" else 1)
+    audit = neo4j_driver.execute_query(
+        "MATCH (e:AuditEntry {account_id: $a}) WHERE e.action IN ['remediate', 'verify'] RETURN e.action AS a",
+        a=account).records
+    assert sorted(r["a"] for r in audit) == ["remediate", "verify"]
+
+
+def test_offline_remediation_uses_an_emulated_copy(neo4j_driver: Driver, account: str) -> None:
+    doc = execute_for_account(neo4j_driver, account, "ACS_OSS_BucketPublicAcl", "acme-public-assets", "test")
+    assert doc["verified"] and "emulated copy" in doc["applied_to"]
+    # the copy persists: the next plan sees nothing to fix
+    assert plan(neo4j_driver, account, "ACS_OSS_BucketPublicAcl", "acme-public-assets")["requests"] == []
+
+
+def test_ssh_fix_keeps_other_rules(neo4j_driver: Driver, account: str) -> None:
+    with Emulator(parse_snapshot(sample_doc(account))) as emu:
+        execute_for_account(neo4j_driver, account, "ACS_ECS_SecurityGroupPublicSSH", "sg-bp1web0000000001", "test",
+                            endpoint=emu.endpoint)
+    ports = {r["p"] for r in neo4j_driver.execute_query(
+        "MATCH (:SecurityGroup {account_id: $a, id: 'sg-bp1web0000000001'})-[:HAS_RULE]->(r) RETURN r.port_range AS p",
+        a=account).records}
+    assert ports == {"80/80", "443/443"}
+
+
+def test_remediation_refused_on_free_plan(neo4j_driver: Driver, account: str) -> None:
+    billing.set_plan(neo4j_driver, account, model="free")
+    with pytest.raises(billing.BillingError, match="CSPM"):
+        plan(neo4j_driver, account, "ACS_OSS_BucketPublicAcl", "acme-public-assets")
+
+
+def test_manual_items_explain_themselves(neo4j_driver: Driver, account: str) -> None:
+    with pytest.raises(RemediationError, match="manual|cannot be remediated"):
+        plan(neo4j_driver, account, "ACS_ECS_DiskEncrypted", "d-bp1web01sys000001")
+
+
+def test_failed_call_is_reported_and_not_billed(neo4j_driver: Driver, account: str) -> None:
+    doc = sample_doc(account)
+    doc["calls"] = [c for c in doc["calls"] if not (c["action"] == "GetBucketAcl" and c["params"]["bucket"] == "acme-public-assets")]
+    used_before = billing.billing_show(neo4j_driver, account)["quota_used"]
+    with Emulator(parse_snapshot(doc)) as emu, pytest.raises(RemediationError, match="PutBucketAcl"):
+        execute_for_account(neo4j_driver, account, "ACS_OSS_BucketPublicAcl", "acme-public-assets", "test",
+                            endpoint=emu.endpoint)
+    assert billing.billing_show(neo4j_driver, account)["quota_used"] == used_before
