@@ -26,8 +26,8 @@ app.add_typer(whitelist_app, name="whitelist")
 app.add_typer(token_app, name="token")
 app.add_typer(policy_app, name="policy")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 WHO = os.environ.get("SKYPATH_USER") or f"cli:{os.environ.get('USER', 'local')}"
 FORMAT_HELP = "table (default) or json"
 
