@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(help="Skypath: CSPM and attack paths for Alibaba Cloud, on Neo4j.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -94,7 +95,7 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     for c in columns:
         t.add_column(c)
     for r in rows:
-        t.add_row(*[str(x) for x in r])
+        t.add_row(*[Text(str(x)) for x in r])
     out.print(t)
 
 

@@ -112,7 +112,7 @@ def ingest_hosts(driver: Driver, account_id: str, reports: list[dict[str, Any]],
         inst = by_id.get(host.get("instance_id") or "")
         if inst:
             host["region"], host["supported"] = inst["region"], inst["supported"]
-    stats = apply_account_state(driver, batch, {"hosts"}, {})
+    stats = apply_account_state(driver, batch, {f"hosts:{h}" for h in batch.nodes.get("Host", {})}, {})
     return {"account_id": account_id, "hosts": len(batch.nodes.get("Host", {})), "write": stats.as_dict()}
 
 

@@ -122,6 +122,8 @@ def transform(hosts: list[dict[str, Any]], batch: GraphBatch, source: str = "sna
     for i, raw in enumerate(hosts):
         report = validate_host(raw, f"{source}: hosts[{i}]")
         row = host_row(report)
-        batch.node("Host", report.host_id, "hosts", supported=True, **row)
+        # one scope per host: an agent upload replaces its own host only
+        scope = f"hosts:{report.host_id}"
+        batch.node("Host", report.host_id, scope, supported=True, **row)
         if report.instance_id:
-            batch.rel("RUNS_ON", ("Host", report.host_id), ("EcsInstance", report.instance_id), "hosts")
+            batch.rel("RUNS_ON", ("Host", report.host_id), ("EcsInstance", report.instance_id), scope)

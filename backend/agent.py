@@ -1,0 +1,427 @@
+"""skypath-agent: collects a host's baseline facts into a report (spec/snapshot-format.md, hosts).
+
+Standard library only, so it runs on a bare server (Python 3.8+). Facts it cannot collect are
+absent from the report, never guessed. The weak-password test happens here, on the host: password
+hashes are compared with the bundled dictionary using the system's crypt and never leave the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+AGENT_VERSION = "1.0.0"
+REPORT_KEYS = frozenset({
+    "host_id", "instance_id", "hostname", "os", "agent_version", "collected_at", "sshd", "login_defs", "pwquality",
+    "accounts", "world_writable", "missing_patches", "containers", "packages",
+})
+SSHD_KEYS = {k.lower(): k for k in (
+    "PermitRootLogin", "PasswordAuthentication", "PermitEmptyPasswords", "MaxAuthTries", "Protocol", "X11Forwarding",
+    "ClientAliveInterval", "ClientAliveCountMax", "LoginGraceTime", "MaxSessions", "PubkeyAuthentication",
+    "HostbasedAuthentication", "IgnoreRhosts", "PermitUserEnvironment", "UsePAM", "AllowTcpForwarding", "LogLevel",
+    "Ciphers", "MACs", "KexAlgorithms", "Banner", "MaxStartups", "AllowUsers", "AllowGroups", "DenyUsers", "DenyGroups",
+)}
+LOGIN_DEFS_KEYS = ("PASS_MAX_DAYS", "PASS_MIN_DAYS", "PASS_WARN_AGE", "PASS_MIN_LEN", "ENCRYPT_METHOD", "UMASK")
+WORLD_WRITABLE_DIRS = ("etc", "usr/bin", "usr/sbin", "bin", "sbin", "usr/lib/systemd", "var/spool/cron")
+WORLD_WRITABLE_CAP = 1000
+WEAK_TIME_BUDGET = 60.0
+SEVERITY = {"critical": "critical", "important": "high", "moderate": "medium", "low": "low"}
+
+Runner = Callable[[Sequence[str]], Optional[str]]
+
+
+def run_command(cmd: Sequence[str], timeout: float = 60.0) -> Optional[str]:
+    """Run a command; None when it is missing or fails (a fact we then do not report)."""
+    if shutil.which(cmd[0]) is None:
+        return None
+    try:
+        proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _read(root: str, rel: str) -> Optional[str]:
+    try:
+        with open(os.path.join(root, rel.lstrip("/")), encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- sshd
+
+def parse_sshd_config(root: str, rel: str = "etc/ssh/sshd_config", seen: Optional[set] = None) -> Optional[Dict[str, str]]:
+    """Global settings of sshd_config with Includes, first value wins, Match blocks ignored (sshd semantics)."""
+    seen = seen if seen is not None else set()
+    text = _read(root, rel)
+    if text is None:
+        return None
+    seen.add(rel)
+    values: Dict[str, str] = {}
+    in_match = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        key = parts[0].lower()
+        value = parts[1].strip() if len(parts) > 1 else ""
+        if key == "match":
+            in_match = True
+            continue
+        if in_match:
+            continue
+        if key == "include":
+            for pattern in value.split():
+                pattern = pattern if pattern.startswith("/") else "/etc/ssh/" + pattern
+                for path in sorted(glob.glob(os.path.join(root, pattern.lstrip("/")))):
+                    inc_rel = os.path.relpath(path, root)
+                    if inc_rel in seen:
+                        continue
+                    for k, v in (parse_sshd_config(root, inc_rel, seen) or {}).items():
+                        values.setdefault(k, v)
+            continue
+        name = SSHD_KEYS.get(key)
+        if name is not None:
+            values.setdefault(name, value)
+    return values
+
+
+def sshd_effective(root: str, runner: Runner) -> Optional[Dict[str, str]]:
+    if root == "/":
+        out = runner(["sshd", "-T"])
+        if out:
+            values = {}
+            for line in out.splitlines():
+                parts = line.split(None, 1)
+                if len(parts) == 2 and parts[0].lower() in SSHD_KEYS:
+                    values[SSHD_KEYS[parts[0].lower()]] = parts[1].strip()
+            if values:
+                return values
+    return parse_sshd_config(root)
+
+
+# ---------------------------------------------------------------- login.defs and pwquality
+
+def parse_login_defs(root: str) -> Optional[Dict[str, str]]:
+    text = _read(root, "etc/login.defs")
+    if text is None:
+        return None
+    values = {}
+    for line in text.splitlines():
+        parts = line.strip().split()
+        if len(parts) >= 2 and parts[0] in LOGIN_DEFS_KEYS:
+            values[parts[0]] = parts[1]
+    return values
+
+
+def parse_pwquality(root: str) -> Optional[Dict[str, str]]:
+    files = ["etc/security/pwquality.conf"] + sorted(
+        os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "etc/security/pwquality.conf.d/*.conf")))
+    values: Dict[str, str] = {}
+    found = False
+    for rel in files:
+        text = _read(root, rel)
+        if text is None:
+            continue
+        found = True
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if "=" in line:
+                k, v = line.split("=", 1)
+                values[k.strip()] = v.strip()
+    return values if found else None
+
+
+# ---------------------------------------------------------------- accounts and the weak-password test
+
+def _crypt_function() -> Optional[Callable[[str, str], Optional[str]]]:
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt as crypt_module  # noqa: PLC0415 - deprecated but present through 3.12
+        return lambda word, salt: crypt_module.crypt(word, salt)
+    except ImportError:
+        pass
+    try:
+        import ctypes
+        import ctypes.util
+
+        lib = ctypes.CDLL(ctypes.util.find_library("crypt") or "libcrypt.so.1")
+        lib.crypt.restype = ctypes.c_char_p
+        lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+
+        def c_crypt(word: str, salt: str) -> Optional[str]:
+            out = lib.crypt(word.encode(), salt.encode())
+            return out.decode() if out else None
+        return c_crypt
+    except (OSError, AttributeError):
+        return None
+
+
+def load_dictionary() -> List[str]:
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_data", "weak_passwords.txt")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return [w.rstrip("\n") for w in fh if w.strip() and not w.startswith("#")]
+    except OSError:
+        return []
+
+
+def is_weak(hashed: str, name: str, words: Sequence[str], crypt_fn: Callable[[str, str], Optional[str]],
+            deadline: float) -> Optional[bool]:
+    """Compare a hash with the dictionary and the account name's variants; None if the budget ran out."""
+    candidates = [name, name + "123", name + "@123", name + "1234", name.capitalize() + "123!"] + list(words)
+    for word in candidates:
+        if time.monotonic() > deadline:
+            return None
+        if crypt_fn(word, hashed) == hashed:
+            return True
+    return False
+
+
+def collect_accounts(root: str, words: Sequence[str]) -> Optional[List[Dict[str, Any]]]:
+    passwd = _read(root, "etc/passwd")
+    if passwd is None:
+        return None
+    shadow_text = _read(root, "etc/shadow")
+    shadow: Dict[str, str] = {}
+    if shadow_text is not None:
+        for line in shadow_text.splitlines():
+            parts = line.split(":")
+            if len(parts) >= 2:
+                shadow[parts[0]] = parts[1]
+    crypt_fn = _crypt_function()
+    deadline = time.monotonic() + WEAK_TIME_BUDGET
+    accounts = []
+    for line in passwd.splitlines():
+        parts = line.split(":")
+        if len(parts) < 7 or line.startswith("#"):
+            continue
+        try:
+            uid = int(parts[2])
+        except ValueError:
+            continue
+        entry: Dict[str, Any] = {"name": parts[0], "uid": uid}
+        if shadow_text is not None and parts[0] in shadow:
+            field = shadow[parts[0]]
+            if field == "":
+                entry["password"] = "empty"
+                entry["weak_password"] = False
+            elif field.startswith(("!", "*")):
+                entry["password"] = "locked"
+                entry["weak_password"] = False
+            else:
+                entry["password"] = "set"
+                if crypt_fn is not None:
+                    weak = is_weak(field, parts[0], words, crypt_fn, deadline)
+                    if weak is not None:
+                        entry["weak_password"] = weak
+        accounts.append(entry)
+    return accounts
+
+
+# ---------------------------------------------------------------- files, patches, containers
+
+def world_writable(root: str) -> List[str]:
+    found: List[str] = []
+    for rel in WORLD_WRITABLE_DIRS:
+        base = os.path.join(root, rel)
+        for dirpath, dirnames, filenames in os.walk(base):
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode) and st.st_mode & stat.S_IWOTH:
+                    found.append("/" + os.path.relpath(path, root))
+                    if len(found) >= WORLD_WRITABLE_CAP:
+                        return found
+            dirnames.sort()
+    return found
+
+
+DNF_LINE = re.compile(r"^(\S+)\s+(\w+)/Sec\.\s+(\S+)$")
+
+
+def parse_dnf_security(output: str) -> List[Dict[str, str]]:
+    """`dnf updateinfo list --security`: `ALINUX3-SA-2024:0045 Important/Sec. openssl-1:3.0.7-25.al8.x86_64`."""
+    patches = []
+    for line in output.splitlines():
+        m = DNF_LINE.match(line.strip())
+        if m:
+            package = re.sub(r"-(\d+:)?\d[^-]*-[^-]+$", "", m.group(3))
+            patches.append({"id": m.group(1), "severity": SEVERITY.get(m.group(2).lower(), "unknown"), "package": package})
+    return patches
+
+
+def parse_apt_security(output: str) -> List[Dict[str, str]]:
+    """`apt-get -s upgrade`: `Inst openssl [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])`."""
+    patches = []
+    for line in output.splitlines():
+        if line.startswith("Inst ") and "security" in line.lower():
+            parts = line.split()
+            version = parts[3].lstrip("(") if len(parts) > 3 and parts[2].startswith("[") else parts[2].lstrip("(")
+            patches.append({"id": f"{parts[1]}-{version}", "severity": "unknown", "package": parts[1]})
+    return patches
+
+
+def missing_patches(runner: Runner) -> Optional[List[Dict[str, str]]]:
+    out = runner(["dnf", "-q", "updateinfo", "list", "--security"])
+    if out is not None:
+        return parse_dnf_security(out)
+    out = runner(["yum", "-q", "updateinfo", "list", "security"])
+    if out is not None:
+        return parse_dnf_security(out)
+    out = runner(["apt-get", "-s", "-o", "Debug::NoLocking=1", "upgrade"])
+    if out is not None:
+        return parse_apt_security(out)
+    return None
+
+
+def package_count(runner: Runner) -> Optional[int]:
+    out = runner(["rpm", "-qa"]) or runner(["dpkg-query", "-f", "${Package}\n", "-W"])
+    return len([x for x in out.splitlines() if x.strip()]) if out else None
+
+
+def parse_docker(ps_output: str, inspect_output: str) -> List[Dict[str, Any]]:
+    ids = [line.strip() for line in ps_output.splitlines() if line.strip()]
+    details = json.loads(inspect_output) if inspect_output.strip() else []
+    by_id = {d.get("Id", "")[:12]: d for d in details}
+    out = []
+    for cid in ids:
+        d = by_id.get(cid[:12], {})
+        out.append({"id": cid[:12], "image": d.get("Config", {}).get("Image", ""),
+                    "privileged": bool(d.get("HostConfig", {}).get("Privileged", False))})
+    return out
+
+
+def containers(runner: Runner) -> Optional[List[Dict[str, Any]]]:
+    ps = runner(["docker", "ps", "-q", "--no-trunc"])
+    if ps is None:
+        return None
+    ids = [x for x in ps.split() if x]
+    if not ids:
+        return []
+    inspect = runner(["docker", "inspect", *ids]) or "[]"
+    return parse_docker(ps, inspect)
+
+
+# ---------------------------------------------------------------- identity and the report
+
+def os_release(root: str) -> Optional[Dict[str, str]]:
+    text = _read(root, "etc/os-release") or _read(root, "usr/lib/os-release")
+    if text is None:
+        return None
+    values = {}
+    for line in text.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            values[k.strip()] = v.strip().strip('"')
+    return {"family": "linux", "name": values.get("NAME", ""), "version": values.get("VERSION_ID", "")}
+
+
+def instance_id(root: str) -> Optional[str]:
+    text = _read(root, "var/lib/cloud/data/instance-id")
+    if text and text.strip().startswith("i-"):
+        return text.strip()
+    if root == "/":
+        try:
+            with urllib.request.urlopen("http://100.100.100.200/latest/meta-data/instance-id", timeout=0.3) as resp:
+                value = resp.read().decode().strip()
+                return value if value.startswith("i-") else None
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def collect(root: str = "/", runner: Runner = run_command, host_id: Optional[str] = None,
+            instance: Optional[str] = None) -> Dict[str, Any]:
+    root = os.path.abspath(root)
+    report: Dict[str, Any] = {}
+    inst = instance or instance_id(root)
+    machine_id = (_read(root, "etc/machine-id") or "").strip()
+    hostname = (_read(root, "etc/hostname") or "").strip() or (socket.gethostname() if root == "/" else "")
+    report["host_id"] = host_id or inst or machine_id or hostname or "unknown-host"
+    if inst:
+        report["instance_id"] = inst
+    if hostname:
+        report["hostname"] = hostname
+    osr = os_release(root)
+    if osr:
+        report["os"] = osr
+    report["agent_version"] = AGENT_VERSION
+    report["collected_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    live = root == "/"
+    facts: List[Tuple[str, Callable[[], Any]]] = [
+        ("sshd", lambda: sshd_effective(root, runner)),
+        ("login_defs", lambda: parse_login_defs(root)),
+        ("pwquality", lambda: parse_pwquality(root)),
+        ("accounts", lambda: collect_accounts(root, load_dictionary())),
+        ("world_writable", lambda: world_writable(root) if os.path.isdir(os.path.join(root, "etc")) else None),
+        ("missing_patches", lambda: missing_patches(runner) if live else None),
+        ("packages", lambda: package_count(runner) if live else None),
+        ("containers", lambda: containers(runner) if live else None),
+    ]
+    for key, fn in facts:
+        value = fn()
+        if value is not None:
+            report[key] = value
+    return report
+
+
+def upload(report: Dict[str, Any], url: str, token: str) -> int:
+    data = json.dumps(report).encode()
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return int(resp.status)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="skypath-agent", description="collect this host's baseline facts")
+    parser.add_argument("--root", default="/", help="read a prepared root filesystem instead of /")
+    parser.add_argument("--output", help="write the report to this file")
+    parser.add_argument("--upload", help="POST the report to this Skypath URL (…/api/v1/agent/report)")
+    parser.add_argument("--token", help="agent token for --upload")
+    parser.add_argument("--host-id")
+    parser.add_argument("--instance-id")
+    args = parser.parse_args(argv)
+    if args.upload and not args.token:
+        print("skypath-agent: --upload needs --token", file=sys.stderr)
+        return 2
+    report = collect(args.root, host_id=args.host_id, instance=args.instance_id)
+    text = json.dumps(report, indent=2, sort_keys=True)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    if args.upload:
+        try:
+            status = upload(report, args.upload, args.token)
+        except OSError as exc:
+            print(f"skypath-agent: upload to {args.upload} failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"uploaded ({status})", file=sys.stderr)
+    if not args.output and not args.upload:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
