@@ -458,7 +458,7 @@ def _scan_inline(driver: Any, account_id: str, check_ids: list[str] | None, pack
 
 schema = strawberry.Schema(
     query=Query, mutation=Mutation,
-    extensions=[QueryDepthLimiter(max_depth=8), MaxTokensLimiter(max_token_count=2000)],
+    extensions=[lambda: QueryDepthLimiter(max_depth=8), lambda: MaxTokensLimiter(max_token_count=2000)],
 )
 
 

@@ -369,10 +369,10 @@ def ledger_page(driver: Driver, account_id: str, after: str | None = None, first
         rows = session.run(
             "MATCH (e:LedgerEntry {account_id: $account}) "
             "WITH e ORDER BY e.at, elementId(e) "
-            "WITH collect(e) AS all "
-            "WITH all, CASE WHEN $after IS NULL THEN 0 ELSE "
-            "  reduce(i = -1, k IN range(0, size(all) - 1) | CASE WHEN elementId(all[k]) = $after THEN k ELSE i END) + 1 END AS start "
-            "UNWIND all[start..start + $n] AS e RETURN elementId(e) AS cursor, e {.*, at: toString(e.at)} AS entry",
+            "WITH collect(e) AS entries "
+            "WITH entries, CASE WHEN $after IS NULL THEN 0 ELSE reduce(i = -1, k IN range(0, size(entries) - 1) | "
+            "CASE WHEN elementId(entries[k]) = $after THEN k ELSE i END) + 1 END AS start "
+            "UNWIND entries[start..start + $n] AS e RETURN elementId(e) AS cursor, e {.*, at: toString(e.at)} AS entry",
             account=account_id, after=after, n=first + 1,
         ).data()
     has_next = len(rows) > first

@@ -53,10 +53,12 @@ class Repository:
         return self.read(
             "MATCH (n {account_id: $account}) WHERE labels(n)[0] IN $labels "
             "AND ($region IS NULL OR n.region = $region) AND ($tag IS NULL OR $tag IN coalesce(n.tags, [])) "
-            "AND ($after IS NULL OR n.uid > $after) "
-            "RETURN n.uid AS uid, n.id AS id, labels(n)[0] AS type, n.region AS region, coalesce(n.name, n.id) AS name, "
-            "coalesce(n.supported, true) AS supported ORDER BY n.uid LIMIT $limit",
+            "WITH n, labels(n)[0] AS label "
+            "WHERE $after IS NULL OR n.uid > $after_uid OR (n.uid = $after_uid AND label > $after_label) "
+            "RETURN n.uid + '|' + label AS uid, n.id AS id, label AS type, n.region AS region, "
+            "coalesce(n.name, n.id) AS name, coalesce(n.supported, true) AS supported ORDER BY n.uid, label LIMIT $limit",
             account=account_id, labels=labels, region=region, tag=tag, after=after, limit=first + 1,
+            after_uid=(after or "|").rsplit("|", 1)[0], after_label=(after or "|").rsplit("|", 1)[1],
         )
 
     def findings_for_assets(self, account_id: str, asset_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
