@@ -50,6 +50,14 @@ def _policy(document: str | None, name: str) -> Policy | None:
         raise AnalysisError(f"RAM policy {name}: {exc}") from exc
 
 
+# probes that describe what a policy grants on its own (for the policy hygiene items)
+POLICY_PROBES = {
+    "grants_ram_write": ("ram:AttachPolicyToUser", "acs:ram:*:*:user/*"),
+    "assume_any_role": ("sts:AssumeRole", "acs:ram:*:*:role/any-role"),
+    "grants_oss_all": ("oss:DeleteBucket", "acs:oss:*:*:any-bucket"),
+}
+
+
 def annotate_policies(batch: GraphBatch) -> dict[str, Policy]:
     policies: dict[str, Policy] = {}
     for pid, row in batch.nodes.get("RamPolicy", {}).items():
@@ -57,6 +65,9 @@ def annotate_policies(batch: GraphBatch) -> dict[str, Policy]:
         if pol is not None:
             policies[pid] = pol
             row["full_admin"] = is_full_admin(pol)
+            probe = CompiledPolicySet([pol])
+            for prop, (action, resource) in POLICY_PROBES.items():
+                row[prop] = probe.evaluate(action, resource).decision == Decision.ALLOW
     return policies
 
 
@@ -93,6 +104,7 @@ def annotate_buckets(batch: GraphBatch, account_id: str) -> dict[str, Policy]:
     for name, row in batch.nodes.get("OssBucket", {}).items():
         pol = _policy(row.get("policy_document"), f"bucket-policy/{name}")
         row["policy_public"] = False
+        row["policy_public_write"] = False
         row["policy_secure_transport"] = False
         if pol is None:
             continue
@@ -101,6 +113,8 @@ def annotate_buckets(batch: GraphBatch, account_id: str) -> dict[str, Policy]:
             principals = _principal_values(st.principals)
             if st.effect == "Allow" and "*" in principals and not st.condition:
                 row["policy_public"] = True
+                if any(p.lower() in ("*", "oss:*", "oss:putobject", "oss:put*") for p in st.actions):
+                    row["policy_public_write"] = True
             if st.effect == "Deny" and _denies_insecure_transport(st.condition):
                 row["policy_secure_transport"] = True
     return out

@@ -29,7 +29,8 @@ class Example:
     """A minimal node for the item's table-driven test: properties (and related nodes)."""
 
     props: dict[str, Any]
-    related: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (rel type into n or out of n, label, props)
+    # (rel type out of n, or "<TYPE" into n, or "" for none; label; props, with "_rel" holding the relationship's)
+    related: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -100,10 +100,16 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
                 raise CollectError(
                     f"Rds:DescribeBackupPolicy {db_id}: field BackupRetentionPeriod is not a number"
                 ) from exc
+            if "BackupLog" in backup:
+                props["backup_log_enabled"] = str(backup.get("BackupLog")).lower() in ("enable", "enabled", "true")
         audit = d.get("DescribeSQLCollectorPolicy")
         props["audit_collected"] = _ok(audit)
         if _ok(audit):
             props["sql_collector_enabled"] = str(audit.get("SQLCollectorStatus", "")).lower() in ("enable", "enabled")
+            try:
+                props["sql_audit_retention_days"] = int(audit["StoragePeriod"]) if "StoragePeriod" in audit else None
+            except (TypeError, ValueError):
+                props["sql_audit_retention_days"] = None
         batch.node("RdsInstance", db_id, scope, **props)
 
 

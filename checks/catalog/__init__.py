@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from checks.catalog import actiontrail, ecs, host, oss, ram, rds
+from checks.catalog import (
+    actiontrail,
+    actiontrail_more,
+    ecs,
+    ecs_more,
+    host,
+    host_more,
+    oss,
+    oss_more,
+    ram,
+    ram_more,
+    rds,
+    rds_more,
+)
 from checks.model import CheckItem
 
-_MODULES = (ecs, oss, rds, ram, actiontrail, host)
+_MODULES = (ecs, ecs_more, oss, oss_more, rds, rds_more, ram, ram_more, actiontrail, actiontrail_more, host, host_more)
 
 CATALOG: tuple[CheckItem, ...] = tuple(item for module in _MODULES for item in module.ITEMS)
 BY_ID: dict[str, CheckItem] = {item.id: item for item in CATALOG}

@@ -12,7 +12,7 @@ def tcp_open(*ports: int) -> str:
     """Cypher: some of `ports` is open to the internet (ranges computed at ingest after precedence)."""
     plist = ", ".join(str(p) for p in ports)
     return (
-        f"any(p IN [{plist}] WHERE any(i IN range(0, size(n.inet_tcp_from) - 1) "
+        f"any(p IN [{plist}] WHERE any(i IN range(0, size(coalesce(n.inet_tcp_from, [])) - 1) "
         "WHERE n.inet_tcp_from[i] <= p AND n.inet_tcp_to[i] >= p))"
     )
 
@@ -20,7 +20,7 @@ def tcp_open(*ports: int) -> str:
 def udp_open(*ports: int) -> str:
     plist = ", ".join(str(p) for p in ports)
     return (
-        f"any(p IN [{plist}] WHERE any(i IN range(0, size(n.inet_udp_from) - 1) "
+        f"any(p IN [{plist}] WHERE any(i IN range(0, size(coalesce(n.inet_udp_from, [])) - 1) "
         "WHERE n.inet_udp_from[i] <= p AND n.inet_udp_to[i] >= p))"
     )
 
@@ -28,6 +28,9 @@ def udp_open(*ports: int) -> str:
 def _sg_example(open_from: list[int], open_to: list[int]) -> Example:
     return Example({"rules_collected": True, "inet_tcp_from": open_from, "inet_tcp_to": open_to,
                     "inet_udp_from": open_from, "inet_udp_to": open_to})
+
+
+PASSING_PORT = 443
 
 
 def sg_port_item(
@@ -46,7 +49,7 @@ def sg_port_item(
         "source to trusted CIDRs.",
         remediation_action="RevokeSecurityGroup",
         legacy_free_editions=("enterprise", "ultimate"),
-        passing_example=_sg_example([443], [443]) if 443 not in ports else _sg_example([80], [80]),
+        passing_example=_sg_example([PASSING_PORT], [PASSING_PORT]),
         failing_example=_sg_example([ports[0]], [ports[0]]),
     )
 
@@ -59,7 +62,7 @@ ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_ECS_SecurityGroupPublicAllPorts", title="Security group opens every TCP port to the internet",
         product="ECS", asset_type="SecurityGroup", severity="high", tier="paid", collected="n.rules_collected",
-        fails="any(i IN range(0, size(n.inet_tcp_from) - 1) WHERE n.inet_tcp_from[i] <= 1 AND n.inet_tcp_to[i] >= 65535)",
+        fails="any(i IN range(0, size(coalesce(n.inet_tcp_from, [])) - 1) WHERE n.inet_tcp_from[i] <= 1 AND n.inet_tcp_to[i] >= 65535)",
         refs={MLPS: "8.1.3.2 access control"},
         description="Every TCP port is reachable from 0.0.0.0/0 or ::/0 (-1/-1 or 1/65535 after precedence).",
         remediation="Replace the all-ports rule by rules for the ports the service needs, from trusted sources.",

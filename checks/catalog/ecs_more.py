@@ -1,0 +1,162 @@
+"""More ECS/VPC items: service ports exposed to the internet, instance exposure, disks, EIPs."""
+
+from __future__ import annotations
+
+from checks.catalog.ecs import sg_port_item
+from checks.model import CheckItem, Example
+
+CIS = "CIS_ALIBABA_CLOUD_2_0"
+MLPS = "MLPS_2_0_L3"
+ACCESS = {MLPS: "8.1.3.2 access control"}
+
+# (id suffix, service, ports, severity, tier, protocol)
+EXPOSED_SERVICES: tuple[tuple[str, str, tuple[int, ...], str, str, str], ...] = (
+    ("Telnet", "Telnet", (23,), "high", "free", "tcp"),
+    ("FTP", "FTP", (20, 21), "high", "free", "tcp"),
+    ("SMB", "SMB/CIFS", (445,), "high", "free", "tcp"),
+    ("NetBIOS", "NetBIOS", (137, 138, 139), "high", "paid", "tcp"),
+    ("VNC", "VNC", (5900, 5901), "high", "paid", "tcp"),
+    ("MySQL", "MySQL", (3306,), "high", "paid", "tcp"),
+    ("PostgreSQL", "PostgreSQL", (5432,), "high", "paid", "tcp"),
+    ("SQLServer", "SQL Server", (1433,), "high", "paid", "tcp"),
+    ("Oracle", "Oracle listener", (1521,), "high", "paid", "tcp"),
+    ("Redis", "Redis", (6379,), "high", "paid", "tcp"),
+    ("MongoDB", "MongoDB", (27017, 27018), "high", "paid", "tcp"),
+    ("Elasticsearch", "Elasticsearch", (9200, 9300), "high", "paid", "tcp"),
+    ("Memcached", "Memcached", (11211,), "high", "paid", "tcp"),
+    ("MemcachedUDP", "Memcached over UDP", (11211,), "high", "paid", "udp"),
+    ("KubernetesAPI", "the Kubernetes API server", (6443,), "high", "paid", "tcp"),
+    ("Kubelet", "the kubelet API", (10250, 10255), "high", "paid", "tcp"),
+    ("Etcd", "etcd", (2379, 2380), "high", "paid", "tcp"),
+    ("DockerAPI", "the Docker daemon API", (2375, 2376), "critical", "paid", "tcp"),
+    ("Kafka", "Kafka", (9092,), "medium", "paid", "tcp"),
+    ("ZooKeeper", "ZooKeeper", (2181,), "medium", "paid", "tcp"),
+    ("Hadoop", "Hadoop HDFS/YARN", (8020, 8088, 50070), "high", "paid", "tcp"),
+    ("LDAP", "LDAP", (389, 636), "medium", "paid", "tcp"),
+    ("Rsync", "rsync", (873,), "high", "paid", "tcp"),
+    ("NFS", "NFS", (2049,), "high", "paid", "tcp"),
+    ("RPCBind", "RPC portmapper", (111,), "medium", "paid", "tcp"),
+    ("WinRM", "Windows Remote Management", (5985, 5986), "high", "paid", "tcp"),
+    ("Cassandra", "Cassandra", (9042, 9160), "high", "paid", "tcp"),
+    ("RabbitMQ", "RabbitMQ", (5672, 15672), "medium", "paid", "tcp"),
+    ("InfluxDB", "InfluxDB", (8086,), "medium", "paid", "tcp"),
+    ("CouchDB", "CouchDB", (5984,), "high", "paid", "tcp"),
+    ("Neo4j", "Neo4j", (7474, 7687), "high", "paid", "tcp"),
+    ("Spark", "Spark master", (7077, 8081), "medium", "paid", "tcp"),
+    ("Solr", "Solr", (8983,), "medium", "paid", "tcp"),
+    ("SMTP", "SMTP", (25,), "medium", "paid", "tcp"),
+    ("POP3", "POP3", (110,), "medium", "paid", "tcp"),
+    ("IMAP", "IMAP", (143,), "medium", "paid", "tcp"),
+    ("SNMP", "SNMP", (161,), "high", "paid", "udp"),
+    ("DNS", "DNS", (53,), "medium", "paid", "udp"),
+    ("NTP", "NTP", (123,), "medium", "paid", "udp"),
+    ("TFTP", "TFTP", (69,), "high", "paid", "udp"),
+)
+
+PORT_ITEMS = tuple(
+    sg_port_item(f"ACS_ECS_SecurityGroupPublic{suffix}", f"Security group exposes {service} to the internet", ports,
+                 severity, tier, ACCESS, protocol)
+    for suffix, service, ports, severity, tier, protocol in EXPOSED_SERVICES
+)
+
+
+def instance_item(check_id: str, title: str, severity: str, tier: str, fails: str, description: str,
+                  remediation: str, passing: dict[str, object], failing: dict[str, object],
+                  collected: str = "n.role_collected", action: str | None = None,
+                  failing_related: tuple[tuple[str, str, dict[str, object]], ...] = ()) -> CheckItem:
+    return CheckItem(
+        id=check_id, title=title, product="ECS", asset_type="EcsInstance", severity=severity, tier=tier,
+        collected=collected, fails=fails, refs={MLPS: "8.1.4.4 intrusion prevention"}, description=description,
+        remediation=remediation, remediation_action=action, passing_example=Example(passing),
+        failing_example=Example(failing, failing_related),
+    )
+
+
+OTHER_ITEMS: tuple[CheckItem, ...] = (
+    instance_item("ACS_ECS_InstancePublicIP", "ECS instance has no public address", "low", "free",
+                  "coalesce(n.is_public, false)", "The instance has a public IP or an EIP.",
+                  "Put internet-facing services behind SLB/NAT and release the public address.",
+                  {"role_collected": True, "is_public": False}, {"role_collected": True, "is_public": True},
+                  collected="n.is_public IS NOT NULL"),
+    instance_item("ACS_ECS_InstanceInternetReachable", "ECS instance is not reachable from the internet", "medium", "paid",
+                  "coalesce(n.internet_reachable, false)",
+                  "The instance has a public address and a security group that lets some TCP port in from the internet.",
+                  "Close the internet ingress rules, or remove the public address.",
+                  {"role_collected": True, "internet_reachable": False}, {"role_collected": True, "internet_reachable": True},
+                  collected="n.internet_reachable IS NOT NULL"),
+    instance_item("ACS_ECS_PublicInstanceWithRamRole", "Internet-reachable instances do not hold a RAM role", "high", "paid",
+                  "coalesce(n.internet_reachable, false) AND n.ram_role_name IS NOT NULL",
+                  "An internet-reachable instance holds a RAM role: compromising it yields the role's credentials.",
+                  "Detach the role, or make the instance unreachable and require metadata tokens.",
+                  {"role_collected": True, "internet_reachable": True},
+                  {"role_collected": True, "internet_reachable": True, "ram_role_name": "AppServerRole"}),
+    instance_item("ACS_ECS_PublicInstanceMetadataTokens", "Internet-reachable instances require metadata tokens", "high",
+                  "paid", "coalesce(n.internet_reachable, false) AND toLower(coalesce(n.metadata_http_tokens, '')) <> 'required'",
+                  "An internet-reachable instance allows metadata access without session tokens (SSRF → credentials).",
+                  "ModifyInstanceMetadataOptions HttpTokens=required.",
+                  {"metadata_collected": True, "internet_reachable": True, "metadata_http_tokens": "required"},
+                  {"metadata_collected": True, "internet_reachable": True, "metadata_http_tokens": "optional"},
+                  collected="n.metadata_collected", action="ModifyInstanceMetadataOptions"),
+    CheckItem(
+        id="ACS_ECS_SecurityGroupUnused", title="Security group is used by some instance", product="ECS",
+        asset_type="SecurityGroup", severity="low", tier="free", collected="true",
+        fails="NOT EXISTS { (n)<-[:MEMBER_OF]-(:EcsInstance) }", refs={MLPS: "8.1.3.2 access control"},
+        description="No instance is a member of the group: stale rules invite mistakes.",
+        remediation="Delete the group (DeleteSecurityGroup) if nothing will use it.",
+        passing_example=Example({}, (("<MEMBER_OF", "EcsInstance", {}),)), failing_example=Example({}),
+    ),
+    CheckItem(
+        id="ACS_ECS_SecurityGroupInnerAccessAccept", title="Security group does not allow all traffic between members",
+        product="ECS", asset_type="SecurityGroup", severity="low", tier="paid",
+        collected="n.inner_access_policy IS NOT NULL", fails="toLower(n.inner_access_policy) = 'accept'",
+        refs={MLPS: "8.1.3.2 access control"},
+        description="InnerAccessPolicy is Accept: every member reaches every other member on every port.",
+        remediation="ModifySecurityGroupPolicy InnerAccessPolicy=Drop and add the rules members need.",
+        remediation_action="ModifySecurityGroupPolicy",
+        passing_example=Example({"inner_access_policy": "Drop"}), failing_example=Example({"inner_access_policy": "Accept"}),
+    ),
+    CheckItem(
+        id="ACS_ECS_SecurityGroupPublicAllUDP", title="Security group opens every UDP port to the internet", product="ECS",
+        asset_type="SecurityGroup", severity="high", tier="paid", collected="n.rules_collected",
+        fails="any(i IN range(0, size(coalesce(n.inet_udp_from, [])) - 1) WHERE n.inet_udp_from[i] <= 1 AND n.inet_udp_to[i] >= 65535)",
+        refs=ACCESS, description="Every UDP port is reachable from 0.0.0.0/0 or ::/0.",
+        remediation="Replace the all-ports rule by the UDP ports the service needs.", remediation_action="RevokeSecurityGroup",
+        passing_example=Example({"rules_collected": True, "inet_udp_from": [53], "inet_udp_to": [53]}),
+        failing_example=Example({"rules_collected": True, "inet_udp_from": [1], "inet_udp_to": [65535]}),
+    ),
+    CheckItem(
+        id="ACS_ECS_SystemDiskEncrypted", title="ECS system disks are encrypted", product="ECS", asset_type="Disk",
+        severity="medium", tier="paid", applies="toLower(coalesce(n.type, '')) = 'system'",
+        collected="n.encrypted IS NOT NULL", fails="n.encrypted = false", refs={CIS: "4.2", MLPS: "8.1.4.8 data confidentiality"},
+        description="The system disk is not encrypted.", remediation="Re-create the instance from an encrypted image copy.",
+        passing_example=Example({"type": "system", "encrypted": True}),
+        failing_example=Example({"type": "system", "encrypted": False}),
+    ),
+    CheckItem(
+        id="ACS_ECS_DiskCustomerManagedKey", title="Encrypted disks use a customer-managed KMS key", product="ECS",
+        asset_type="Disk", severity="low", tier="paid", applies="coalesce(n.encrypted, false)",
+        collected="n.kms_key_id IS NOT NULL", fails="n.kms_key_id = ''", refs={CIS: "4.1"},
+        description="The disk is encrypted with the default service key, not a customer-managed KMS key.",
+        remediation="Encrypt with a KMS customer master key you control (rotation, access policy).",
+        passing_example=Example({"encrypted": True, "kms_key_id": "key-123"}),
+        failing_example=Example({"encrypted": True, "kms_key_id": ""}),
+    ),
+    CheckItem(
+        id="ACS_ECS_DiskUnattached", title="Disks are attached to an instance", product="ECS", asset_type="Disk",
+        severity="low", tier="free", collected="n.instance_id IS NOT NULL", fails="n.instance_id = ''",
+        refs={MLPS: "8.1.4.9 data backup and recovery"},
+        description="The disk is not attached: forgotten data outside any instance's controls.",
+        remediation="Snapshot and release the disk if it is no longer needed.",
+        passing_example=Example({"instance_id": "i-1"}), failing_example=Example({"instance_id": ""}),
+    ),
+    CheckItem(
+        id="ACS_VPC_EipUnbound", title="Elastic IPs are bound to a resource", product="VPC", asset_type="Eip",
+        severity="low", tier="free", collected="n.instance_id IS NOT NULL", fails="n.instance_id = ''",
+        refs={MLPS: "8.1.3.2 access control"},
+        description="The EIP is allocated but not bound (cost, and an address that may be re-bound by mistake).",
+        remediation="ReleaseEipAddress if it is not needed.",
+        passing_example=Example({"instance_id": "i-1"}), failing_example=Example({"instance_id": ""}),
+    ),
+)
+
+ITEMS: tuple[CheckItem, ...] = PORT_ITEMS + OTHER_ITEMS
