@@ -18,12 +18,14 @@ from checks.escalation import TECHNIQUES
 from checks.policy_engine import (
     CompiledPolicySet,
     Decision,
+    Evaluation,
     Policy,
     PolicyParseError,
     Principal,
     bucket_policy_evaluation,
     is_full_admin,
     parse_policy,
+    _action_relevant,
     trust_allows,
 )
 from graph_schema.store import GraphBatch
@@ -196,91 +198,201 @@ def _allowed(decision: Decision) -> bool:
     return decision in (Decision.ALLOW, Decision.CONDITIONAL)
 
 
+def _name_part(pattern: str, marker: str | None) -> str | None:
+    """The resource-name part of an ARN pattern (bucket, instance id, role name); None = could be anything."""
+    if pattern == "*":
+        return None
+    parts = pattern.split(":", 4)
+    if len(parts) < 5:
+        return None
+    rest = parts[4]
+    if marker is not None:
+        if not rest.lower().startswith(marker):
+            return "" if "*" not in rest.split("/", 1)[0] else None
+        rest = rest[len(marker):]
+    name = rest.split("/", 1)[0]
+    return None if ("*" in name or "?" in name) else name
+
+
+def _candidates(ps: CompiledPolicySet, action: str, names: dict[str, str], marker: str | None,
+                lower: bool = False) -> list[str]:
+    """Keys whose resource some Allow statement for `action` could name — the only ones worth evaluating."""
+    out: set[str] = set()
+    for _, _, st in ps.entries:
+        if st.effect != "Allow" or not _action_relevant(st, action):
+            continue
+        if st.not_resources or not st.resources:
+            return sorted(names.values())
+        for pattern in st.resources:
+            name = _name_part(pattern, marker)
+            if name is None:
+                return sorted(names.values())
+            key = names.get(name.lower() if lower else name)
+            if key is not None:
+                out.add(key)
+    return sorted(out)
+
+
+@dataclass
+class _Grants:
+    buckets: dict[str, dict[str, Any]]
+    rds: dict[str, dict[str, Any]]
+    escalation: dict[str, Any] | None
+    assume: dict[str, Evaluation]
+
+
+def _grants(ps: CompiledPolicySet, account_id: str, buckets: dict[str, dict[str, Any]],
+            rds_instances: dict[str, dict[str, Any]], role_names: dict[str, str], self_name: str, kind: str) -> _Grants:
+    bucket_names = {n: n for n in buckets}
+    out_buckets: dict[str, dict[str, Any]] = {}
+    for mode, action in (("read", READ_ACTION), ("write", WRITE_ACTION)):
+        for name in _candidates(ps, action, bucket_names, None):
+            obj = f"acs:oss:{buckets[name].get('region') or '*'}:{account_id}:{name}/*"
+            ev = ps.evaluate(action, obj, ATTACKER_CONTEXT)
+            if _allowed(ev.decision):
+                entry = out_buckets.setdefault(name, {"conditional": False, "via": []})
+                entry[mode] = ev
+                entry["conditional"] = entry["conditional"] or ev.decision == Decision.CONDITIONAL
+                entry["via"].append(f"{action} via {_evidence(ev)}")
+    out_rds: dict[str, dict[str, Any]] = {}
+    db_names = {i: i for i in rds_instances}
+    for action in RDS_ADMIN_ACTIONS:
+        for db_id in _candidates(ps, action, db_names, "dbinstance/"):
+            if db_id in out_rds:
+                continue
+            arn = f"acs:rds:{rds_instances[db_id].get('region')}:{account_id}:dbinstance/{db_id}"
+            ev = ps.evaluate(action, arn, ATTACKER_CONTEXT)
+            if _allowed(ev.decision):
+                out_rds[db_id] = {"conditional": ev.decision == Decision.CONDITIONAL,
+                                  "via": [f"{action} via {_evidence(ev)}"]}
+    assume: dict[str, Evaluation] = {}
+    for rid in _candidates(ps, "sts:AssumeRole", role_names, "role/", lower=True):
+        ev = ps.evaluate("sts:AssumeRole", rid.replace("acs:ram::", "acs:ram:*:", 1), ATTACKER_CONTEXT)
+        if _allowed(ev.decision):
+            assume[rid] = ev
+    return _Grants(out_buckets, out_rds, None, assume)
+
+
+def _names_specific_principals(policy: Policy) -> bool:
+    return any(v != "*" for st in policy.statements for v in _principal_values(st.principals))
+
+
+def _escalation(ps: CompiledPolicySet, account_id: str, kind: str, self_name: str) -> dict[str, Any] | None:
+    for tech in TECHNIQUES:
+        if kind not in tech.principal_kinds:
+            continue
+        decisions = [ps.evaluate(action, template.format(acct=account_id, self_name=self_name), ATTACKER_CONTEXT)
+                     for action, template in tech.requires]
+        if all(_allowed(d.decision) for d in decisions):
+            return {"technique": tech.id, "via": [_evidence(d) for d in decisions],
+                    "conditional": any(d.decision == Decision.CONDITIONAL for d in decisions)}
+    return None
+
+
+MODES = ("read", "write", "admin")
+# a mode granted on at least this share of a label's targets is stored once, with its exceptions
+WILDCARD_SHARE = 0.9
+
+
+def _write_access(batch: GraphBatch, src: tuple[str, str], label: str, universe: dict[str, dict[str, Any]],
+                  access: dict[str, tuple[bool, bool, bool, list[str]]]) -> None:
+    """CAN_ACCESS edges. A mode granted unconditionally on (nearly) every target of a label is written
+    ONCE, to that label's `AllTargets` node with the exceptions listed, instead of once per target:
+    wildcard policies would otherwise cost principals × targets edges. The rest is written per target."""
+    if not access:
+        return
+    is_rds = label == "RdsInstance"
+    granted: dict[str, set[str]] = {m: set() for m in MODES}
+    for target, (read, write, conditional, _) in access.items():
+        if conditional:
+            continue
+        for mode, on in (("read", read and not is_rds), ("write", write and not is_rds), ("admin", is_rds)):
+            if on:
+                granted[mode].add(target)
+    threshold = max(2, WILDCARD_SHARE * len(universe))
+    wide = {m: granted[m] for m in MODES if len(universe) > 1 and len(granted[m]) >= threshold}
+    if wide:
+        all_id = f"all:{label}"
+        batch.node("AllTargets", all_id, DERIVED, supported=True, target_label=label)
+        via = sorted({v for *_, vs in access.values() for v in vs})
+        excepts = {f"{m}_except": sorted(set(universe) - wide[m]) for m in wide}
+        batch.rel("CAN_ACCESS", src, ("AllTargets", all_id), DERIVED, read="read" in wide, write="write" in wide,
+                  admin="admin" in wide, via=via, conditional=False, **excepts)
+    for target, (read, write, conditional, via) in access.items():
+        rest = {
+            "read": read and not is_rds and target not in wide.get("read", ()),
+            "write": write and not is_rds and target not in wide.get("write", ()),
+            "admin": is_rds and target not in wide.get("admin", ()),
+        }
+        if any(rest.values()):
+            batch.rel("CAN_ACCESS", src, (label, target), DERIVED, via=via, conditional=conditional, **rest)
+
+
 def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, Policy],
                        bucket_policies: dict[str, Policy]) -> None:
+    """CAN_ACCESS / CAN_ESCALATE / CAN_ASSUME per principal, evaluated once per distinct policy set."""
     principals = _principals(batch, account_id)
-    compiled: dict[tuple[str, ...], CompiledPolicySet] = {}
-
-    def policy_set(ids: tuple[str, ...]) -> CompiledPolicySet:
-        if ids not in compiled:
-            compiled[ids] = CompiledPolicySet([policies[i] for i in ids if i in policies])
-        return compiled[ids]
-
     buckets = {n: r for n, r in batch.nodes.get("OssBucket", {}).items() if r.get("supported", True)}
     rds_instances = {i: r for i, r in batch.nodes.get("RdsInstance", {}).items() if r.get("supported", True)}
     roles = batch.nodes.get("RamRole", {})
+    role_names = {str(r.get("name", "")).lower(): rid for rid, r in roles.items()}
     trust_policies = {rid: _policy(r.get("trust_policy"), f"trust/{r.get('name')}") for rid, r in roles.items()}
-
     for rid, row in roles.items():
         trust = trust_policies[rid]
         row["trust_external"] = bool(trust is not None and _trusts_external(trust, account_id))
         if trust is not None:
             _trust_edges(batch, rid, trust, account_id)
 
+    compiled: dict[tuple[str, ...], CompiledPolicySet] = {}
+    grants_cache: dict[tuple[str, ...], _Grants] = {}
+    bucket_policy_cache: dict[tuple[str, str, str], Evaluation] = {}
+    names_principals = {b: _names_specific_principals(p) for b, p in bucket_policies.items()}
     for info in principals:
-        ps = policy_set(info.policy_ids)
-        # data access
-        for name, brow in buckets.items():
-            obj = f"acs:oss:{brow.get('region') or '*'}:{account_id}:{name}/*"
-            access: dict[str, bool] = {}
-            conditional = False
-            via: list[str] = []
-            for mode, action in (("read", READ_ACTION), ("write", WRITE_ACTION)):
-                ev = ps.evaluate(action, obj, ATTACKER_CONTEXT)
-                if not _allowed(ev.decision):
-                    continue
-                bpol = bucket_policies.get(name)
-                if bpol is not None:
-                    bev = bucket_policy_evaluation(bpol, name, info.principal, action, obj, ATTACKER_CONTEXT)
-                    if bev.decision == Decision.DENY:
+        ps = compiled.get(info.policy_ids)
+        if ps is None:
+            ps = compiled[info.policy_ids] = CompiledPolicySet([policies[i] for i in info.policy_ids if i in policies])
+        grants = grants_cache.get(info.policy_ids)
+        if grants is None:
+            grants = grants_cache[info.policy_ids] = _grants(ps, account_id, buckets, rds_instances, role_names,
+                                                             info.principal.name, info.principal.kind)
+        # only self-referencing techniques depend on the principal's own name: evaluated per principal
+        escalation = _escalation(ps, account_id, info.principal.kind, info.principal.name)
+        src = (info.label, info.node_id)
+        bucket_access: dict[str, tuple[bool, bool, bool, list[str]]] = {}
+        for name, g in grants.buckets.items():
+            access = {mode: True for mode in ("read", "write") if mode in g}
+            conditional = g["conditional"]
+            bpol = bucket_policies.get(name)
+            if bpol is not None:
+                for mode, action in (("read", READ_ACTION), ("write", WRITE_ACTION)):
+                    if mode not in access:
                         continue
-                    if bev.decision == Decision.CONDITIONAL and any(
-                        st.effect == "Deny" for st in bpol.statements
-                    ):
+                    obj = f"acs:oss:{buckets[name].get('region') or '*'}:{account_id}:{name}/*"
+                    # a bucket policy that names no specific principal answers everyone alike
+                    who = info.node_id if names_principals[name] else "*"
+                    bev = bucket_policy_cache.get((name, action, who))
+                    if bev is None:
+                        bev = bucket_policy_cache[(name, action, who)] = bucket_policy_evaluation(
+                            bpol, name, info.principal, action, obj, ATTACKER_CONTEXT)
+                    if bev.decision == Decision.DENY:
+                        del access[mode]
+                    elif bev.decision == Decision.CONDITIONAL and any(st.effect == "Deny" for st in bpol.statements):
                         conditional = True
-                access[mode] = True
-                conditional = conditional or ev.decision == Decision.CONDITIONAL
-                via.append(f"{action} via {_evidence(ev)}")
             if access:
-                batch.rel("CAN_ACCESS", (info.label, info.node_id), ("OssBucket", name), DERIVED,
-                          read=access.get("read", False), write=access.get("write", False), admin=False,
-                          via=via, conditional=conditional)
-        for db_id, drow in rds_instances.items():
-            arn = f"acs:rds:{drow.get('region')}:{account_id}:dbinstance/{db_id}"
-            for action in RDS_ADMIN_ACTIONS:
-                ev = ps.evaluate(action, arn, ATTACKER_CONTEXT)
-                if _allowed(ev.decision):
-                    batch.rel("CAN_ACCESS", (info.label, info.node_id), ("RdsInstance", db_id), DERIVED,
-                              read=False, write=False, admin=True, via=[f"{action} via {_evidence(ev)}"],
-                              conditional=ev.decision == Decision.CONDITIONAL)
-                    break
-        # escalation
-        for tech in TECHNIQUES:
-            if info.principal.kind not in tech.principal_kinds:
-                continue
-            decisions = []
-            for action, template in tech.requires:
-                resource = template.format(acct=account_id, self_name=info.principal.name)
-                decisions.append(ps.evaluate(action, resource, ATTACKER_CONTEXT))
-            if all(_allowed(d.decision) for d in decisions):
-                batch.rel("CAN_ESCALATE", (info.label, info.node_id), ("Account", account_id), DERIVED,
-                          technique=tech.id, via=[_evidence(d) for d in decisions],
-                          conditional=any(d.decision == Decision.CONDITIONAL for d in decisions))
-                break
-        # role assumption
-        for rid in roles:
-            if rid == info.node_id:
-                continue
+                bucket_access[name] = (access.get("read", False), access.get("write", False), conditional, g["via"])
+        _write_access(batch, src, "OssBucket", buckets, bucket_access)
+        _write_access(batch, src, "RdsInstance", rds_instances,
+                      {db: (False, False, g["conditional"], g["via"]) for db, g in grants.rds.items()})
+        if escalation is not None:
+            batch.rel("CAN_ESCALATE", src, ("Account", account_id), DERIVED, **escalation)
+        for rid, ev in grants.assume.items():
             trust = trust_policies.get(rid)
-            if trust is None:
-                continue
-            ev = ps.evaluate("sts:AssumeRole", rid.replace("acs:ram::", "acs:ram:*:", 1), ATTACKER_CONTEXT)
-            if not _allowed(ev.decision):
+            if rid == info.node_id or trust is None:
                 continue
             tev = trust_allows(trust, info.principal, ATTACKER_CONTEXT)
             if _allowed(tev.decision):
-                batch.rel("CAN_ASSUME", (info.label, info.node_id), ("RamRole", rid), DERIVED,
-                          via=[_evidence(ev)], conditional=Decision.CONDITIONAL in (ev.decision, tev.decision))
+                batch.rel("CAN_ASSUME", src, ("RamRole", rid), DERIVED, via=[_evidence(ev)],
+                          conditional=Decision.CONDITIONAL in (ev.decision, tev.decision))
 
 
 def _trusts_external(trust: Policy, account_id: str) -> bool:

@@ -79,24 +79,35 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
                    "RETURN labels(p)[0] AS l, p.id AS p, role.id AS r, c.via AS via, coalesce(c.conditional, false) AS cond"):
             g.edges.append(Edge("CAN_ASSUME", (r["l"], r["p"]), ("RamRole", r["r"]),
                                 f"sts:AssumeRole via {', '.join(r['via'] or [])}", r["cond"], via=tuple(r["via"] or [])))
+        supported_targets: dict[str, list[str]] = defaultdict(list)
+        for r in q("MATCH (t {account_id: $account}) WHERE (t:OssBucket OR t:RdsInstance) AND coalesce(t.supported, true) "
+                   "RETURN labels(t)[0] AS l, t.id AS id ORDER BY id"):
+            supported_targets[r["l"]].append(r["id"])
         for r in q("MATCH (p {account_id: $account})-[c:CAN_ACCESS]->(t) WHERE coalesce(t.supported, true) "
-                   "RETURN labels(p)[0] AS l, p.id AS p, labels(t)[0] AS tl, t.id AS t, c.read AS read, "
-                   "c.write AS write, c.admin AS admin, c.via AS via, coalesce(c.conditional, false) AS cond"):
-            access = tuple(m for m in ("read", "write", "admin") if r[m])
-            g.edges.append(Edge("CAN_ACCESS", (r["l"], r["p"]), (r["tl"], r["t"]), "; ".join(r["via"] or []),
-                                r["cond"], access, tuple(r["via"] or [])))
+                   "RETURN labels(p)[0] AS l, p.id AS p, labels(t)[0] AS tl, t.id AS t, c.read AS read, t.target_label AS all_label, "
+                   "c.write AS write, c.admin AS admin, c.via AS via, coalesce(c.conditional, false) AS cond, "
+                   "[coalesce(c.read_except, []), coalesce(c.write_except, []), coalesce(c.admin_except, [])] AS excepts"):
+            modes = [(m, set(ex)) for m, ex in zip(("read", "write", "admin"), r["excepts"], strict=True) if r[m]]
+            # a wildcard grant is stored once (AllTargets node): expand it to every target but its exceptions
+            targets = ([(r["all_label"], t) for t in supported_targets[r["all_label"]]] if r["all_label"]
+                       else [(r["tl"], r["t"])])
+            for target in targets:
+                access = tuple(m for m, ex in modes if target[1] not in ex)
+                if access:
+                    g.edges.append(Edge("CAN_ACCESS", (r["l"], r["p"]), target, "; ".join(r["via"] or []),
+                                        r["cond"], access, tuple(r["via"] or [])))
         for r in q("MATCH (p {account_id: $account})-[c:CAN_ESCALATE]->(a:Account) "
                    "RETURN labels(p)[0] AS l, p.id AS p, c.technique AS t, c.via AS via, "
                    "coalesce(c.conditional, false) AS cond"):
             g.edges.append(Edge("CAN_ESCALATE", (r["l"], r["p"]), account,
                                 f"{r['t']} via {', '.join(v for v in (r['via'] or []) if v)}", r["cond"],
                                 ("admin",), tuple(r["via"] or [])))
-        for r in q("MATCH (t {account_id: $account}) WHERE (t:OssBucket OR t:RdsInstance) AND coalesce(t.supported, true) "
-                   "RETURN labels(t)[0] AS l, t.id AS id"):
-            target = (r["l"], r["id"])
-            g.targets.append(target)
-            access = ("read", "write") if r["l"] == "OssBucket" else ("admin",)
-            g.edges.append(Edge("CONTROLS", account, target, "full control of the account", access=access))
+        for label, ids in supported_targets.items():
+            for target_id in ids:
+                target = (label, target_id)
+                g.targets.append(target)
+                access = ("read", "write") if label == "OssBucket" else ("admin",)
+                g.edges.append(Edge("CONTROLS", account, target, "full control of the account", access=access))
         g.targets.append(account)
     return g
 

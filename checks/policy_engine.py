@@ -153,6 +153,7 @@ def action_matches(pattern: str, action: str) -> bool:
     return _glob(pattern, True).fullmatch(action) is not None
 
 
+@lru_cache(maxsize=262144)
 def _norm_resource(resource: str) -> str:
     """Service prefixes and RAM entity names are case-insensitive: lower-case those parts."""
     parts = resource.split(":", 4)
@@ -299,6 +300,22 @@ def evaluate(policies: Sequence[Policy], action: str, resource: str,
     return CompiledPolicySet(policies).evaluate(action, resource, context)
 
 
+_CONTEXT_KEYS: dict[int, tuple[Any, str]] = {}
+
+
+def _context_key(context: Mapping[str, object] | None) -> str:
+    """A cache key for a context; contexts are usually shared constants, so memoise by identity."""
+    if not context:
+        return ""
+    hit = _CONTEXT_KEYS.get(id(context))
+    if hit is not None and hit[0] is context:
+        return hit[1]
+    key = json.dumps(context, sort_keys=True, default=str)
+    if len(_CONTEXT_KEYS) < 1024:
+        _CONTEXT_KEYS[id(context)] = (context, key)
+    return key
+
+
 class CompiledPolicySet:
     """The statements of a principal's policies, indexed once; evaluations are cached per request."""
 
@@ -309,7 +326,7 @@ class CompiledPolicySet:
         self._cache: dict[tuple[str, str, str], Evaluation] = {}
 
     def evaluate(self, action: str, resource: str, context: Mapping[str, object] | None = None) -> Evaluation:
-        ckey = (action.lower(), resource, json.dumps(context, sort_keys=True, default=str) if context else "")
+        ckey = (action.lower(), resource, _context_key(context))
         hit = self._cache.get(ckey)
         if hit is not None:
             return hit

@@ -76,6 +76,8 @@ NODE_SCHEMAS: tuple[NodeSchema, ...] = (
     NodeSchema("AccessKey", "a RAM user's access key (the secret is never collected)", ("user_name", "status", "created", "age_days")),
     NodeSchema("ServicePrincipal", "a cloud service a role trusts (e.g. ecs.aliyuncs.com)", (), asset=False),
     NodeSchema("ExternalPrincipal", "another account, or '*', that a trust policy names", (), asset=False),
+    NodeSchema("AllTargets", "every OSS bucket (or RDS instance) of the account: the target of wildcard grants",
+               ("target_label",), asset=False),
     NodeSchema("Trail", "an ActionTrail trail", ("home_region", "trail_region", "status", "oss_bucket", "sls_project_arn")),
     NodeSchema(
         "Host",
@@ -104,7 +106,7 @@ REL_SCHEMAS: tuple[RelSchema, ...] = (
     # derived by the analysis (checks/analysis.py) in the same transaction as the assets
     RelSchema("CAN_REACH", "Internet", "EcsInstance", "internet reaches the instance on ports", derived=True, properties=("ports", "via")),
     RelSchema("CAN_ASSUME", "RamUser|RamRole|EcsInstance", "RamRole", "principal may assume the role", derived=True, properties=("conditional", "via")),
-    RelSchema("CAN_ACCESS", "RamUser|RamRole", "OssBucket|RdsInstance", "effective data access", derived=True, properties=("read", "write", "admin", "via", "conditional")),
+    RelSchema("CAN_ACCESS", "RamUser|RamRole", "OssBucket|RdsInstance|AllTargets", "effective data access", derived=True, properties=("read", "write", "admin", "via", "conditional")),
     RelSchema("CAN_ESCALATE", "RamUser|RamRole", "Account", "RAM privilege escalation or full admin", derived=True, properties=("technique", "via", "conditional")),
 )
 

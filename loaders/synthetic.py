@@ -153,8 +153,10 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
 
     # RAM
     custom = {}
+    # mostly narrow grants; a few broad ones, as real accounts have
+    kinds = [0] * 45 + [1] * 15 + [2] * 15 + [3] * 1 + [4] * 24
     for i in range(n_policy):
-        kind = i % 5
+        kind = kinds[i % len(kinds)]
         if kind == 0:
             b = buckets[rng.randrange(len(buckets))][0]
             doc = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["oss:GetObject", "oss:PutObject"], "Resource": [f"acs:oss:*:*:{b}/*"]}]}
