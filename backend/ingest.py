@@ -21,6 +21,10 @@ from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import MissingCallError, Transport
 
 
+# bump when loaders or analysis change what they derive from the same raw answers
+ANALYSIS_VERSION = "2026-11-24.1"
+
+
 class IngestError(ValueError):
     """Bad input: nothing was written, the previous state is intact."""
 
@@ -56,6 +60,12 @@ def ingest_transport(
         when = parse_collected_at(collected_at)
         collected = collect_account(transport, account_name=account_name, collected_at=when,
                                     host_reports=host_reports, progress=progress)
+        if _unchanged(driver, transport.account_id, collected.digest, collected.scopes):
+            # the same answers as the last complete sync: nothing to analyse or write
+            counts = {label: len(rows) for label, rows in sorted(collected.batch.nodes.items())}
+            return IngestResult(transport.account_id, "unchanged", counts, collected.scopes, collected.gaps,
+                                SyncStats(nodes_unchanged=collected.batch.count(),
+                                          rels_unchanged=len(collected.batch.rels)))
         analyse(collected.batch, transport.account_id, collected.scopes)
     except (SnapshotError, CollectError, MissingCallError, AnalysisError, host_loader.HostReportError) as exc:
         raise IngestError(str(exc)) from exc
@@ -70,12 +80,22 @@ def ingest_transport(
               f"of account {transport.account_id} in one transaction", file=sys.stderr, flush=True)
     account = collected.batch.nodes["Account"][transport.account_id]
     account["current_sync"] = collected.sync_id
+    account["raw_digest"] = collected.digest
+    account["analysis_version"] = ANALYSIS_VERSION
     if source:
         account["source"] = source
     account_props = {k: v for k, v in account.items() if k not in ("id",) and v is not None}
     stats = apply_account_state(driver, collected.batch, collected.ok_scopes, account_props)
     counts = {label: len(rows) for label, rows in sorted(collected.batch.nodes.items())}
     return IngestResult(transport.account_id, collected.sync_id, counts, collected.scopes, collected.gaps, stats)
+
+
+def _unchanged(driver: Driver, account_id: str, digest: str, scopes: dict[str, str]) -> bool:
+    if not digest or any(status != "ok" for status in scopes.values()):
+        return False
+    rec = driver.execute_query("MATCH (a:Account {uid: $uid}) RETURN a.raw_digest AS d, a.analysis_version AS v",
+                               uid=f"{account_id}:{account_id}", routing_="r").records
+    return bool(rec) and rec[0]["d"] == digest and rec[0]["v"] == ANALYSIS_VERSION
 
 
 def ingest_snapshot(driver: Driver, path: str | Path, **kwargs: Any) -> IngestResult:

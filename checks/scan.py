@@ -228,7 +228,8 @@ def _write_run(tx: Transaction, account_id: str, scan_id: str, operation: str, i
         state[r.asset_id] = (r.status, r.region, first, now, scan_id)
     if operation == "scan":
         # a full scan defines the population: assets no longer in it drop out of the latest state
-        state = {a: v for a, v in state.items() if a in set(ids)}
+        population = set(ids)
+        state = {a: v for a, v in state.items() if a in population}
     keys = sorted(state)
     tx.run(
         "MATCH (st:ItemState {uid: $uid}) SET st.asset_ids = $ids, st.statuses = $statuses, st.regions = $regions, "

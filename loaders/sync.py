@@ -5,6 +5,9 @@ Collection is the same for live, record and replay: only the transport differs.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +20,46 @@ from loaders import actiontrail, ecs, hosts, oss, ram, rds
 from loaders.base import CollectContext
 from loaders.extra import EXTRA_REGIONAL_PRODUCTS
 from loaders.regions import ALL_REGIONS, is_supported
-from loaders.transport import Transport
+from loaders.transport import ApiError, Transport
 
 INTERNET_ID = "0.0.0.0/0"
+
+
+class DigestingTransport:
+    """Wraps a transport and fingerprints every answer, so an unchanged account can be recognised."""
+
+    def __init__(self, inner: Transport):
+        self.inner = inner
+        self.account_id = inner.account_id
+        self._hashes: list[str] = []
+        self._lock = threading.Lock()
+
+    def regions(self, product: str) -> list[str]:
+        return self.inner.regions(product)
+
+    def call(self, product: str, version: str, action: str, region: str, params: dict[str, Any]) -> Any:
+        try:
+            body = self.inner.call(product, version, action, region, params)
+            outcome: Any = body
+        except ApiError as exc:
+            outcome = {"error": exc.code}
+            self._add(product, action, region, params, outcome)
+            raise
+        self._add(product, action, region, params, outcome)
+        return body
+
+    def _add(self, product: str, action: str, region: str, params: dict[str, Any], outcome: Any) -> None:
+        text = json.dumps([product, action, region, params, outcome], sort_keys=True, default=str)
+        digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        with self._lock:
+            self._hashes.append(digest)
+
+    def digest(self, extra: Any = None) -> str:
+        h = hashlib.blake2b(digest_size=20)
+        for item in sorted(self._hashes):
+            h.update(item.encode())
+        h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+        return h.hexdigest()
 
 
 @dataclass
@@ -31,6 +71,7 @@ class CollectedAccount:
     gaps: list[str] = field(default_factory=list)
 
     has_hosts: bool = False
+    digest: str = ""
 
     @property
     def ok_scopes(self) -> set[str]:
@@ -68,6 +109,7 @@ def collect_account(
 ) -> CollectedAccount:
     """Run every collector and transformer; raises on malformed input before anything is written."""
     when = collected_at or datetime.now(UTC)
+    transport = DigestingTransport(transport)
     ctx = CollectContext(transport=transport, account_id=transport.account_id, collected_at=when, progress=progress)
     account_id = transport.account_id
     batch = GraphBatch(account_id)
@@ -111,8 +153,9 @@ def collect_account(
     hosts.transform(host_reports or [], batch)
     link_hosts(batch)
     add_regions(batch)
+    digest = transport.digest([account_name, when.isoformat(), host_reports or []])
     return CollectedAccount(batch, uuid.uuid4().hex[:16], when, dict(ctx.scopes), list(ctx.gaps),
-                            has_hosts=bool(host_reports))
+                            has_hosts=bool(host_reports), digest=digest)
 
 
 def link_hosts(batch: GraphBatch) -> None:
