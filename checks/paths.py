@@ -30,20 +30,35 @@ class Edge:
     conditional: bool = False
     access: tuple[str, ...] = ()
     via: tuple[str, ...] = ()
+    # a wildcard grant (dst is an AllTargets node): per mode, the targets it does not cover
+    excepts: tuple[tuple[str, frozenset[str]], ...] = ()
 
     @property
     def cuttable(self) -> bool:
         return self.kind != "CONTROLS"
 
 
+PIVOT_KINDS = frozenset({"ASSUMES", "AUTHENTICATES", "CAN_ASSUME"})
+REACH_KINDS = frozenset({"CAN_ACCESS", "CAN_ESCALATE"})
+
+
 @dataclass
 class AttackGraph:
+    """The derived subgraph paths walk, at principal level: wildcard grants stay one edge each."""
+
     account_id: str
     entries: list[tuple[str, str]] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
-    targets: list[tuple[str, str]] = field(default_factory=list)
-    # hints for choke-point changes
+    targets_by_label: dict[str, list[str]] = field(default_factory=dict)
     sg_of: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def account(self) -> tuple[str, str]:
+        return ("Account", self.account_id)
+
+    @property
+    def targets(self) -> list[tuple[str, str]]:
+        return [(label, t) for label, ids in self.targets_by_label.items() for t in ids] + [self.account]
 
     def adjacency(self, removed: frozenset[Edge] = frozenset()) -> dict[tuple[str, str], list[Edge]]:
         adj: dict[tuple[str, str], list[Edge]] = defaultdict(list)
@@ -52,14 +67,40 @@ class AttackGraph:
                 adj[e.src].append(e)
         return adj
 
+    def controls(self, target: tuple[str, str]) -> Edge:
+        access = ("read", "write") if target[0] == "OssBucket" else ("admin",)
+        return Edge("CONTROLS", self.account, target, "full control of the account", access=access)
+
+    def expand(self, e: Edge) -> list[tuple[tuple[str, str], tuple[str, ...], bool]]:
+        """(target, access, through the account) for an edge that reaches targets."""
+        if e.kind == "CAN_ESCALATE":
+            out: list[tuple[tuple[str, str], tuple[str, ...], bool]] = [(self.account, ("admin",), False)]
+            for label, ids in self.targets_by_label.items():
+                access = ("read", "write") if label == "OssBucket" else ("admin",)
+                out.extend(((label, t), access, True) for t in ids)
+            return out
+        if e.dst[0] != "AllTargets":
+            return [(e.dst, e.access, False)]
+        label = e.dst[1].removeprefix("all:")
+        excepts = dict(e.excepts)
+        out = []
+        for t in self.targets_by_label.get(label, []):
+            access = tuple(m for m in e.access if t not in excepts.get(m, ()))
+            if access:
+                out.append(((label, t), access, False))
+        return out
+
 
 def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
     g = AttackGraph(account_id)
-    account = ("Account", account_id)
+    account = g.account
     with driver.session() as session:
         def q(query: str) -> list[dict[str, Any]]:
             return session.run(query, account=account_id).data()
 
+        for r in q("MATCH (t {account_id: $account}) WHERE (t:OssBucket OR t:RdsInstance) AND coalesce(t.supported, true) "
+                   "RETURN labels(t)[0] AS l, t.id AS id ORDER BY id"):
+            g.targets_by_label.setdefault(r["l"], []).append(r["id"])
         for r in q("MATCH (:Internet {account_id: $account})-[c:CAN_REACH]->(e:EcsInstance) "
                    "WHERE coalesce(e.supported, true) RETURN e.id AS id, c.ports AS ports, c.via AS via"):
             inst = ("EcsInstance", r["id"])
@@ -79,36 +120,21 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
                    "RETURN labels(p)[0] AS l, p.id AS p, role.id AS r, c.via AS via, coalesce(c.conditional, false) AS cond"):
             g.edges.append(Edge("CAN_ASSUME", (r["l"], r["p"]), ("RamRole", r["r"]),
                                 f"sts:AssumeRole via {', '.join(r['via'] or [])}", r["cond"], via=tuple(r["via"] or [])))
-        supported_targets: dict[str, list[str]] = defaultdict(list)
-        for r in q("MATCH (t {account_id: $account}) WHERE (t:OssBucket OR t:RdsInstance) AND coalesce(t.supported, true) "
-                   "RETURN labels(t)[0] AS l, t.id AS id ORDER BY id"):
-            supported_targets[r["l"]].append(r["id"])
         for r in q("MATCH (p {account_id: $account})-[c:CAN_ACCESS]->(t) WHERE coalesce(t.supported, true) "
-                   "RETURN labels(p)[0] AS l, p.id AS p, labels(t)[0] AS tl, t.id AS t, c.read AS read, t.target_label AS all_label, "
+                   "RETURN labels(p)[0] AS l, p.id AS p, labels(t)[0] AS tl, t.id AS t, c.read AS read, "
                    "c.write AS write, c.admin AS admin, c.via AS via, coalesce(c.conditional, false) AS cond, "
                    "[coalesce(c.read_except, []), coalesce(c.write_except, []), coalesce(c.admin_except, [])] AS excepts"):
-            modes = [(m, set(ex)) for m, ex in zip(("read", "write", "admin"), r["excepts"], strict=True) if r[m]]
-            # a wildcard grant is stored once (AllTargets node): expand it to every target but its exceptions
-            targets = ([(r["all_label"], t) for t in supported_targets[r["all_label"]]] if r["all_label"]
-                       else [(r["tl"], r["t"])])
-            for target in targets:
-                access = tuple(m for m, ex in modes if target[1] not in ex)
-                if access:
-                    g.edges.append(Edge("CAN_ACCESS", (r["l"], r["p"]), target, "; ".join(r["via"] or []),
-                                        r["cond"], access, tuple(r["via"] or [])))
+            modes = ("read", "write", "admin")
+            access = tuple(m for m in modes if r[m])
+            excepts = tuple((m, frozenset(ex)) for m, ex in zip(modes, r["excepts"], strict=True) if ex)
+            g.edges.append(Edge("CAN_ACCESS", (r["l"], r["p"]), (r["tl"], r["t"]), "; ".join(r["via"] or []),
+                                r["cond"], access, tuple(r["via"] or []), excepts))
         for r in q("MATCH (p {account_id: $account})-[c:CAN_ESCALATE]->(a:Account) "
                    "RETURN labels(p)[0] AS l, p.id AS p, c.technique AS t, c.via AS via, "
                    "coalesce(c.conditional, false) AS cond"):
             g.edges.append(Edge("CAN_ESCALATE", (r["l"], r["p"]), account,
                                 f"{r['t']} via {', '.join(v for v in (r['via'] or []) if v)}", r["cond"],
                                 ("admin",), tuple(r["via"] or [])))
-        for label, ids in supported_targets.items():
-            for target_id in ids:
-                target = (label, target_id)
-                g.targets.append(target)
-                access = ("read", "write") if label == "OssBucket" else ("admin",)
-                g.edges.append(Edge("CONTROLS", account, target, "full control of the account", access=access))
-        g.targets.append(account)
     return g
 
 
@@ -118,64 +144,77 @@ class Path:
     target: tuple[str, str]
     edges: list[Edge]
     alternatives: int = 1
+    access: tuple[str, ...] = ()
 
     @property
     def conditional(self) -> bool:
         return any(e.conditional for e in self.edges)
 
 
-def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str]) -> dict[tuple[str, str], Path]:
-    """Bounded BFS from one entry: shortest (then unconditional) path to each target, with alternative counts."""
-    best: dict[tuple[str, str], list[Edge]] = {entry: []}
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    counts[entry] = 1
+def _better(new: list[Edge], old: list[Edge]) -> bool:
+    if len(new) != len(old):
+        return len(new) < len(old)
+    return any(e.conditional for e in old) and not any(e.conditional for e in new)
+
+
+def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
+          prefix: list[Edge]) -> list[Path]:
+    """Bounded BFS over the pivots from one entry, then every target its principals reach."""
+    chains: dict[tuple[str, str], list[Edge]] = {entry: list(prefix)}
+    counts: dict[tuple[str, str], int] = {entry: 1}
     queue = deque([entry])
-    depth = {entry: 0}
-    start_edges = [e for e in g.edges if e.kind == "EXPOSES" and e.dst == entry]
     while queue:
         node = queue.popleft()
-        if depth[node] > MAX_PIVOTS:
+        if len(chains[node]) - len(prefix) >= MAX_PIVOTS:
             continue
-        for e in adj.get(node, []):
-            nxt = e.dst
-            cand = best[node] + [e]
-            if nxt not in best:
-                best[nxt] = cand
-                depth[nxt] = depth[node] + 1
-                counts[nxt] += counts[node]
-                if nxt[0] in ("RamRole", "RamUser", "Account", "EcsInstance"):
-                    queue.append(nxt)
+        for e in adj.get(node, ()):
+            if e.kind not in PIVOT_KINDS:
+                continue
+            cand = chains[node] + [e]
+            if e.dst not in chains:
+                chains[e.dst] = cand
+                counts[e.dst] = counts[node]
+                queue.append(e.dst)
             else:
-                counts[nxt] += counts[node]
-                old = best[nxt]
-                if len(cand) == len(old) and any(x.conditional for x in old) and not any(x.conditional for x in cand):
-                    best[nxt] = cand
-    targets = set(g.targets)
-    out = {}
-    for node, chain in best.items():
-        if node in targets and chain:
-            out[node] = Path(entry, node, start_edges[:1] + chain, max(1, counts[node]))
-    return out
+                counts[e.dst] += counts[node]
+                if _better(cand, chains[e.dst]):
+                    chains[e.dst] = cand
+    best: dict[tuple[str, str], Path] = {}
+    for node, chain in chains.items():
+        for e in adj.get(node, ()):
+            if e.kind not in REACH_KINDS:
+                continue
+            for target, access, through_account in g.expand(e):
+                edges = chain + [e, g.controls(target)] if through_account else chain + [e]
+                old = best.get(target)
+                if old is None:
+                    best[target] = Path(entry, target, edges, counts[node], access)
+                else:
+                    old.alternatives += counts[node]
+                    if _better(edges, old.edges):
+                        old.edges, old.access = edges, access
+    return list(best.values())
 
 
 def compute_paths(g: AttackGraph, removed: frozenset[Edge] = frozenset()) -> list[Path]:
     adj = g.adjacency(removed)
+    exposes = {e.dst: e for e in g.edges if e.kind == "EXPOSES" and e not in removed}
     paths: list[Path] = []
     for entry in sorted(set(g.entries)):
-        if entry[0] == "EcsInstance" and not any(e.kind == "EXPOSES" and e.dst == entry for e in g.edges if e not in removed):
-            continue
-        paths.extend(_walk(g, adj, entry).values())
+        if entry[0] == "EcsInstance":
+            if entry not in exposes:
+                continue
+            paths.extend(_walk(g, adj, entry, [exposes[entry]]))
+        else:
+            paths.extend(_walk(g, adj, entry, []))
     paths.sort(key=lambda p: (p.entry, p.target))
     return paths
 
 
 def _access(path: Path) -> list[str]:
-    last = path.edges[-1]
-    if last.kind == "CONTROLS":
-        return list(last.access)
     if path.target[0] == "Account":
         return ["admin"]
-    return list(last.access)
+    return list(path.access or path.edges[-1].access)
 
 
 def _severity(path: Path, access: list[str]) -> str:
@@ -202,24 +241,26 @@ def _path_type(path: Path) -> str:
 
 
 def path_json(account_id: str, path: Path) -> dict[str, Any]:
+    root = f"acs:ram::{account_id}:root"
+
+    def ref(node: tuple[str, str]) -> dict[str, str]:
+        return {"type": node[0], "id": root if node[0] == "Account" else node[1]}
+
     access = _access(path)
-    nodes: list[dict[str, str]] = []
-    for e in path.edges:
-        if not nodes:
-            nodes.append({"type": e.src[0], "id": e.src[1]})
-        nodes.append({"type": e.dst[0], "id": e.dst[1]})
+    nodes = [ref(path.edges[0].src)] + [ref(e.dst) for e in path.edges]
     ident = hashlib.sha1(f"{account_id}|{path.entry}|{path.target}".encode()).hexdigest()[:16]
     return {
         "id": ident,
         "type": _path_type(path),
         "severity": _severity(path, access),
         "conditional": path.conditional,
-        "entry": {"type": path.entry[0], "id": path.entry[1]},
-        "target": {"type": path.target[0], "id": path.target[1] if path.target[0] != "Account" else f"acs:ram::{account_id}:root"},
+        "entry": ref(path.entry),
+        "target": ref(path.target),
         "access": access,
         "alternatives": path.alternatives - 1,
-        "nodes": [n if n["type"] != "Account" else {"type": "Account", "id": f"acs:ram::{account_id}:root"} for n in nodes],
-        "edges": [{"type": e.kind, "detail": e.detail, "conditional": e.conditional} for e in path.edges],
+        "nodes": nodes,
+        "edges": [{"type": e.kind, "detail": e.detail if e.dst[0] != "AllTargets" else e.detail + " (every target)",
+                   "conditional": e.conditional} for e in path.edges],
     }
 
 
@@ -229,55 +270,97 @@ def _pairs(paths: Iterable[Path]) -> set[tuple[tuple[str, str], tuple[str, str]]
     return {(p.entry, p.target) for p in paths if not p.conditional}
 
 
+class _Dinic:
+    """Max-flow / min-cut on a small integer-capacity graph (unit capacities on cuttable edges)."""
+
+    def __init__(self) -> None:
+        self.graph: dict[Any, list[list[Any]]] = defaultdict(list)
+
+    def add(self, u: Any, v: Any, cap: int, edge: Edge | None) -> None:
+        fwd = [v, cap, None, edge]
+        back = [u, 0, fwd, None]
+        fwd[2] = back
+        self.graph[u].append(fwd)
+        self.graph[v].append(back)
+
+    def max_flow(self, s: Any, t: Any) -> set[Any]:
+        while True:
+            level = {s: 0}
+            queue = deque([s])
+            while queue:
+                u = queue.popleft()
+                for v, cap, _, _ in self.graph[u]:
+                    if cap > 0 and v not in level:
+                        level[v] = level[u] + 1
+                        queue.append(v)
+            if t not in level:
+                return set(level)  # the source side of the min cut
+            pointer = {u: 0 for u in level}
+            while self._push(s, t, INF, level, pointer):
+                pass
+
+    def _push(self, s: Any, t: Any, limit: int, level: dict[Any, int], pointer: dict[Any, int]) -> int:
+        # iterative DFS along the level graph, one augmenting path at a time
+        stack: list[tuple[Any, list[Any] | None]] = [(s, None)]
+        path_edges: list[list[Any]] = []
+        while stack:
+            u, _ = stack[-1]
+            if u == t:
+                flow = min(e[1] for e in path_edges)
+                for e in path_edges:
+                    e[1] -= flow
+                    e[2][1] += flow
+                return flow
+            edges = self.graph[u]
+            advanced = False
+            while pointer.get(u, 0) < len(edges):
+                e = edges[pointer[u]]
+                v, cap = e[0], e[1]
+                if cap > 0 and level.get(v) == level[u] + 1:
+                    stack.append((v, e))
+                    path_edges.append(e)
+                    advanced = True
+                    break
+                pointer[u] += 1
+            if not advanced:
+                stack.pop()
+                if path_edges:
+                    path_edges.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    pointer[parent] = pointer.get(parent, 0) + 1
+                level[u] = -1  # dead end
+        return 0
+
+
 def min_cut(g: AttackGraph, paths: list[Path]) -> list[Edge]:
-    """Smallest set of cuttable edges separating every entry from every target it reaches (Edmonds–Karp)."""
-    used: set[Edge] = {e for p in paths if not p.conditional for e in p.edges}
-    if not used:
+    """Smallest set of cuttable edges separating every entry from every target it reaches."""
+    reaching = [p for p in paths if not p.conditional]
+    if not reaching:
         return []
     source, sink = ("_S", "s"), ("_T", "t")
-    cap: dict[tuple[Any, Any], int] = defaultdict(int)
-    edge_of: dict[tuple[Any, Any], list[Edge]] = defaultdict(list)
-    adj: dict[Any, set[Any]] = defaultdict(set)
-
-    def add(u: Any, v: Any, c: int) -> None:
-        cap[(u, v)] += c
-        adj[u].add(v)
-        adj[v].add(u)
-
+    flow = _Dinic()
+    used: set[Edge] = set()
+    sinks: set[tuple[str, str]] = set()
+    starts: set[tuple[str, str]] = set()
+    for p in reaching:
+        for e in p.edges:
+            if e.kind == "CONTROLS":
+                sinks.add(e.src)  # reaching the account reaches everything
+                break
+            used.add(e)
+        else:
+            sinks.add(p.edges[-1].dst)
+        starts.add(p.edges[0].src)
     for e in used:
-        add(e.src, e.dst, 1 if e.cuttable else INF)
-        edge_of[(e.src, e.dst)].append(e)
-    for p in paths:
-        if not p.conditional:
-            add(source, p.edges[0].src, INF)
-            add(p.target, sink, INF)
-    flow: dict[tuple[Any, Any], int] = defaultdict(int)
-    while True:
-        parent: dict[Any, Any] = {source: None}
-        queue = deque([source])
-        while queue and sink not in parent:
-            u = queue.popleft()
-            for v in adj[u]:
-                if v not in parent and cap[(u, v)] - flow[(u, v)] > 0:
-                    parent[v] = u
-                    queue.append(v)
-        if sink not in parent:
-            break
-        v = sink
-        bottleneck = INF
-        while parent[v] is not None:
-            u = parent[v]
-            bottleneck = min(bottleneck, cap[(u, v)] - flow[(u, v)])
-            v = u
-        v = sink
-        while parent[v] is not None:
-            u = parent[v]
-            flow[(u, v)] += bottleneck
-            flow[(v, u)] -= bottleneck
-            v = u
-    reachable = set(parent)
-    cut = [e for (u, v), es in edge_of.items() if u in reachable and v not in reachable for e in es if e.cuttable]
-    return sorted(set(cut), key=lambda e: (e.kind, e.src, e.dst))
+        flow.add(e.src, e.dst, 1, e)
+    for node in starts:
+        flow.add(source, node, INF, None)
+    for node in sinks:
+        flow.add(node, sink, INF, None)
+    source_side = flow.max_flow(source, sink)
+    cut = [e for e in used if e.src in source_side and e.dst not in source_side]
+    return sorted(cut, key=lambda e: (e.kind, e.src, e.dst))
 
 
 def _change(e: Edge, g: AttackGraph) -> tuple[str, str, str]:
@@ -301,12 +384,16 @@ def _change(e: Edge, g: AttackGraph) -> tuple[str, str, str]:
 
 
 def choke_points(g: AttackGraph, paths: list[Path]) -> list[dict[str, Any]]:
-    base = _pairs(paths)
+    """The min-cut's edges, each with how many (entry, target) pairs' representative paths it carries."""
+    carried: dict[Edge, int] = defaultdict(int)
+    for p in paths:
+        if not p.conditional:
+            for e in p.edges:
+                carried[e] += 1
     out = []
     for e in min_cut(g, paths):
-        remaining = _pairs(compute_paths(g, frozenset({e})))
         ctype, cid, change = _change(e, g)
-        out.append({"type": ctype, "id": cid, "paths_cut": len(base - remaining), "change": change,
+        out.append({"type": ctype, "id": cid, "paths_cut": carried[e], "change": change,
                     "edge": {"type": e.kind, "from": e.src[1], "to": e.dst[1]}})
     out.sort(key=lambda c: (-c["paths_cut"], c["type"], c["id"]))
     return out

@@ -37,6 +37,10 @@ class DigestingTransport:
     def regions(self, product: str) -> list[str]:
         return self.inner.regions(product)
 
+    def __getattr__(self, name: str) -> Any:
+        # optional capabilities of the wrapped transport (e.g. replay's recorded_params)
+        return getattr(self.inner, name)
+
     def call(self, product: str, version: str, action: str, region: str, params: dict[str, Any]) -> Any:
         try:
             body = self.inner.call(product, version, action, region, params)
