@@ -29,7 +29,7 @@ test: services
 	$(BIN)/pytest -q tests
 
 bench: services
-	$(BIN)/python bench/run_all.py
+	cd bench && ../$(BIN)/python run_all.py
 
 lint: venv
 	$(BIN)/ruff check backend graph_schema loaders checks tests bench

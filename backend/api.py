@@ -7,6 +7,7 @@ looks exactly like one that does not exist. Every mutation is audited.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,48 @@ from backend.auth import AuthError, Identity, authenticate
 from backend.repository import Repository, audit, decode_cursor, encode_cursor
 
 MAX_PAGE = 500
+
+
+class _VersionedCache:
+    """Per-process cache of expensive per-account documents, keyed by the data version they derive from.
+
+    The version is read with one cheap query per request (latest scan write, current sync), so a new
+    scan or ingest is visible at once; one builder per key runs at a time, the others wait for it."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self.entries: dict[tuple[str, str], tuple[str, Any]] = {}
+        self.locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def get(self, kind: str, account: str, version: str, build: Any) -> Any:
+        key = (kind, account)
+        hit = self.entries.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        lock = self.locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            hit = self.entries.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            value = await asyncio.to_thread(build)
+            if len(self.entries) >= self.size:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = (version, value)
+            return value
+
+
+CACHE = _VersionedCache()
+
+
+def _findings_version(repo: Repository, account_id: str) -> str:
+    rows = repo.read("MATCH (st:ItemState {account_id: $a}) RETURN max(st.updated) AS v, count(st) AS n", a=account_id)
+    return f"{rows[0]['v']}|{rows[0]['n']}" if rows else ""
+
+
+def _sync_version(repo: Repository, account_id: str) -> str:
+    rows = repo.read("MATCH (a:Account {uid: $uid}) RETURN a.current_sync AS s, a.raw_digest AS d",
+                     uid=f"{account_id}:{account_id}")
+    return f"{rows[0]['s']}|{rows[0]['d']}" if rows else ""
 
 
 class Context(BaseContext):
@@ -197,9 +240,27 @@ class ChokePoint:
 
 @strawberry.type
 class AttackPathReport:
-    paths: list[AttackPath]
-    choke_points: list[ChokePoint]
-    what_if: JSON | None = None
+    doc: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field
+    def total(self) -> int:
+        return len(self.doc["paths"])
+
+    @strawberry.field
+    def paths(self, first: int | None = None, offset: int = 0) -> list[AttackPath]:
+        rows = self.doc["paths"][max(0, offset):]
+        if first is not None:
+            rows = rows[: max(0, first)]
+        return [_path(p) for p in rows]
+
+    @strawberry.field
+    def choke_points(self) -> list[ChokePoint]:
+        return [ChokePoint(type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"])
+                for c in self.doc["choke_points"]]
+
+    @strawberry.field
+    def what_if(self) -> JSON | None:
+        return self.doc.get("what_if")
 
 
 @strawberry.type
@@ -247,16 +308,19 @@ class Account:
         from checks.scan import latest_findings
 
         n = _page_size(first)
-        rows = await asyncio.to_thread(latest_findings, info.context.driver, self.id, BY_ID)
+        version = await asyncio.to_thread(_findings_version, info.context.repo, self.id)
+        index = await CACHE.get("findings", self.id, version,
+                                lambda: _findings_index(latest_findings(info.context.driver, self.id, BY_ID)))
         info.context.repo.queries += 1
-        rows = [r for r in rows if (severity is None or r["severity"] == severity) and (status is None or r["status"] == status)
-                and (check_id is None or r["check_id"] == check_id) and (asset_id is None or r["asset_id"] == asset_id)]
-        rows.sort(key=lambda r: (r["check_id"], r["asset_id"]))
+        rows = index.get(status, []) if status is not None else index[None]
+        if severity is not None or check_id is not None or asset_id is not None:
+            rows = [r for r in rows if (severity is None or r["severity"] == severity)
+                    and (check_id is None or r["check_id"] == check_id) and (asset_id is None or r["asset_id"] == asset_id)]
         start = 0
         cur = decode_cursor(after)
         if cur:
-            keys = [f"{r['check_id']}|{r['asset_id']}" for r in rows]
-            start = next((i + 1 for i, k in enumerate(keys) if k == cur), len(rows))
+            check, _, asset = cur.partition("|")
+            start = bisect.bisect_right(rows, (check, asset), key=lambda r: (r["check_id"], r["asset_id"]))
         page = rows[start:start + n]
         edges = [ResultEdge(cursor=encode_cursor(f"{r['check_id']}|{r['asset_id']}"), node=_result(r)) for r in page]
         return ResultConnection(edges=edges, total=len(rows), page_info=PageInfo(
@@ -275,14 +339,13 @@ class Account:
         decision = billing.decide(plan, "paths")
         if not decision.allowed:
             raise PermissionError(f"attack path analysis needs {decision.enabled_by}")
-        doc = await asyncio.to_thread(analyse_paths, info.context.driver, self.id, what_if or [])
+        if what_if:
+            doc = await asyncio.to_thread(analyse_paths, info.context.driver, self.id, what_if)
+        else:
+            version = await asyncio.to_thread(_sync_version, info.context.repo, self.id)
+            doc = await CACHE.get("paths", self.id, version, lambda: analyse_paths(info.context.driver, self.id))
         info.context.repo.queries += 7
-        return AttackPathReport(
-            paths=[_path(p) for p in doc["paths"]],
-            choke_points=[ChokePoint(type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"])
-                          for c in doc["choke_points"]],
-            what_if=doc.get("what_if"),
-        )
+        return AttackPathReport(doc=doc)
 
     @strawberry.field
     async def billing(self, info: Ctx) -> Billing:
@@ -315,6 +378,15 @@ class Account:
     async def audit_log(self, info: Ctx, first: int | None = 50) -> JSON:
         info.context.require(self.id, "operator")
         return await asyncio.to_thread(info.context.repo.audit, self.id, _page_size(first))
+
+
+def _findings_index(rows: list[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
+    """Latest results sorted by (check, asset), and the same split by status: a page is a slice."""
+    rows = sorted(rows, key=lambda r: (r["check_id"], r["asset_id"]))
+    index: dict[str | None, list[dict[str, Any]]] = {None: rows}
+    for r in rows:
+        index.setdefault(r["status"], []).append(r)
+    return index
 
 
 def _result(r: dict[str, Any]) -> Result:

@@ -1,0 +1,90 @@
+"""The findings page and the attack-paths page of the API under 50 concurrent clients, on the
+generated account; p50/p99 latency (a baseline: /healthz under the same load, same run)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import threading
+import time
+from typing import Any
+
+import httpx
+import uvicorn
+
+from common import driver, ensure_account, record
+
+CLIENTS = 50
+REQUESTS_PER_CLIENT = 6
+FINDINGS = """query($a: String!) { account(id: $a) { findings(status: "NOT_PASS", first: 50) {
+  total edges { node { checkId assetId severity } } } } }"""
+PATHS = """query($a: String!) { account(id: $a) { attackPaths { chokePoints { pathsCut change } } } }"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _load(url: str, token: str, body: dict[str, Any] | None) -> list[float]:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(timeout=300) as client:
+        async def one_client() -> None:
+            for _ in range(REQUESTS_PER_CLIENT):
+                started = time.perf_counter()
+                if body is None:
+                    resp = await client.get(url)
+                else:
+                    resp = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+                resp.raise_for_status()
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    return latencies
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+
+
+def main() -> None:
+    from backend.api import create_app
+    from backend.auth import create_token
+    from checks.catalog import CATALOG
+    from checks.scan import run_items
+    from bench.scan import MeteredPlan
+
+    d = driver()
+    account = ensure_account(d)
+    if not d.execute_query("MATCH (s:ItemState {account_id: $a}) RETURN count(s) AS c", a=account).records[0]["c"]:
+        run_items(d, account, CATALOG, MeteredPlan(d, account), who="bench")
+    token = create_token(d, "viewer", [account], who="bench")["token"]
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(d), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    figures: dict[str, Any] = {"clients": CLIENTS, "requests": CLIENTS * REQUESTS_PER_CLIENT}
+    # one request each first: the server builds its per-account documents once per data version
+    for query in (FINDINGS, PATHS):
+        started = time.perf_counter()
+        httpx.post(f"{base}/graphql", json={"query": query, "variables": {"a": account}},
+                   headers={"Authorization": f"Bearer {token}"}, timeout=600).raise_for_status()
+        figures.setdefault("first_request_ms", []).append(round((time.perf_counter() - started) * 1000))
+    for name, body in (("healthz_baseline", None), ("findings_page", {"query": FINDINGS, "variables": {"a": account}}),
+                       ("attack_paths_page", {"query": PATHS, "variables": {"a": account}})):
+        url = f"{base}/healthz" if body is None else f"{base}/graphql"
+        latencies = asyncio.run(_load(url, token, body))
+        figures[name] = {"p50_ms": _pct(latencies, 0.5), "p99_ms": _pct(latencies, 0.99),
+                         "mean_ms": round(statistics.mean(latencies), 1)}
+    server.should_exit = True
+    figures["targets"] = {"p99_ms": 100}
+    record("api", figures)
+
+
+if __name__ == "__main__":
+    main()
