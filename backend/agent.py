@@ -19,8 +19,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 AGENT_VERSION = "1.0.0"
 REPORT_KEYS = frozenset({
@@ -39,10 +40,10 @@ WORLD_WRITABLE_CAP = 1000
 WEAK_TIME_BUDGET = 60.0
 SEVERITY = {"critical": "critical", "important": "high", "moderate": "medium", "low": "low"}
 
-Runner = Callable[[Sequence[str]], Optional[str]]
+Runner = Callable[[Sequence[str]], str | None]
 
 
-def run_command(cmd: Sequence[str], timeout: float = 60.0) -> Optional[str]:
+def run_command(cmd: Sequence[str], timeout: float = 60.0) -> str | None:
     """Run a command; None when it is missing or fails (a fact we then do not report)."""
     if shutil.which(cmd[0]) is None:
         return None
@@ -53,7 +54,7 @@ def run_command(cmd: Sequence[str], timeout: float = 60.0) -> Optional[str]:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def _read(root: str, rel: str) -> Optional[str]:
+def _read(root: str, rel: str) -> str | None:
     try:
         with open(os.path.join(root, rel.lstrip("/")), encoding="utf-8", errors="replace") as fh:
             return fh.read()
@@ -63,14 +64,14 @@ def _read(root: str, rel: str) -> Optional[str]:
 
 # ---------------------------------------------------------------- sshd
 
-def parse_sshd_config(root: str, rel: str = "etc/ssh/sshd_config", seen: Optional[set] = None) -> Optional[Dict[str, str]]:
+def parse_sshd_config(root: str, rel: str = "etc/ssh/sshd_config", seen: set | None = None) -> dict[str, str] | None:
     """Global settings of sshd_config with Includes, first value wins, Match blocks ignored (sshd semantics)."""
     seen = seen if seen is not None else set()
     text = _read(root, rel)
     if text is None:
         return None
     seen.add(rel)
-    values: Dict[str, str] = {}
+    values: dict[str, str] = {}
     in_match = False
     for raw in text.splitlines():
         line = raw.strip()
@@ -100,7 +101,7 @@ def parse_sshd_config(root: str, rel: str = "etc/ssh/sshd_config", seen: Optiona
     return values
 
 
-def sshd_effective(root: str, runner: Runner) -> Optional[Dict[str, str]]:
+def sshd_effective(root: str, runner: Runner) -> dict[str, str] | None:
     if root == "/":
         out = runner(["sshd", "-T"])
         if out:
@@ -116,7 +117,7 @@ def sshd_effective(root: str, runner: Runner) -> Optional[Dict[str, str]]:
 
 # ---------------------------------------------------------------- login.defs and pwquality
 
-def parse_login_defs(root: str) -> Optional[Dict[str, str]]:
+def parse_login_defs(root: str) -> dict[str, str] | None:
     text = _read(root, "etc/login.defs")
     if text is None:
         return None
@@ -128,10 +129,10 @@ def parse_login_defs(root: str) -> Optional[Dict[str, str]]:
     return values
 
 
-def parse_pwquality(root: str) -> Optional[Dict[str, str]]:
+def parse_pwquality(root: str) -> dict[str, str] | None:
     files = ["etc/security/pwquality.conf"] + sorted(
         os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "etc/security/pwquality.conf.d/*.conf")))
-    values: Dict[str, str] = {}
+    values: dict[str, str] = {}
     found = False
     for rel in files:
         text = _read(root, rel)
@@ -148,7 +149,7 @@ def parse_pwquality(root: str) -> Optional[Dict[str, str]]:
 
 # ---------------------------------------------------------------- accounts and the weak-password test
 
-def _crypt_function() -> Optional[Callable[[str, str], Optional[str]]]:
+def _crypt_function() -> Callable[[str, str], str | None] | None:
     try:
         import warnings
 
@@ -166,7 +167,7 @@ def _crypt_function() -> Optional[Callable[[str, str], Optional[str]]]:
         lib.crypt.restype = ctypes.c_char_p
         lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
 
-        def c_crypt(word: str, salt: str) -> Optional[str]:
+        def c_crypt(word: str, salt: str) -> str | None:
             out = lib.crypt(word.encode(), salt.encode())
             return out.decode() if out else None
         return c_crypt
@@ -174,7 +175,7 @@ def _crypt_function() -> Optional[Callable[[str, str], Optional[str]]]:
         return None
 
 
-def load_dictionary() -> List[str]:
+def load_dictionary() -> list[str]:
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_data", "weak_passwords.txt")
     try:
         with open(path, encoding="utf-8") as fh:
@@ -183,8 +184,8 @@ def load_dictionary() -> List[str]:
         return []
 
 
-def is_weak(hashed: str, name: str, words: Sequence[str], crypt_fn: Callable[[str, str], Optional[str]],
-            deadline: float) -> Optional[bool]:
+def is_weak(hashed: str, name: str, words: Sequence[str], crypt_fn: Callable[[str, str], str | None],
+            deadline: float) -> bool | None:
     """Compare a hash with the dictionary and the account name's variants; None if the budget ran out."""
     candidates = [name, name + "123", name + "@123", name + "1234", name.capitalize() + "123!"] + list(words)
     for word in candidates:
@@ -195,12 +196,12 @@ def is_weak(hashed: str, name: str, words: Sequence[str], crypt_fn: Callable[[st
     return False
 
 
-def collect_accounts(root: str, words: Sequence[str]) -> Optional[List[Dict[str, Any]]]:
+def collect_accounts(root: str, words: Sequence[str]) -> list[dict[str, Any]] | None:
     passwd = _read(root, "etc/passwd")
     if passwd is None:
         return None
     shadow_text = _read(root, "etc/shadow")
-    shadow: Dict[str, str] = {}
+    shadow: dict[str, str] = {}
     if shadow_text is not None:
         for line in shadow_text.splitlines():
             parts = line.split(":")
@@ -217,7 +218,7 @@ def collect_accounts(root: str, words: Sequence[str]) -> Optional[List[Dict[str,
             uid = int(parts[2])
         except ValueError:
             continue
-        entry: Dict[str, Any] = {"name": parts[0], "uid": uid}
+        entry: dict[str, Any] = {"name": parts[0], "uid": uid}
         if shadow_text is not None and parts[0] in shadow:
             field = shadow[parts[0]]
             if field == "":
@@ -238,8 +239,8 @@ def collect_accounts(root: str, words: Sequence[str]) -> Optional[List[Dict[str,
 
 # ---------------------------------------------------------------- files, patches, containers
 
-def world_writable(root: str) -> List[str]:
-    found: List[str] = []
+def world_writable(root: str) -> list[str]:
+    found: list[str] = []
     for rel in WORLD_WRITABLE_DIRS:
         base = os.path.join(root, rel)
         for dirpath, dirnames, filenames in os.walk(base):
@@ -260,7 +261,7 @@ def world_writable(root: str) -> List[str]:
 DNF_LINE = re.compile(r"^(\S+)\s+(\w+)/Sec\.\s+(\S+)$")
 
 
-def parse_dnf_security(output: str) -> List[Dict[str, str]]:
+def parse_dnf_security(output: str) -> list[dict[str, str]]:
     """`dnf updateinfo list --security`: `ALINUX3-SA-2024:0045 Important/Sec. openssl-1:3.0.7-25.al8.x86_64`."""
     patches = []
     for line in output.splitlines():
@@ -271,7 +272,7 @@ def parse_dnf_security(output: str) -> List[Dict[str, str]]:
     return patches
 
 
-def parse_apt_security(output: str) -> List[Dict[str, str]]:
+def parse_apt_security(output: str) -> list[dict[str, str]]:
     """`apt-get -s upgrade`: `Inst openssl [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])`."""
     patches = []
     for line in output.splitlines():
@@ -282,7 +283,7 @@ def parse_apt_security(output: str) -> List[Dict[str, str]]:
     return patches
 
 
-def missing_patches(runner: Runner) -> Optional[List[Dict[str, str]]]:
+def missing_patches(runner: Runner) -> list[dict[str, str]] | None:
     out = runner(["dnf", "-q", "updateinfo", "list", "--security"])
     if out is not None:
         return parse_dnf_security(out)
@@ -295,12 +296,12 @@ def missing_patches(runner: Runner) -> Optional[List[Dict[str, str]]]:
     return None
 
 
-def package_count(runner: Runner) -> Optional[int]:
+def package_count(runner: Runner) -> int | None:
     out = runner(["rpm", "-qa"]) or runner(["dpkg-query", "-f", "${Package}\n", "-W"])
     return len([x for x in out.splitlines() if x.strip()]) if out else None
 
 
-def parse_docker(ps_output: str, inspect_output: str) -> List[Dict[str, Any]]:
+def parse_docker(ps_output: str, inspect_output: str) -> list[dict[str, Any]]:
     ids = [line.strip() for line in ps_output.splitlines() if line.strip()]
     details = json.loads(inspect_output) if inspect_output.strip() else []
     by_id = {d.get("Id", "")[:12]: d for d in details}
@@ -312,7 +313,7 @@ def parse_docker(ps_output: str, inspect_output: str) -> List[Dict[str, Any]]:
     return out
 
 
-def containers(runner: Runner) -> Optional[List[Dict[str, Any]]]:
+def containers(runner: Runner) -> list[dict[str, Any]] | None:
     ps = runner(["docker", "ps", "-q", "--no-trunc"])
     if ps is None:
         return None
@@ -325,7 +326,7 @@ def containers(runner: Runner) -> Optional[List[Dict[str, Any]]]:
 
 # ---------------------------------------------------------------- identity and the report
 
-def os_release(root: str) -> Optional[Dict[str, str]]:
+def os_release(root: str) -> dict[str, str] | None:
     text = _read(root, "etc/os-release") or _read(root, "usr/lib/os-release")
     if text is None:
         return None
@@ -337,7 +338,7 @@ def os_release(root: str) -> Optional[Dict[str, str]]:
     return {"family": "linux", "name": values.get("NAME", ""), "version": values.get("VERSION_ID", "")}
 
 
-def instance_id(root: str) -> Optional[str]:
+def instance_id(root: str) -> str | None:
     text = _read(root, "var/lib/cloud/data/instance-id")
     if text and text.strip().startswith("i-"):
         return text.strip()
@@ -351,10 +352,10 @@ def instance_id(root: str) -> Optional[str]:
     return None
 
 
-def collect(root: str = "/", runner: Runner = run_command, host_id: Optional[str] = None,
-            instance: Optional[str] = None) -> Dict[str, Any]:
+def collect(root: str = "/", runner: Runner = run_command, host_id: str | None = None,
+            instance: str | None = None) -> dict[str, Any]:
     root = os.path.abspath(root)
-    report: Dict[str, Any] = {}
+    report: dict[str, Any] = {}
     inst = instance or instance_id(root)
     machine_id = (_read(root, "etc/machine-id") or "").strip()
     hostname = (_read(root, "etc/hostname") or "").strip() or (socket.gethostname() if root == "/" else "")
@@ -367,9 +368,9 @@ def collect(root: str = "/", runner: Runner = run_command, host_id: Optional[str
     if osr:
         report["os"] = osr
     report["agent_version"] = AGENT_VERSION
-    report["collected_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    report["collected_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     live = root == "/"
-    facts: List[Tuple[str, Callable[[], Any]]] = [
+    facts: list[tuple[str, Callable[[], Any]]] = [
         ("sshd", lambda: sshd_effective(root, runner)),
         ("login_defs", lambda: parse_login_defs(root)),
         ("pwquality", lambda: parse_pwquality(root)),
@@ -386,7 +387,7 @@ def collect(root: str = "/", runner: Runner = run_command, host_id: Optional[str
     return report
 
 
-def upload(report: Dict[str, Any], url: str, token: str) -> int:
+def upload(report: dict[str, Any], url: str, token: str) -> int:
     data = json.dumps(report).encode()
     req = urllib.request.Request(url, data=data, method="POST",
                                  headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
@@ -394,7 +395,7 @@ def upload(report: Dict[str, Any], url: str, token: str) -> int:
         return int(resp.status)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="skypath-agent", description="collect this host's baseline facts")
     parser.add_argument("--root", default="/", help="read a prepared root filesystem instead of /")
     parser.add_argument("--output", help="write the report to this file")

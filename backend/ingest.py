@@ -20,7 +20,6 @@ from loaders.snapshot import ReplayTransport, Snapshot, SnapshotError, load_snap
 from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import MissingCallError, Transport
 
-
 # bump when loaders or analysis change what they derive from the same raw answers
 ANALYSIS_VERSION = "2026-11-24.1"
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-
 from common import driver, ensure_account, record
 
 CLIENTS = 50
@@ -53,9 +52,9 @@ def _pct(values: list[float], q: float) -> float:
 def main() -> None:
     from backend.api import create_app
     from backend.auth import create_token
+    from bench.scan import MeteredPlan
     from checks.catalog import CATALOG
     from checks.scan import run_items
-    from bench.scan import MeteredPlan
 
     d = driver()
     account = ensure_account(d)

@@ -42,23 +42,23 @@ def bare_unwind(d: Any, batch: Any, account: str) -> float:
 def ingest_in_child(path: str) -> dict[str, Any]:
     """Our ingest as a user runs it (the CLI), in a child process so its peak RSS is its own."""
     code = (
-        "import json, resource, time, sys; sys.path.insert(0, %r)\n"
+        f"import json, resource, time, sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from bench.common import driver\n"
         "from backend.ingest import ingest_snapshot\n"
-        "d = driver(); t = time.perf_counter(); r = ingest_snapshot(d, %r)\n"
+        f"d = driver(); t = time.perf_counter(); r = ingest_snapshot(d, {path!r})\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'write_seconds': r.stats.seconds,"
         " 'nodes': sum(r.counts.values()), 'stats': r.stats.as_dict(),"
         " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
-    ) % (str(ROOT), path)
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
+    from checks.analysis import analyse
     from graph_schema.store import delete_account
     from loaders.snapshot import ReplayTransport, load_snapshot
     from loaders.sync import collect_account, parse_collected_at
-    from checks.analysis import analyse
 
     d = driver()
     path = snapshot_path()

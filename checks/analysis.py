@@ -22,10 +22,10 @@ from checks.policy_engine import (
     Policy,
     PolicyParseError,
     Principal,
+    _action_relevant,
     bucket_policy_evaluation,
     is_full_admin,
     parse_policy,
-    _action_relevant,
     trust_allows,
 )
 from graph_schema.store import GraphBatch
@@ -404,7 +404,7 @@ def _trusts_external(trust: Policy, account_id: str) -> bool:
         if isinstance(principals, dict):
             ram_values = _principal_values(principals.get("RAM"))
         elif principals is not None and hasattr(principals, "ram"):
-            ram_values = _principal_values(getattr(principals, "ram"))
+            ram_values = _principal_values(principals.ram)
         else:
             ram_values = _principal_values(principals)
         for value in ram_values:

@@ -6,7 +6,16 @@ import json
 from typing import Any
 
 from graph_schema.store import GraphBatch
-from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, as_bool, dig, dig_list, paged_by_number
+from loaders.base import (
+    NOT_CONFIGURED,
+    CollectContext,
+    CollectError,
+    Gap,
+    as_bool,
+    dig,
+    dig_list,
+    paged_by_number,
+)
 from loaders.regions import is_supported, version_unsupported
 
 RDS = ("Rds", "2014-08-15")

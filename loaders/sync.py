@@ -147,10 +147,10 @@ def collect_account(
     for region in sorted(set(ecs_raw) | set(eip_raw)):
         ecs.transform_region(ecs_raw.get(region, {"region": region}), eip_raw.get(region), batch)
     ecs.role_links(batch, account_id)
-    for region, raw in sorted(rds_raw.items()):
+    for _region, raw in sorted(rds_raw.items()):
         rds.transform_region(raw, batch)
     oss.transform(oss_raw, batch)
-    for region, raw in sorted(trail_raw.items()):
+    for _region, raw in sorted(trail_raw.items()):
         actiontrail.transform_region(raw, batch)
     for (code, _region), raw in sorted(extra_raw.items(), key=lambda kv: kv[0]):
         EXTRA_REGIONAL_PRODUCTS[code].transform_region(raw, batch)

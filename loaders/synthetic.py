@@ -22,7 +22,7 @@ SYSTEM_POLICIES = {
 
 
 def _rid(rng: random.Random) -> str:
-    h = "%032X" % rng.getrandbits(128)
+    h = f"{rng.getrandbits(128):032X}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 

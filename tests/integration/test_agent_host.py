@@ -10,8 +10,8 @@ from pathlib import Path
 from neo4j import Driver
 
 from backend import agent
-from backend.ingest import ingest_hosts, ingest_snapshot
 from backend.billing import Plan, decide
+from backend.ingest import ingest_hosts, ingest_snapshot
 from checks.catalog import CATALOG
 from checks.scan import run_items
 from graph_schema.store import delete_account
