@@ -510,12 +510,6 @@ def token_create(role: str = typer.Option(..., "--role"), account: list[str] = t
     emit_json(doc) if fmt == "json" else out.print(f"token (shown once): {doc['token']}")
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 # ---------------------------------------------------------------- remediation, emulator, activation, serve, demo
@@ -653,3 +647,11 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the sha
         out.rule("[bold]6. console")
         out.print("run `.venv/bin/skypath serve` and open http://127.0.0.1:8000/ "
                   f"(token: `.venv/bin/skypath token create --role viewer --account {account}`)")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
