@@ -273,10 +273,16 @@ def _show_plan(doc: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- scans
 
 def _items(d: Any, account: str, checks: list[str] | None, package: str | None, policy: str | None) -> list[Any]:
+    from checks.custom import custom_items
     from checks.packages import load_policy, resolve
 
+    custom = {i.id: i for i in custom_items(d, account)}
+    builtin_checks = [c for c in checks or [] if c not in custom]
     policy_items = load_policy(d, account, policy) if policy else None
-    return resolve(checks, package, policy_items)
+    items = resolve(builtin_checks, package, policy_items) if (builtin_checks or package or policy or not checks) else []
+    if not checks and not package and not policy:
+        return items + list(custom.values())
+    return items + [custom[c] for c in checks or [] if c in custom] + [custom[c] for c in policy_items or [] if c in custom]
 
 
 def _require_activation(d: Any, account: str, items: list[Any]) -> None:
@@ -411,6 +417,28 @@ def list_checks(package: str = typer.Option(None, "--package"),
     else:
         table(f"{len(items)} check items", ["id", "severity", "tier", "kind", "asset", "title"],
               [[i.id, i.severity, i.tier, i.kind, i.asset_type, i.title] for i in items])
+
+
+@app.command("custom-check")
+def custom_check(
+    account: str = typer.Option(..., "--account"),
+    check_id: str = typer.Option(..., "--id", help="ACS_CUSTOM_<Name>"),
+    asset_type: str = typer.Option(..., "--asset-type", help="node label, e.g. EcsInstance"),
+    query: str = typer.Option(..., "--query", help="read-only Cypher returning asset_id, scoped by $account_id"),
+    title: str = typer.Option(..., "--title"),
+    severity: str = typer.Option("medium", "--severity"),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """Store a custom check item (its Cypher is validated as read-only first)."""
+    from checks.custom import CustomCheckError, add_custom_check
+
+    check_format(fmt)
+    with errors():
+        try:
+            row = add_custom_check(driver(), account, check_id, title, asset_type, severity, query, WHO)
+        except CustomCheckError as exc:
+            fail(str(exc))
+    emit_json(row) if fmt == "json" else out.print(f"custom check {check_id} stored")
 
 
 @app.command()

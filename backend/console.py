@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from neo4j import Driver, unit_of_work
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import ClientError
 from neo4j.graph import Node, Path, Relationship
+
+from checks.cypher_guard import CypherRefused
+from checks.cypher_guard import validate_read_only as guard_validate
+
+__all__ = ["CypherRefused", "run_read_only", "validate_read_only"]
 
 MAX_ROWS = 1000
 TIMEOUT_SECONDS = 30.0
-# refused before the server sees them: admin/system procedures, file and network access, schema changes
-FORBIDDEN = re.compile(
-    r"\b(LOAD\s+CSV|CALL\s+(dbms|db\.create|db\.index|db\.schema\.|apoc\.(load|export|import|periodic|cypher|trigger|"
-    r"systemdb|refactor|create|merge|nodes\.delete))|CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|ALTER|GRANT|DENY|"
-    r"REVOKE|FOREACH|USE\s+system|SHOW\s+(USERS|PRIVILEGES|ROLES))\b",
-    re.IGNORECASE,
-)
-
-
-class CypherRefused(ValueError):
-    pass
-
-
-def _strip_literals(query: str) -> str:
-    """Remove string literals and comments so keywords inside them do not trigger a refusal."""
-    query = re.sub(r"//[^\n]*|/\*.*?\*/", " ", query, flags=re.S)
-    return re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", "''", query)
 
 
 def validate_read_only(driver: Driver, query: str) -> None:
-    if not query or not query.strip():
-        raise CypherRefused("empty query")
-    if len(query) > 20_000:
-        raise CypherRefused("query longer than 20000 characters")
-    bad = FORBIDDEN.search(_strip_literals(query))
-    if bad:
-        raise CypherRefused(f"read-only console: {bad.group(0).upper()} is not allowed")
-    try:
-        with driver.session() as session:
-            summary = session.run("EXPLAIN " + query, account_id="0").consume()
-    except Neo4jError as exc:
-        raise CypherRefused(f"invalid Cypher: {exc.message}") from exc
-    if summary.query_type not in ("r",):
-        raise CypherRefused(f"read-only console: the query type is {summary.query_type!r}, only read queries run")
+    guard_validate(driver, query)
 
 
 def _value(v: Any, account_id: str) -> Any:

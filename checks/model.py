@@ -55,6 +55,7 @@ class CheckItem:
     passing_example: Example | None = None
     failing_example: Example | None = None
     custom: bool = False
+    custom_query: str | None = None  # custom items: read-only Cypher returning the failing asset_id
 
     def __post_init__(self) -> None:
         if not ID_PATTERN.match(self.id):
@@ -84,6 +85,8 @@ class CheckItem:
 
     @property
     def failing_query(self) -> str:
+        if self.custom_query:
+            return self.custom_query
         return (
             f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) "
             f"WHERE ({self.applies}) AND ({self.collected}) AND ({self.fails}) RETURN {self.id_expr} AS asset_id"

@@ -124,7 +124,14 @@ def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str |
     query = item.evaluation_query(one_asset=asset_id is not None)
     params: dict[str, Any] = {"account_id": account_id, "asset_id": asset_id}
     with driver.session() as session:
-        return session.execute_read(lambda tx: tx.run(query, params).data())
+        rows = session.execute_read(lambda tx: tx.run(query, params).data())
+        if item.custom_query:
+            # a custom item's logic is the user's read-only query: its asset_ids fail, the rest pass
+            failing = {r["asset_id"] for r in session.execute_read(
+                lambda tx: tx.run(item.custom_query, {"account_id": account_id}).data())}
+            for row in rows:
+                row["collected"], row["fails"] = True, row["asset_id"] in failing
+        return rows
 
 
 def run_items(
