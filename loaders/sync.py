@@ -17,10 +17,10 @@ from typing import Any
 
 from graph_schema.store import FULL_SYNC_SCOPES, GraphBatch
 from loaders import actiontrail, ecs, hosts, oss, ram, rds
-from loaders.base import CollectContext
+from loaders.base import CollectContext, CollectError
 from loaders.extra import EXTRA_REGIONAL_PRODUCTS
 from loaders.regions import ALL_REGIONS, is_supported
-from loaders.transport import ApiError, Transport
+from loaders.transport import ApiError, MissingCallError, Transport
 
 INTERNET_ID = "0.0.0.0/0"
 
@@ -97,6 +97,20 @@ def parse_collected_at(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+
+
+def _guarded(product: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run one product's collect/transform; a response of an unexpected shape becomes a CollectError
+    naming the product (and the missing or mistyped field) instead of a crash."""
+    try:
+        return fn(*args)
+    except (CollectError, MissingCallError):
+        raise
+    except SHAPE_ERRORS as exc:
+        raise CollectError(f"{product}: a response has an unexpected shape ({type(exc).__name__}: {exc})") from exc
+
+
 def _regions(transport: Transport, product: str) -> list[str]:
     regions = transport.regions(product)
     return list(regions) if regions is not None else list(ALL_REGIONS)
@@ -124,17 +138,18 @@ def collect_account(
     batch.node("Internet", INTERNET_ID, "account", name="Internet", supported=True)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        ecs_futs = {r: pool.submit(ecs.collect_region, ctx, r) for r in _regions(transport, "ecs")}
-        eip_futs = {r: pool.submit(ecs.collect_eips, ctx, r) for r in _regions(transport, "vpc")}
-        rds_futs = {r: pool.submit(rds.collect_region, ctx, r) for r in _regions(transport, "rds")}
-        trail_futs = {r: pool.submit(actiontrail.collect_region, ctx, r) for r in _regions(transport, "actiontrail")}
+        ecs_futs = {r: pool.submit(_guarded, "Ecs", ecs.collect_region, ctx, r) for r in _regions(transport, "ecs")}
+        eip_futs = {r: pool.submit(_guarded, "Vpc", ecs.collect_eips, ctx, r) for r in _regions(transport, "vpc")}
+        rds_futs = {r: pool.submit(_guarded, "Rds", rds.collect_region, ctx, r) for r in _regions(transport, "rds")}
+        trail_futs = {r: pool.submit(_guarded, "Actiontrail", actiontrail.collect_region, ctx, r)
+                      for r in _regions(transport, "actiontrail")}
         extra_futs = {
-            (code, r): pool.submit(module.collect_region, ctx, r)
+            (code, r): pool.submit(_guarded, code, module.collect_region, ctx, r)
             for code, module in EXTRA_REGIONAL_PRODUCTS.items()
             for r in _regions(transport, code)
         }
-        oss_fut = pool.submit(oss.collect, ctx)
-        ram_fut = pool.submit(ram.collect, ctx)
+        oss_fut = pool.submit(_guarded, "Oss", oss.collect, ctx)
+        ram_fut = pool.submit(_guarded, "Ram", ram.collect, ctx)
         ecs_raw = {r: f.result() for r, f in ecs_futs.items()}
         eip_raw = {r: f.result() for r, f in eip_futs.items()}
         rds_raw = {r: f.result() for r, f in rds_futs.items()}
@@ -143,17 +158,17 @@ def collect_account(
         ram_raw = ram_fut.result()
         extra_raw = {key: f.result() for key, f in extra_futs.items()}
 
-    ram.transform(ram_raw, account_id, when, batch)
+    _guarded("Ram", ram.transform, ram_raw, account_id, when, batch)
     for region in sorted(set(ecs_raw) | set(eip_raw)):
-        ecs.transform_region(ecs_raw.get(region, {"region": region}), eip_raw.get(region), batch)
+        _guarded("Ecs", ecs.transform_region, ecs_raw.get(region, {"region": region}), eip_raw.get(region), batch)
     ecs.role_links(batch, account_id)
     for _region, raw in sorted(rds_raw.items()):
-        rds.transform_region(raw, batch)
-    oss.transform(oss_raw, batch)
+        _guarded("Rds", rds.transform_region, raw, batch)
+    _guarded("Oss", oss.transform, oss_raw, batch)
     for _region, raw in sorted(trail_raw.items()):
-        actiontrail.transform_region(raw, batch)
+        _guarded("Actiontrail", actiontrail.transform_region, raw, batch)
     for (code, _region), raw in sorted(extra_raw.items(), key=lambda kv: kv[0]):
-        EXTRA_REGIONAL_PRODUCTS[code].transform_region(raw, batch)
+        _guarded(code, EXTRA_REGIONAL_PRODUCTS[code].transform_region, raw, batch)
     hosts.transform(host_reports or [], batch)
     link_hosts(batch)
     add_regions(batch)
