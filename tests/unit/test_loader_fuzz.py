@@ -9,12 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.base import CollectError
-from loaders.hosts import HostReportError, transform as hosts_transform
-from loaders.snapshot import SnapshotError, parse_snapshot
-from loaders.sync import collect_account, parse_collected_at
-from loaders.snapshot import ReplayTransport
 from graph_schema.store import GraphBatch
+from loaders.base import CollectError
+from loaders.hosts import HostReportError
+from loaders.hosts import transform as hosts_transform
+from loaders.snapshot import ReplayTransport, SnapshotError, parse_snapshot
+from loaders.sync import collect_account, parse_collected_at
 from tests.helpers.sample import sample_doc
 
 BASE = sample_doc()
