@@ -193,6 +193,7 @@ class ScanType:
     started: str | None
     finished: str | None
     authorizations: int
+    items_done: int | None = None
 
 
 @strawberry.type
@@ -430,6 +431,23 @@ class Query:
             return None
         rows = await asyncio.to_thread(info.context.repo.accounts, [id])
         return Account(id=rows[0]["id"], name=rows[0]["name"], collected_at=rows[0]["collected_at"]) if rows else None
+
+    @strawberry.field
+    async def scan(self, info: Ctx, account_id: str, id: str) -> ScanType | None:
+        """Poll a scan's progress/status (`startScan(runAsync: true)` returns quickly; poll this)."""
+        ident = info.context.identity
+        if ident is None or not ident.can_see(account_id):
+            return None
+        rows = await asyncio.to_thread(
+            info.context.repo.read,
+            "MATCH (s:Scan {account_id: $account, id: $id}) OPTIONAL MATCH (s)-[:HAS_RUN]->(r:CheckRun) "
+            "RETURN s.id AS id, s.status AS status, s.operation AS operation, s.started AS started, "
+            "s.finished AS finished, coalesce(s.authorizations, 0) AS authorizations, count(r) AS items_done",
+            account=account_id, id=id)
+        if not rows:
+            return None
+        row = rows[0]
+        return ScanType(**{k: v for k, v in row.items() if k != "items_done"}, items_done=row["items_done"])
 
     @strawberry.field
     def check_items(self, package: str | None = None) -> list[CheckItemType]:

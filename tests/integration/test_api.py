@@ -124,6 +124,19 @@ def test_a_token_for_a_sees_nothing_of_b(server: str, tenants: Any) -> None:
         assert "not found" in doc["errors"][0]["message"]
 
 
+def test_scan_status_can_be_polled(server: str, tenants: Any) -> None:
+    a, b, tokens = tenants
+    started = data(gql(server, tokens["operator_a"],
+                       'mutation($a: String!) { startScan(accountId: $a, checkIds: ["ACS_OSS_BucketLogging"]) { scanId } }',
+                       {"a": a}))["startScan"]["scanId"]
+    polled = data(gql(server, tokens["viewer_a"], "query($a: String!, $id: String!) { scan(accountId: $a, id: $id) "
+                      "{ id status itemsDone } }", {"a": a, "id": started}))["scan"]
+    assert polled == {"id": started, "status": "completed", "itemsDone": 1}
+    hidden = data(gql(server, tokens["admin_b"], "query($a: String!, $id: String!) { scan(accountId: $a, id: $id) { id } }",
+                      {"a": a, "id": started}))["scan"]
+    assert hidden is None
+
+
 def test_cypher_console_hides_other_tenants(server: str, tenants: Any) -> None:
     a, b, tokens = tenants
     q = "MATCH (n:OssBucket) RETURN n"
