@@ -111,6 +111,12 @@ def _guarded(product: str, fn: Callable[..., Any], *args: Any) -> Any:
         raise CollectError(f"{product}: a response has an unexpected shape ({type(exc).__name__}: {exc})") from exc
 
 
+def _recorded(transport: Transport, product: str) -> bool:
+    """False only for a recording that holds no call at all for the product."""
+    has_calls = getattr(transport, "has_calls", None)
+    return True if has_calls is None else bool(has_calls(product, "global"))
+
+
 def _regions(transport: Transport, product: str) -> list[str]:
     regions = transport.regions(product)
     return list(regions) if regions is not None else list(ALL_REGIONS)
@@ -148,17 +154,19 @@ def collect_account(
             for code, module in EXTRA_REGIONAL_PRODUCTS.items()
             for r in _regions(transport, code)
         }
-        oss_fut = pool.submit(_guarded, "Oss", oss.collect, ctx)
-        ram_fut = pool.submit(_guarded, "Ram", ram.collect, ctx)
+        # global products a recording holds no calls for simply hold no assets (spec: snapshot-format)
+        oss_fut = pool.submit(_guarded, "Oss", oss.collect, ctx) if _recorded(transport, "oss") else None
+        ram_fut = pool.submit(_guarded, "Ram", ram.collect, ctx) if _recorded(transport, "ram") else None
         ecs_raw = {r: f.result() for r, f in ecs_futs.items()}
         eip_raw = {r: f.result() for r, f in eip_futs.items()}
         rds_raw = {r: f.result() for r, f in rds_futs.items()}
         trail_raw = {r: f.result() for r, f in trail_futs.items()}
-        oss_raw = oss_fut.result()
-        ram_raw = ram_fut.result()
+        oss_raw = oss_fut.result() if oss_fut else {"buckets": [], "details": {}}
+        ram_raw = ram_fut.result() if ram_fut else None
         extra_raw = {key: f.result() for key, f in extra_futs.items()}
 
-    _guarded("Ram", ram.transform, ram_raw, account_id, when, batch)
+    if ram_raw is not None:
+        _guarded("Ram", ram.transform, ram_raw, account_id, when, batch)
     for region in sorted(set(ecs_raw) | set(eip_raw)):
         _guarded("Ecs", ecs.transform_region, ecs_raw.get(region, {"region": region}), eip_raw.get(region), batch)
     ecs.role_links(batch, account_id)

@@ -162,3 +162,12 @@ def test_gzip_and_unreadable_files(tmp_path: Path) -> None:
         load_snapshot(bad)
     with pytest.raises(SnapshotError, match="cannot read"):
         load_snapshot(tmp_path / "missing.json")
+
+
+def test_products_without_any_recorded_call_hold_no_assets() -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    doc["calls"] = [c for c in doc["calls"] if c["product"] not in ("Ram", "Oss")]
+    result = collect(doc)
+    assert "RamUser" not in result.batch.nodes and "OssBucket" not in result.batch.nodes
+    assert len(result.batch.nodes["EcsInstance"]) == 8
+    assert "ram:global" not in result.ok_scopes  # nothing seen: previously loaded identities are kept
