@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,14 +57,31 @@ def create_token(driver: Driver, role: str, accounts: list[str], kind: str = "ap
     return {"token": token, "id": token_id, "role": role, "accounts": accounts, "kind": kind}
 
 
+# verified identities are remembered briefly (a revoked token stops working within this many seconds)
+AUTH_CACHE_SECONDS = 15.0
+_auth_cache: dict[str, tuple[float, Identity]] = {}
+
+
 def authenticate(driver: Driver, token: str | None) -> Identity:
     if not token or not token.startswith(TOKEN_PREFIX):
         raise AuthError("missing or malformed bearer token")
+    token_hash = _hash(token)
+    hit = _auth_cache.get(token_hash)
+    if hit is not None and time.monotonic() - hit[0] < AUTH_CACHE_SECONDS:
+        return hit[1]
+    identity = _lookup(driver, token_hash)
+    if len(_auth_cache) > 10_000:
+        _auth_cache.clear()
+    _auth_cache[token_hash] = (time.monotonic(), identity)
+    return identity
+
+
+def _lookup(driver: Driver, token_hash: str) -> Identity:
     with driver.session() as session:
         rec = session.run(
             "MATCH (t:ApiToken {hash: $hash}) WHERE t.revoked IS NULL RETURN t.id AS id, t.role AS role, "
             "t.accounts AS accounts, t.kind AS kind",
-            hash=_hash(token),
+            hash=token_hash,
         ).single()
     if rec is None:
         raise AuthError("unknown or revoked token")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from typing import Any
 
 import httpx
-import uvicorn
-from common import driver, ensure_account, record
+from common import ROOT, driver, ensure_account, record
 
 CLIENTS = 50
 REQUESTS_PER_CLIENT = 6
@@ -50,7 +50,6 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    from backend.api import create_app
     from backend.auth import create_token
     from bench.scan import MeteredPlan
     from checks.catalog import CATALOG
@@ -62,11 +61,17 @@ def main() -> None:
         run_items(d, account, CATALOG, MeteredPlan(d, account), who="bench")
     token = create_token(d, "viewer", [account], who="bench")["token"]
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(d), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
+    # the server in its own process (as `skypath serve` runs), so the load generator does not share its GIL
+    server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
     figures: dict[str, Any] = {"clients": CLIENTS, "requests": CLIENTS * REQUESTS_PER_CLIENT}
     # one request each first: the server builds its per-account documents once per data version
     for query in (FINDINGS, PATHS):
@@ -80,7 +85,8 @@ def main() -> None:
         latencies = asyncio.run(_load(url, token, body))
         figures[name] = {"p50_ms": _pct(latencies, 0.5), "p99_ms": _pct(latencies, 0.99),
                          "mean_ms": round(statistics.mean(latencies), 1)}
-    server.should_exit = True
+    server.terminate()
+    server.wait(timeout=30)
     figures["targets"] = {"p99_ms": 100}
     record("api", figures)
 
