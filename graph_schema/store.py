@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import Driver, Transaction
+from neo4j.exceptions import ClientError, TransientError
 
 from graph_schema.model import NODE_SCHEMAS, REL_TYPES, node_uid
 
@@ -89,19 +90,39 @@ class SyncStats:
 
 
 def ensure_schema(driver: Driver) -> None:
-    """Create constraints and indexes idempotently (one per declared label)."""
-    statements = []
+    """Create constraints and indexes idempotently (one per declared label).
+
+    Safe when several processes start at once: only missing schema is created, and a concurrent
+    creator winning the race is not an error."""
+    statements: dict[str, str] = {}
     for schema in NODE_SCHEMAS:
         label = schema.label
-        statements.append(
+        statements[f"{label.lower()}_uid"] = (
             f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
         )
-        statements.append(f"CREATE INDEX {label.lower()}_account IF NOT EXISTS FOR (n:{label}) ON (n.account_id)")
+        statements[f"{label.lower()}_account"] = (
+            f"CREATE INDEX {label.lower()}_account IF NOT EXISTS FOR (n:{label}) ON (n.account_id)"
+        )
         for prop in schema.extra_indexes:
-            statements.append(f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})")
+            statements[f"{label.lower()}_{prop}"] = (
+                f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+            )
     with driver.session() as session:
-        for stmt in statements:
-            session.run(stmt).consume()
+        existing = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name RETURN name")}
+        existing |= {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}
+        for name, stmt in statements.items():
+            if name in existing:
+                continue
+            for attempt in range(5):
+                try:
+                    session.run(stmt).consume()
+                    break
+                except ClientError as exc:
+                    if "AlreadyExists" in (exc.code or "") or "already exists" in (exc.message or ""):
+                        break
+                    raise
+                except TransientError:
+                    time.sleep(0.2 * (attempt + 1))
         session.run("CALL db.awaitIndexes(300)").consume()
 
 
