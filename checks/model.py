@@ -11,6 +11,7 @@ predicates, so an item's logic is written once:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,3 +119,18 @@ class CheckItem:
             "population_query": self.population_query, "failing_query": self.failing_query,
             "visual_query": self.visual_query, "custom": self.custom,
         }
+
+
+def item_factory(product: str, asset_type: str) -> Callable[..., CheckItem]:
+    """A declaration helper for one product's items: positional fields in a fixed order."""
+
+    def make(check_id: str, title: str, severity: str, tier: str, collected: str, fails: str,
+             refs: dict[str, str], description: str, remediation: str, action: str | None,
+             passing: dict[str, Any], failing: dict[str, Any]) -> CheckItem:
+        return CheckItem(
+            id=check_id, title=title, product=product, asset_type=asset_type, severity=severity, tier=tier,
+            collected=collected, fails=fails, refs=refs, description=description, remediation=remediation,
+            remediation_action=action, passing_example=Example(passing), failing_example=Example(failing),
+        )
+
+    return make

@@ -15,7 +15,7 @@ import enum
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -417,54 +417,14 @@ def _names_principal(value: str, caller: Principal) -> bool:
     return False
 
 
-def trust_allows(trust_policy: Policy, caller: Principal, context: Mapping[str, object] | None = None) -> Evaluation:
-    """Does a role's trust policy let `caller` assume it? (The caller's own sts:AssumeRole is checked elsewhere.)"""
-    allows: list[tuple[str, int]] = []
-    conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
-    for i, st in enumerate(trust_policy.statements):
-        if st.actions and not any(action_matches(a, "sts:AssumeRole") for a in st.actions):
-            continue
-        if caller.kind == "service":
-            named = any(s == "*" or s.lower() == caller.service.lower() for s in _principal_values(st.principals, "Service") or [])
-        else:
-            named = any(_names_principal(v, caller) for v in _principal_values(st.principals, "RAM") or [])
-        if not named:
-            continue
-        holds = condition_holds(st.condition, context)
-        if holds is False:
-            continue
-        if st.effect == "Deny":
-            if holds is True:
-                return Evaluation(Decision.DENY, ((trust_policy.name, i),))
-            continue
-        if holds is True:
-            allows.append((trust_policy.name, i))
-        else:
-            conditional.append(((trust_policy.name, i), st.condition or {}))
-    if allows:
-        return Evaluation(Decision.ALLOW, tuple(allows))
-    if conditional:
-        return Evaluation(Decision.CONDITIONAL, tuple(m for m, _ in conditional), tuple(c for _, c in conditional))
-    return Evaluation(Decision.IMPLICIT_DENY)
-
-
-def bucket_policy_evaluation(policy: Policy, bucket: str, caller: Principal | None, action: str, obj_resource: str,
-                             context: Mapping[str, object] | None = None) -> Evaluation:
-    """An OSS bucket policy's verdict for `caller` (None = anonymous) doing `action` on `obj_resource`."""
+def _principal_policy_verdict(policy: Policy, applies: Callable[[Statement], bool],
+                              context: Mapping[str, object] | None) -> Evaluation:
+    """Resource-side policies (trust, bucket): Deny wins; an undecided Deny or Allow is CONDITIONAL."""
     allows: list[tuple[str, int]] = []
     conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
     deny_conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
     for i, st in enumerate(policy.statements):
-        if not _statement_matches(st, action, obj_resource) and not _statement_matches(
-            st, action, _bucket_form(obj_resource, bucket)
-        ):
-            continue
-        values = _principal_values(st.principals, "RAM") or []
-        if caller is None:
-            named = "*" in values
-        else:
-            named = any(_names_principal(v, caller) for v in values)
-        if not named:
+        if not applies(st):
             continue
         holds = condition_holds(st.condition, context)
         if holds is False:
@@ -485,6 +445,34 @@ def bucket_policy_evaluation(policy: Policy, bucket: str, caller: Principal | No
     if conditional:
         return Evaluation(Decision.CONDITIONAL, tuple(m for m, _ in conditional), tuple(c for _, c in conditional))
     return Evaluation(Decision.IMPLICIT_DENY)
+
+
+def trust_allows(trust_policy: Policy, caller: Principal, context: Mapping[str, object] | None = None) -> Evaluation:
+    """Does a role's trust policy let `caller` assume it? (The caller's own sts:AssumeRole is checked elsewhere.)"""
+
+    def applies(st: Statement) -> bool:
+        if st.actions and not any(action_matches(a, "sts:AssumeRole") for a in st.actions):
+            return False
+        if caller.kind == "service":
+            services = _principal_values(st.principals, "Service") or []
+            return any(v == "*" or v.lower() == caller.service.lower() for v in services)
+        return any(_names_principal(v, caller) for v in _principal_values(st.principals, "RAM") or [])
+
+    return _principal_policy_verdict(trust_policy, applies, context)
+
+
+def bucket_policy_evaluation(policy: Policy, bucket: str, caller: Principal | None, action: str, obj_resource: str,
+                             context: Mapping[str, object] | None = None) -> Evaluation:
+    """An OSS bucket policy's verdict for `caller` (None = anonymous) doing `action` on `obj_resource`."""
+
+    def applies(st: Statement) -> bool:
+        if not (_statement_matches(st, action, obj_resource)
+                or _statement_matches(st, action, _bucket_form(obj_resource, bucket))):
+            return False
+        values = _principal_values(st.principals, "RAM") or []
+        return "*" in values if caller is None else any(_names_principal(v, caller) for v in values)
+
+    return _principal_policy_verdict(policy, applies, context)
 
 
 def _bucket_form(obj_resource: str, bucket: str) -> str:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from checks.model import CheckItem, Example
+from checks.model import CheckItem, item_factory
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
 
 
-def bucket_item(check_id: str, title: str, severity: str, tier: str, collected: str, fails: str,
-                refs: dict[str, str], description: str, remediation: str, action: str | None,
-                passing: dict[str, object], failing: dict[str, object]) -> CheckItem:
-    return CheckItem(
-        id=check_id, title=title, product="OSS", asset_type="OssBucket", severity=severity, tier=tier,
-        collected=collected, fails=fails, refs=refs, description=description, remediation=remediation,
-        remediation_action=action, passing_example=Example(passing), failing_example=Example(failing),
-    )
-
+bucket_item = item_factory("OSS", "OssBucket")
 
 ITEMS: tuple[CheckItem, ...] = (
     bucket_item("ACS_OSS_BucketPublicAcl", "OSS bucket ACL is not public", "high", "free", "n.acl_collected",

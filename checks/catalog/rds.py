@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from checks.model import CheckItem, Example
+from checks.model import CheckItem, item_factory
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
 
 
-def rds_item(check_id: str, title: str, severity: str, tier: str, collected: str, fails: str,
-             refs: dict[str, str], description: str, remediation: str, action: str | None,
-             passing: dict[str, object], failing: dict[str, object]) -> CheckItem:
-    return CheckItem(
-        id=check_id, title=title, product="RDS", asset_type="RdsInstance", severity=severity, tier=tier,
-        collected=collected, fails=fails, refs=refs, description=description, remediation=remediation,
-        remediation_action=action, passing_example=Example(passing), failing_example=Example(failing),
-    )
-
+rds_item = item_factory("RDS", "RdsInstance")
 
 ITEMS: tuple[CheckItem, ...] = (
     rds_item("ACS_RDS_DBInstanceHAConfig", "RDS instance uses a high-availability edition", "medium", "paid",
