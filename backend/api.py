@@ -59,6 +59,22 @@ class _VersionedCache:
 CACHE = _VersionedCache()
 
 
+VERSION_TTL_SECONDS = 1.0
+_versions: dict[tuple[str, str], tuple[float, str]] = {}
+
+
+async def _version(kind: str, account_id: str, read: Any) -> str:
+    """The data version, re-read at most once a second per account (a new scan shows within 1 s)."""
+    import time
+
+    hit = _versions.get((kind, account_id))
+    if hit is not None and time.monotonic() - hit[0] < VERSION_TTL_SECONDS:
+        return hit[1]
+    value = await asyncio.to_thread(read)
+    _versions[(kind, account_id)] = (time.monotonic(), value)
+    return str(value)
+
+
 def _findings_version(repo: Repository, account_id: str) -> str:
     rows = repo.read("MATCH (st:ItemState {account_id: $a}) RETURN max(st.updated) AS v, count(st) AS n", a=account_id)
     return f"{rows[0]['v']}|{rows[0]['n']}" if rows else ""
@@ -255,9 +271,10 @@ class AttackPathReport:
         return [_path(p) for p in rows]
 
     @strawberry.field
-    def choke_points(self) -> list[ChokePoint]:
+    def choke_points(self, first: int = 50) -> list[ChokePoint]:
+        """The changes that cut the most paths first."""
         return [ChokePoint(type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"])
-                for c in self.doc["choke_points"]]
+                for c in self.doc["choke_points"][: max(0, min(first, 10_000))]]
 
     @strawberry.field
     def what_if(self) -> JSON | None:
@@ -309,7 +326,7 @@ class Account:
         from checks.scan import latest_findings
 
         n = _page_size(first)
-        version = await asyncio.to_thread(_findings_version, info.context.repo, self.id)
+        version = await _version("findings", self.id, lambda: _findings_version(info.context.repo, self.id))
         index = await CACHE.get("findings", self.id, version,
                                 lambda: _findings_index(latest_findings(info.context.driver, self.id, BY_ID)))
         info.context.repo.queries += 1
@@ -336,14 +353,16 @@ class Account:
     async def attack_paths(self, info: Ctx, what_if: list[str] | None = None) -> AttackPathReport:
         from checks.paths import analyse_paths
 
-        plan = await asyncio.to_thread(billing.load_plan, info.context.driver, self.id)
+        plan = await CACHE.get("plan", self.id, await _version("plan", self.id, lambda: str(
+            info.context.repo.read("MATCH (p:Plan {uid: $u}) RETURN p {.*} AS p", u=f"{self.id}:plan"))),
+            lambda: billing.load_plan(info.context.driver, self.id))
         decision = billing.decide(plan, "paths")
         if not decision.allowed:
             raise PermissionError(f"attack path analysis needs {decision.enabled_by}")
         if what_if:
             doc = await asyncio.to_thread(analyse_paths, info.context.driver, self.id, what_if)
         else:
-            version = await asyncio.to_thread(_sync_version, info.context.repo, self.id)
+            version = await _version("paths", self.id, lambda: _sync_version(info.context.repo, self.id))
             doc = await CACHE.get("paths", self.id, version, lambda: analyse_paths(info.context.driver, self.id))
         info.context.repo.queries += 7
         return AttackPathReport(doc=doc)

@@ -611,15 +611,19 @@ def activate(account: str = typer.Option(..., "--account"), live: bool = typer.O
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          workers: int = typer.Option(1, "--workers", help="worker processes (each with its own driver)")) -> None:
     """GraphQL API at /graphql, web console at /."""
     import uvicorn
 
-    from backend.api import create_app
-
     with errors():
-        application = create_app(driver())
-    uvicorn.run(application, host=host, port=port, log_level="info")
+        driver()  # fail early and clearly when Neo4j is unreachable
+    if workers > 1:
+        uvicorn.run("backend.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    else:
+        from backend.api import create_app
+
+        uvicorn.run(create_app(driver()), host=host, port=port, log_level="info")
 
 
 @app.command()
