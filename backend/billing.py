@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from neo4j import Driver, Transaction
+from neo4j import Driver, ManagedTransaction
 
 from checks.model import CheckItem
 
@@ -232,7 +232,7 @@ def set_plan(
     return new
 
 
-def _write_plan(tx: Transaction, plan: Plan, who: str) -> None:
+def _write_plan(tx: ManagedTransaction, plan: Plan, who: str) -> None:
     props = asdict(plan)
     tx.run(
         "MERGE (p:Plan {uid: $uid}) SET p += $props, p.account_id = $account "
@@ -241,7 +241,7 @@ def _write_plan(tx: Transaction, plan: Plan, who: str) -> None:
     ).consume()
 
 
-def lock_plan(tx: Transaction, account_id: str) -> Plan:
+def lock_plan(tx: ManagedTransaction, account_id: str) -> Plan:
     """Take the write lock on the account's Plan node for the rest of the transaction."""
     rec = tx.run(
         "MERGE (p:Plan {uid: $uid}) ON CREATE SET p.account_id = $account, p.model = 'free', p.edition = 'free', "
@@ -260,7 +260,7 @@ class Debit:
 
 
 def debit(
-    tx: Transaction,
+    tx: ManagedTransaction,
     plan: Plan,
     *,
     operation: str,
@@ -294,7 +294,7 @@ def debit(
     return Debit(granted)
 
 
-def record_instances(tx: Transaction, plan: Plan, instances: list[str], scan_id: str, who: str) -> float:
+def record_instances(tx: ManagedTransaction, plan: Plan, instances: list[str], scan_id: str, who: str) -> float:
     """Per-instance plan: each distinct asset instance scanned today is billed once per day."""
     if plan.model != "per-instance" or not instances:
         return 0.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from neo4j import Transaction
+from neo4j import ManagedTransaction
 
 from backend import billing
 from checks.model import CheckItem
@@ -16,7 +16,7 @@ class PlanBiller:
     def decide(self, operation: str, item: CheckItem) -> billing.Decision:
         return billing.decide(self.plan, operation, item)
 
-    def charge(self, tx: Transaction, operation: str, item: CheckItem, assets: list[str], scan_id: str) -> int:
+    def charge(self, tx: ManagedTransaction, operation: str, item: CheckItem, assets: list[str], scan_id: str) -> int:
         # re-read the plan under its write lock: another process may have consumed quota meanwhile
         locked = billing.lock_plan(tx, self.plan.account_id)
         result = billing.debit(tx, locked, operation=operation, check_id=item.id, assets=assets, scan_id=scan_id,
@@ -24,6 +24,6 @@ class PlanBiller:
         self.plan = locked
         return result.granted
 
-    def charge_instances(self, tx: Transaction, instances: list[str], scan_id: str) -> None:
+    def charge_instances(self, tx: ManagedTransaction, instances: list[str], scan_id: str) -> None:
         if self.plan.model == "per-instance":
             billing.record_instances(tx, self.plan, instances, scan_id, self.who)

@@ -112,7 +112,7 @@ def execute(driver: Driver, account_id: str, check_id: str, asset_id: str, trans
     item = get_item(check_id)
     if not doc["requests"]:
         return doc
-    responses = []
+    responses: list[dict[str, Any]] = []
     before = doc["current_status"]
     for req in doc["requests"]:
         try:

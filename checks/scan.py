@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from neo4j import Driver, Transaction
+from neo4j import Driver, ManagedTransaction
 
 from checks.model import CheckItem
 
@@ -29,19 +29,24 @@ class ScanError(RuntimeError):
 
 
 class Entitlement(Protocol):
-    allowed: bool
-    cost: int
-    reason: str
+    @property
+    def allowed(self) -> bool: ...
+
+    @property
+    def cost(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 class Biller(Protocol):
     def decide(self, operation: str, item: CheckItem) -> Entitlement: ...
 
-    def charge(self, tx: Transaction, operation: str, item: CheckItem, assets: list[str], scan_id: str) -> int:
+    def charge(self, tx: ManagedTransaction, operation: str, item: CheckItem, assets: list[str], scan_id: str) -> int:
         """Debit up to len(assets) authorizations; return how many were granted."""
         ...
 
-    def charge_instances(self, tx: Transaction, instances: list[str], scan_id: str) -> None: ...
+    def charge_instances(self, tx: ManagedTransaction, instances: list[str], scan_id: str) -> None: ...
 
 
 @dataclass
@@ -127,8 +132,9 @@ def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str |
         rows = session.execute_read(lambda tx: tx.run(query, params).data())
         if item.custom_query:
             # a custom item's logic is the user's read-only query: its asset_ids fail, the rest pass
+            custom_query: str = item.custom_query
             failing = {r["asset_id"] for r in session.execute_read(
-                lambda tx: tx.run(item.custom_query, {"account_id": account_id}).data())}
+                lambda tx: tx.run(custom_query, {"account_id": account_id}).data())}
             for row in rows:
                 row["collected"], row["fails"] = True, row["asset_id"] in failing
         return rows
@@ -168,7 +174,7 @@ def run_items(
         billable = [r for r in results if r.status in BILLABLE]
         original = [r.status for r in billable]
 
-        def record(tx: Transaction, results: list[Result] = results, billable: list[Result] = billable,
+        def record(tx: ManagedTransaction, results: list[Result] = results, billable: list[Result] = billable,
                    item: CheckItem = item, cost: int = decision.cost, original: list[str] = original) -> int:
             # a retried transaction starts from the evaluated statuses again
             for r, status in zip(billable, original, strict=True):
@@ -202,7 +208,7 @@ def run_items(
     return report
 
 
-def _write_run(tx: Transaction, account_id: str, scan_id: str, operation: str, item: CheckItem,
+def _write_run(tx: ManagedTransaction, account_id: str, scan_id: str, operation: str, item: CheckItem,
                results: list[Result]) -> None:
     """One CheckRun per (scan, item) with parallel lists, merged into the item's latest state."""
     now = _now()

@@ -61,7 +61,7 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
             raise CollectError(f"Rds:DescribeDBInstances in {region}: an instance has no DBInstanceId")
         d = raw["details"].get(db_id, {})
         attr_body = d.get("DescribeDBInstanceAttribute")
-        attr = {}
+        attr: dict[str, Any] = {}
         if _ok(attr_body):
             items = dig_list(attr_body, "Items", "DBInstanceAttribute", call="Rds:DescribeDBInstanceAttribute")
             attr = items[0] if items else {}
