@@ -32,8 +32,9 @@ from graph_schema.store import GraphBatch
 from loaders.secgroup import format_ranges, merge_ranges
 
 DERIVED = "derived"
-# what an attacker controls when walking a path: TLS on, no MFA; anything else stays undecided
-ATTACKER_CONTEXT: dict[str, object] = {"acs:SecureTransport": "true", "acs:MFAPresent": "false"}
+# what an attacker controls when walking a path: they use TLS. Everything else (MFA, source IP, VPC,
+# time…) stays undecided, so edges that depend on it are kept as conditional (spec: cli.md)
+ATTACKER_CONTEXT: dict[str, object] = {"acs:SecureTransport": "true"}
 READ_ACTION = "oss:GetObject"
 WRITE_ACTION = "oss:PutObject"
 RDS_ADMIN_ACTIONS = ("rds:ModifySecurityIps", "rds:ResetAccountPassword")

@@ -33,9 +33,8 @@ TECHNIQUES: tuple[Technique, ...] = (
               (("ram:CreatePolicyVersion", "acs:ram:*:{acct}:policy/*"),), "deny ram:CreatePolicyVersion"),
     Technique("set_default_policy_version", "switch a policy to a more permissive existing version",
               (("ram:SetDefaultPolicyVersion", "acs:ram:*:{acct}:policy/*"),), "deny ram:SetDefaultPolicyVersion"),
-    Technique("update_role_trust_then_assume", "rewrite a role's trust policy, then assume it",
-              (("ram:UpdateRole", "acs:ram:*:{acct}:role/*"), ("sts:AssumeRole", "acs:ram:*:{acct}:role/*")),
-              "deny ram:UpdateRole"),
+    Technique("update_role_trust", "rewrite a role's trust policy to let itself in",
+              (("ram:UpdateRole", "acs:ram:*:{acct}:role/*"),), "deny ram:UpdateRole"),
     Technique("create_access_key_for_other", "create an access key for another user",
               (("ram:CreateAccessKey", "acs:ram:*:{acct}:user/*"),), "deny ram:CreateAccessKey"),
     Technique("create_login_profile_for_other", "create or reset another user's console password",
@@ -44,9 +43,8 @@ TECHNIQUES: tuple[Technique, ...] = (
               (("ram:UpdateLoginProfile", "acs:ram:*:{acct}:user/*"),), "deny ram:UpdateLoginProfile"),
     Technique("add_user_to_group", "add itself to a privileged group",
               (("ram:AddUserToGroup", "acs:ram:*:{acct}:group/*"),), "deny ram:AddUserToGroup", ("user",)),
-    Technique("pass_role_to_instance", "pass a role to an instance it controls",
-              (("ram:PassRole", "acs:ram:*:{acct}:role/*"), ("ecs:AttachInstanceRamRole", "*")),
-              "deny ram:PassRole"),
-    Technique("pass_role_to_new_instance", "run a new instance with a privileged role",
-              (("ram:PassRole", "acs:ram:*:{acct}:role/*"), ("ecs:RunInstances", "*")), "deny ram:PassRole"),
+    # passing a role needs somewhere to pass it to; reported on PassRole alone (conservative: an
+    # instance the principal controls is usually at hand)
+    Technique("pass_role_to_instance", "pass a privileged role to an instance it controls",
+              (("ram:PassRole", "acs:ram:*:{acct}:role/*"),), "deny ram:PassRole"),
 )

@@ -379,11 +379,8 @@ def _action_relevant(st: Statement, action: str) -> bool:
 
 
 def is_full_admin(policy: Policy) -> bool:
-    """An Allow statement with Action * and Resource * (and no condition)."""
-    for st in policy.statements:
-        if st.effect == "Allow" and "*" in st.actions and "*" in st.resources and not st.condition:
-            return True
-    return False
+    """An Allow statement with Action * and Resource * (spec: whatever its Condition)."""
+    return any(st.effect == "Allow" and "*" in st.actions and "*" in st.resources for st in policy.statements)
 
 
 # ---------------------------------------------------------------- principals (trust and bucket policies)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from graph_schema.store import GraphBatch
@@ -133,9 +133,10 @@ def _json_text(value: Any, where: str) -> str:
 
 def _parse_time(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
         return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def transform(raw: dict[str, Any], account_id: str, collected_at: datetime, batch: GraphBatch) -> None:

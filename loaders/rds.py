@@ -93,7 +93,7 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
             props["whitelist_groups"] = json.dumps(groups)
         tde = d.get("DescribeDBInstanceTDE")
         props["tde_collected"] = _ok(tde) or tde is NOT_CONFIGURED
-        props["tde_enabled"] = (str(dig(tde, "TDEStatus", default="")).lower() == "enabled") if _ok(tde) else (False if tde is NOT_CONFIGURED else None)
+        props["tde_enabled"] = (str(dig(tde, "TDEStatus", default="")).lower() in ("enabled", "enable", "on")) if _ok(tde) else (False if tde is NOT_CONFIGURED else None)
         ssl = d.get("DescribeDBInstanceSSL")
         props["ssl_collected"] = _ok(ssl) or ssl is NOT_CONFIGURED
         if _ok(ssl):

@@ -7,6 +7,7 @@ separate: a Drop from 0.0.0.0/0 does not close what an Accept from ::/0 opens.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,14 @@ def rule_from_permission(perm: dict[str, Any]) -> Rule:
     )
 
 
+def _is_internet(cidr: str) -> bool:
+    """0.0.0.0/0 and ::/0 in any spelling (e.g. `::0/0`, `0.0.0.0/0 `)."""
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
 def _source_of(rule: Rule, family: str) -> str:
     return rule.source_v4 if family == "v4" else rule.source_v6
 
@@ -70,12 +79,12 @@ def _source_of(rule: Rule, family: str) -> str:
 def internet_open_ranges(rules: list[Rule], protocol: str = "tcp") -> list[tuple[int, int]]:
     """Port ranges of `protocol` open to the internet (either family), merged and sorted."""
     opened: list[tuple[int, int]] = []
-    for family, source in INTERNET_SOURCES.items():
+    for family in INTERNET_SOURCES:
         relevant = [
             r
             for r in rules
             if r.direction == "ingress"
-            and _source_of(r, family) == source
+            and _is_internet(_source_of(r, family))
             and r.protocol in (protocol, "all")
         ]
         if not relevant:

@@ -241,7 +241,8 @@ def test_full_admin() -> None:
     assert is_full_admin(parse_policy(ADMIN))
     assert is_full_admin(parse_policy(pol(stmt(action=["*"], resource=["*"]))))
     assert not is_full_admin(parse_policy(OSS_FULL))
-    assert not is_full_admin(parse_policy(pol(stmt(action="*", Condition={"Bool": {"acs:MFAPresent": "true"}}))))
+    assert is_full_admin(parse_policy(pol(stmt(action="*", Condition={"Bool": {"acs:MFAPresent": "true"}}))))
+    assert not is_full_admin(parse_policy(pol(stmt("Deny", action="*"))))
 
 
 @pytest.mark.parametrize(
