@@ -21,7 +21,7 @@ from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import MissingCallError, Transport
 
 # bump when loaders or analysis change what they derive from the same raw answers
-ANALYSIS_VERSION = "2026-11-25.1"
+ANALYSIS_VERSION = "2026-11-25.2"
 
 
 class IngestError(ValueError):

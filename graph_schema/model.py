@@ -79,6 +79,8 @@ NODE_SCHEMAS: tuple[NodeSchema, ...] = (
     NodeSchema("AllTargets", "every OSS bucket (or RDS instance) of the account: the target of wildcard grants",
                ("target_label",), asset=False),
     NodeSchema("Trail", "an ActionTrail trail", ("home_region", "trail_region", "status", "oss_bucket", "sls_project_arn")),
+    NodeSchema("LoadBalancer", "a classic SLB instance with its listeners",
+               ("name", "address_type", "listener_protocols", "listener_ports", "delete_protection")),
     NodeSchema(
         "Host",
         "a server as its host agent reported it",

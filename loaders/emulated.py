@@ -20,7 +20,7 @@ from loaders.transport import ApiError, CallKey, MissingCallError
 
 VERSION_PRODUCTS = {
     "2014-05-26": "Ecs", "2016-04-28": "Vpc", "2014-08-15": "Rds", "2015-05-01": "Ram",
-    "2020-07-06": "Actiontrail", "2020-03-31": "ResourceManager",
+    "2020-07-06": "Actiontrail", "2020-03-31": "ResourceManager", "2014-05-15": "Slb",
 }
 PRODUCT_VERSIONS = {v: k for k, v in VERSION_PRODUCTS.items()}
 GLOBAL_PRODUCTS = ("Ram", "ResourceManager", "Oss")
@@ -33,6 +33,7 @@ EMPTY_LISTS: dict[tuple[str, str], dict[str, Any]] = {
     ("Vpc", "DescribeEipAddresses"): {"TotalCount": 0, "PageNumber": 1, "EipAddresses": {"EipAddress": []}},
     ("Rds", "DescribeDBInstances"): {"TotalRecordCount": 0, "PageNumber": 1, "Items": {"DBInstance": []}},
     ("Actiontrail", "DescribeTrails"): {"TrailList": []},
+    ("Slb", "DescribeLoadBalancers"): {"TotalCount": 0, "PageNumber": 1, "LoadBalancers": {"LoadBalancer": []}},
 }
 WRITE_PREFIXES = ("Revoke", "Authorize", "Modify", "Set", "Create", "Delete", "Attach", "Detach", "Add", "Remove",
                   "Update", "Start", "Stop", "Put", "Release")

@@ -7,5 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from loaders import slb
+
 # product code as in snapshots (lower case) → module
-EXTRA_REGIONAL_PRODUCTS: dict[str, ModuleType] = {}
+EXTRA_REGIONAL_PRODUCTS: dict[str, ModuleType] = {"slb": slb}

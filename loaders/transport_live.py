@@ -31,6 +31,7 @@ RPC_PRODUCTS: dict[str, tuple[str, str]] = {
     "Ram": ("alibabacloud_ram20150501.client", "ram.aliyuncs.com"),
     "Actiontrail": ("alibabacloud_actiontrail20200706.client", "actiontrail.{region}.aliyuncs.com"),
     "ResourceManager": ("alibabacloud_resourcemanager20200331.client", "resourcemanager.aliyuncs.com"),
+    "Slb": ("alibabacloud_slb20140515.client", "slb.{region}.aliyuncs.com"),
 }
 THROTTLING_CODES = frozenset({"Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable",
                               "RequestLimitExceeded", "Throttling.Resource"})

@@ -15,10 +15,11 @@ from checks.catalog import (
     ram_more,
     rds,
     rds_more,
+    slb,
 )
 from checks.model import CheckItem
 
-_MODULES = (ecs, ecs_more, oss, oss_more, rds, rds_more, ram, ram_more, actiontrail, actiontrail_more, host, host_more)
+_MODULES = (ecs, ecs_more, oss, oss_more, rds, rds_more, ram, ram_more, actiontrail, actiontrail_more, slb, host, host_more)
 
 CATALOG: tuple[CheckItem, ...] = tuple(item for module in _MODULES for item in module.ITEMS)
 BY_ID: dict[str, CheckItem] = {item.id: item for item in CATALOG}

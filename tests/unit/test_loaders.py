@@ -171,3 +171,23 @@ def test_products_without_any_recorded_call_hold_no_assets() -> None:
     assert "RamUser" not in result.batch.nodes and "OssBucket" not in result.batch.nodes
     assert len(result.batch.nodes["EcsInstance"]) == 8
     assert "ram:global" not in result.ok_scopes  # nothing seen: previously loaded identities are kept
+
+
+def test_slb_is_collected_when_recorded_and_absent_otherwise() -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    assert "LoadBalancer" not in collect(doc).batch.nodes
+    lb = {"LoadBalancerId": "lb-bp1public000001", "LoadBalancerName": "web", "AddressType": "internet",
+          "Address": "47.96.1.1", "RegionId": "cn-hangzhou"}
+    doc["calls"] += [
+        {"product": "Slb", "version": "2014-05-15", "action": "DescribeLoadBalancers", "region": "cn-hangzhou",
+         "params": {"RegionId": "cn-hangzhou", "PageNumber": 1, "PageSize": 100},
+         "response": {"TotalCount": 1, "PageNumber": 1, "LoadBalancers": {"LoadBalancer": [lb]}}},
+        {"product": "Slb", "version": "2014-05-15", "action": "DescribeLoadBalancerAttribute", "region": "cn-hangzhou",
+         "params": {"RegionId": "cn-hangzhou", "LoadBalancerId": "lb-bp1public000001"},
+         "response": {"LoadBalancerId": "lb-bp1public000001", "DeleteProtection": "off", "ListenerPortsAndProtocol": {
+             "ListenerPortAndProtocol": [{"ListenerPort": 80, "ListenerProtocol": "http"},
+                                         {"ListenerPort": 443, "ListenerProtocol": "https"}]}}},
+    ]
+    row = collect(doc).batch.nodes["LoadBalancer"]["lb-bp1public000001"]
+    assert row["address_type"] == "internet" and row["listener_protocols"] == ["http", "https"]
+    assert row["listener_ports"] == [80, 443] and row["delete_protection"] is False

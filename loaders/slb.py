@@ -1,0 +1,53 @@
+"""Server Load Balancer (classic SLB): load balancers and their listeners (optional calls: a
+recording without them simply holds no load balancers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_schema.store import GraphBatch
+from loaders.base import CollectContext, CollectError, Gap, as_bool, dig_list, paged_by_number
+from loaders.regions import is_supported
+
+SLB = ("Slb", "2014-05-15")
+
+
+def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
+    scope = f"slb:{region}"
+    ctx.mark(scope, "ok")
+    balancers = paged_by_number(ctx, *SLB, "DescribeLoadBalancers", region, {"RegionId": region},
+                                ("LoadBalancers", "LoadBalancer"), scope=scope, optional=True)
+    details: dict[str, Any] = {}
+    if isinstance(balancers, list):
+        for lb in balancers:
+            lb_id = lb.get("LoadBalancerId")
+            details[lb_id] = ctx.call(*SLB, "DescribeLoadBalancerAttribute", region,
+                                      {"RegionId": region, "LoadBalancerId": lb_id}, optional=True)
+    return {"region": region, "balancers": balancers, "details": details}
+
+
+def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
+    balancers = raw.get("balancers")
+    if not isinstance(balancers, list):
+        return
+    region = raw["region"]
+    for lb in balancers:
+        lb_id = lb.get("LoadBalancerId")
+        if not lb_id:
+            raise CollectError(f"Slb:DescribeLoadBalancers in {region}: a load balancer has no LoadBalancerId")
+        attr = raw["details"].get(lb_id)
+        props: dict[str, Any] = {
+            "region": region, "supported": is_supported("slb", region), "name": lb.get("LoadBalancerName"),
+            "address_type": str(lb.get("AddressType") or "").lower(), "address": lb.get("Address"),
+            "listeners_collected": isinstance(attr, dict),
+        }
+        if isinstance(attr, dict):
+            listeners = dig_list(attr, "ListenerPortsAndProtocol", "ListenerPortAndProtocol",
+                                 call="Slb:DescribeLoadBalancerAttribute")
+            props["listener_protocols"] = sorted({str(x.get("ListenerProtocol") or "").lower() for x in listeners})
+            props["listener_ports"] = sorted({int(x.get("ListenerPort") or 0) for x in listeners})
+            props["delete_protection"] = bool(as_bool(attr.get("DeleteProtection")))
+        batch.node("LoadBalancer", lb_id, f"slb:{region}", **props)
+
+
+__all__ = ["collect_region", "transform_region", "Gap"]
