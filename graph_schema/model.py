@@ -86,6 +86,13 @@ NODE_SCHEMAS: tuple[NodeSchema, ...] = (
         "a server as its host agent reported it",
         ("hostname", "instance_id", "os_name", "os_version", "report"),
     ),
+    NodeSchema("KmsKey", "a KMS key (ListKeys + DescribeKey)",
+               ("arn", "key_state", "key_spec", "key_usage", "origin", "protection_level", "creator", "customer_managed",
+                "automatic_rotation", "rotation_interval_days", "deletion_protection", "material_expires_in_days",
+                "details_collected")),
+    NodeSchema("SlsLogstore", "a Simple Log Service logstore (id: project/logstore)",
+               ("project", "name", "ttl_days", "permanent", "encrypted", "encrypt_type", "customer_key",
+                "details_collected")),
 )
 
 NODE_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from loaders import slb
+from loaders import kms, slb, sls
 
 # product code as in snapshots (lower case) → module
-EXTRA_REGIONAL_PRODUCTS: dict[str, ModuleType] = {"slb": slb}
+EXTRA_REGIONAL_PRODUCTS: dict[str, ModuleType] = {"slb": slb, "kms": kms, "sls": sls}

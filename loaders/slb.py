@@ -18,12 +18,30 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     balancers = paged_by_number(ctx, *SLB, "DescribeLoadBalancers", region, {"RegionId": region},
                                 ("LoadBalancers", "LoadBalancer"), scope=scope, optional=True)
     details: dict[str, Any] = {}
+    https: dict[str, dict[int, Any]] = {}
     if isinstance(balancers, list):
         for lb in balancers:
             lb_id = lb.get("LoadBalancerId")
-            details[lb_id] = ctx.call(*SLB, "DescribeLoadBalancerAttribute", region,
-                                      {"RegionId": region, "LoadBalancerId": lb_id}, optional=True)
-    return {"region": region, "balancers": balancers, "details": details}
+            attr = ctx.call(*SLB, "DescribeLoadBalancerAttribute", region,
+                            {"RegionId": region, "LoadBalancerId": lb_id}, optional=True)
+            details[lb_id] = attr
+            https[lb_id] = {
+                port: ctx.call(*SLB, "DescribeLoadBalancerHTTPSListenerAttribute", region,
+                               {"RegionId": region, "LoadBalancerId": lb_id, "ListenerPort": port}, optional=True)
+                for port in _https_ports(attr)
+            }
+    return {"region": region, "balancers": balancers, "details": details, "https": https}
+
+
+def _listeners(attr: dict[str, Any]) -> list[Any]:
+    return dig_list(attr, "ListenerPortsAndProtocol", "ListenerPortAndProtocol", call="Slb:DescribeLoadBalancerAttribute")
+
+
+def _https_ports(attr: Any) -> list[int]:
+    if not isinstance(attr, dict):
+        return []
+    return sorted({int(x.get("ListenerPort") or 0) for x in _listeners(attr)
+                   if str(x.get("ListenerProtocol") or "").lower() == "https"})
 
 
 def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
@@ -42,11 +60,15 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
             "listeners_collected": isinstance(attr, dict),
         }
         if isinstance(attr, dict):
-            listeners = dig_list(attr, "ListenerPortsAndProtocol", "ListenerPortAndProtocol",
-                                 call="Slb:DescribeLoadBalancerAttribute")
+            listeners = _listeners(attr)
             props["listener_protocols"] = sorted({str(x.get("ListenerProtocol") or "").lower() for x in listeners})
             props["listener_ports"] = sorted({int(x.get("ListenerPort") or 0) for x in listeners})
             props["delete_protection"] = bool(as_bool(attr.get("DeleteProtection")))
+            # the TLS policy of every HTTPS listener (DescribeLoadBalancerHTTPSListenerAttribute, optional)
+            answers = raw.get("https", {}).get(lb_id, {})
+            props["tls_collected"] = all(isinstance(answers.get(p), dict) for p in _https_ports(attr))
+            props["tls_policies"] = sorted({str(a.get("TLSCipherPolicy") or "").lower()
+                                            for a in answers.values() if isinstance(a, dict)} - {""})
         batch.node("LoadBalancer", lb_id, f"slb:{region}", **props)
 
 

@@ -9,6 +9,7 @@ from checks.catalog import (
     ecs_more,
     host,
     host_more,
+    kms,
     oss,
     oss_more,
     ram,
@@ -16,10 +17,14 @@ from checks.catalog import (
     rds,
     rds_more,
     slb,
+    sls,
 )
 from checks.model import CheckItem
 
-_MODULES = (ecs, ecs_more, oss, oss_more, rds, rds_more, ram, ram_more, actiontrail, actiontrail_more, slb, host, host_more)
+_MODULES = (
+    ecs, ecs_more, oss, oss_more, rds, rds_more, ram, ram_more, actiontrail, actiontrail_more, slb, kms, sls, host,
+    host_more,
+)
 
 CATALOG: tuple[CheckItem, ...] = tuple(item for module in _MODULES for item in module.ITEMS)
 BY_ID: dict[str, CheckItem] = {item.id: item for item in CATALOG}

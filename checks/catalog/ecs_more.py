@@ -60,15 +60,44 @@ PORT_ITEMS = tuple(
 )
 
 
+# an instance's internet exposure is known when it has no public address, or when the rules of every
+# group it is a member of were collected (the analysis marks unknown exposure as unreachable)
+REACH_COLLECTED = (
+    "(n.is_public = false OR (n.is_public AND EXISTS { (n)-[:MEMBER_OF]->(:SecurityGroup) } AND "
+    "NOT EXISTS { (n)-[:MEMBER_OF]->(g:SecurityGroup) WHERE NOT coalesce(g.rules_collected, false) }))"
+)
+REACHABLE = "coalesce(n.internet_reachable, false)"
+KNOWN_GROUP = ("MEMBER_OF", "SecurityGroup", {"rules_collected": True})
+ADMIN_ROLE = ("HAS_ROLE", "RamRole", {"policies_collected": True})
+# "_then" (read by the table-driven test): related nodes of the related node, here the role's escalation edge
+ESCALATING_ROLE = ("HAS_ROLE", "RamRole", {"policies_collected": True, "_then": (
+    ("CAN_ESCALATE", "Account", {"_rel": {"technique": "full_admin"}}),)})
+ROLE_POLICIES_COLLECTED = "NOT EXISTS { (n)-[:HAS_ROLE]->(r:RamRole) WHERE NOT coalesce(r.policies_collected, false) }"
+
+
+def _public(**props: object) -> dict[str, object]:
+    return {"is_public": True, "internet_reachable": True, **props}
+
+
 def instance_item(check_id: str, title: str, severity: str, tier: str, fails: str, description: str,
-                  remediation: str, passing: dict[str, object], failing: dict[str, object],
-                  collected: str = "n.role_collected", action: str | None = None,
-                  failing_related: tuple[tuple[str, str, dict[str, object]], ...] = ()) -> CheckItem:
+                  remediation: str, passing: Example, failing: Example, collected: str = "n.role_collected",
+                  action: str | None = None, refs: dict[str, str] | None = None) -> CheckItem:
     return CheckItem(
         id=check_id, title=title, product="ECS", asset_type="EcsInstance", severity=severity, tier=tier,
-        collected=collected, fails=fails, refs={MLPS: "8.1.4.4 intrusion prevention"}, description=description,
-        remediation=remediation, remediation_action=action, passing_example=Example(passing),
-        failing_example=Example(failing, failing_related),
+        collected=collected, fails=fails, refs=refs or {MLPS: "8.1.4.4 intrusion prevention"}, description=description,
+        remediation=remediation, remediation_action=action, passing_example=passing, failing_example=failing,
+    )
+
+
+def disk_item(check_id: str, title: str, applies: str, refs: dict[str, str], description: str,
+              passing: dict[str, object], failing: dict[str, object]) -> CheckItem:
+    """Disk encryption by population (system / attached data / unattached): `Encrypted` is false."""
+    return CheckItem(
+        id=check_id, title=title, product="ECS", asset_type="Disk", severity="medium", tier="paid", applies=applies,
+        collected="n.encrypted IS NOT NULL", fails="n.encrypted = false", refs=refs, description=description,
+        remediation="Disks cannot be encrypted in place: snapshot the disk, create an encrypted disk from the snapshot "
+        "(or re-create the instance from an encrypted image copy) and swap it in.",
+        passing_example=Example({**passing, "encrypted": True}), failing_example=Example({**failing, "encrypted": False}),
     )
 
 
@@ -76,27 +105,41 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
     instance_item("ACS_ECS_InstancePublicIP", "ECS instance has no public address", "low", "free",
                   "coalesce(n.is_public, false)", "The instance has a public IP or an EIP.",
                   "Put internet-facing services behind SLB/NAT and release the public address.",
-                  {"role_collected": True, "is_public": False}, {"role_collected": True, "is_public": True},
-                  collected="n.is_public IS NOT NULL"),
+                  Example({"is_public": False}), Example({"is_public": True}), collected="n.is_public IS NOT NULL"),
     instance_item("ACS_ECS_InstanceInternetReachable", "ECS instance is not reachable from the internet", "medium", "paid",
-                  "coalesce(n.internet_reachable, false)",
+                  REACHABLE,
                   "The instance has a public address and a security group that lets some TCP port in from the internet.",
                   "Close the internet ingress rules, or remove the public address.",
-                  {"role_collected": True, "internet_reachable": False}, {"role_collected": True, "internet_reachable": True},
-                  collected="n.internet_reachable IS NOT NULL"),
+                  Example({"is_public": False, "internet_reachable": False}),
+                  Example(_public(), (KNOWN_GROUP,)), collected=REACH_COLLECTED),
     instance_item("ACS_ECS_PublicInstanceWithRamRole", "Internet-reachable instances do not hold a RAM role", "high", "paid",
-                  "coalesce(n.internet_reachable, false) AND n.ram_role_name IS NOT NULL",
+                  f"{REACHABLE} AND n.ram_role_name IS NOT NULL",
                   "An internet-reachable instance holds a RAM role: compromising it yields the role's credentials.",
                   "Detach the role, or make the instance unreachable and require metadata tokens.",
-                  {"role_collected": True, "internet_reachable": True},
-                  {"role_collected": True, "internet_reachable": True, "ram_role_name": "AppServerRole"}),
+                  Example(_public(role_collected=True), (KNOWN_GROUP,)),
+                  Example(_public(role_collected=True, ram_role_name="AppServerRole"), (KNOWN_GROUP,)),
+                  collected=f"n.role_collected AND {REACH_COLLECTED}"),
     instance_item("ACS_ECS_PublicInstanceMetadataTokens", "Internet-reachable instances require metadata tokens", "high",
-                  "paid", "coalesce(n.internet_reachable, false) AND toLower(coalesce(n.metadata_http_tokens, '')) <> 'required'",
+                  "paid", f"{REACHABLE} AND toLower(coalesce(n.metadata_http_tokens, '')) <> 'required'",
                   "An internet-reachable instance allows metadata access without session tokens (SSRF → credentials).",
                   "ModifyInstanceMetadataOptions HttpTokens=required.",
-                  {"metadata_collected": True, "internet_reachable": True, "metadata_http_tokens": "required"},
-                  {"metadata_collected": True, "internet_reachable": True, "metadata_http_tokens": "optional"},
-                  collected="n.metadata_collected", action="ModifyInstanceMetadataOptions"),
+                  Example(_public(metadata_collected=True, metadata_http_tokens="required"), (KNOWN_GROUP,)),
+                  Example(_public(metadata_collected=True, metadata_http_tokens="optional"), (KNOWN_GROUP,)),
+                  collected=f"n.metadata_collected AND {REACH_COLLECTED}", action="ModifyInstanceMetadataOptions"),
+    instance_item("ACS_ECS_PublicInstanceAdminRole", "Internet-reachable instances cannot become account administrator",
+                  "critical", "paid", f"{REACHABLE} AND EXISTS {{ (n)-[:HAS_ROLE]->(:RamRole)-[:CAN_ESCALATE]->(:Account) }}",
+                  "An internet-reachable instance holds a RAM role that is (or can make itself) administrator: one "
+                  "SSRF or remote code execution on it takes over the account.",
+                  "Replace the role by a least-privilege one, require metadata tokens and close the internet ingress.",
+                  Example(_public(role_collected=True), (KNOWN_GROUP, ADMIN_ROLE)),
+                  Example(_public(role_collected=True), (KNOWN_GROUP, ESCALATING_ROLE)),
+                  collected=f"n.role_collected AND {REACH_COLLECTED} AND {ROLE_POLICIES_COLLECTED}",
+                  refs={MLPS: "8.1.4.2 access control"}),
+    instance_item("ACS_ECS_InstanceClassicNetwork", "ECS instances run in a VPC, not the classic network", "medium",
+                  "free", "n.vpc_id = ''", "The instance is on the legacy classic network (no VpcId): no network "
+                  "isolation of its own.", "Migrate the instance to a VPC (classic-to-VPC migration).",
+                  Example({"vpc_id": "vpc-bp1"}), Example({"vpc_id": ""}), collected="n.vpc_id IS NOT NULL",
+                  refs={CIS: "3.1", MLPS: "8.1.2.1 network architecture"}),
     CheckItem(
         id="ACS_ECS_SecurityGroupUnused", title="Security group is used by some instance", product="ECS",
         asset_type="SecurityGroup", severity="low", tier="free", collected="true",
@@ -125,17 +168,31 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
         failing_example=Example({"rules_collected": True, "inet_udp_from": [1], "inet_udp_to": [65535]}),
     ),
     CheckItem(
-        id="ACS_ECS_SystemDiskEncrypted", title="ECS system disks are encrypted", product="ECS", asset_type="Disk",
-        severity="medium", tier="paid", applies="toLower(coalesce(n.type, '')) = 'system'",
-        collected="n.encrypted IS NOT NULL", fails="n.encrypted = false", refs={CIS: "4.2", MLPS: "8.1.4.8 data confidentiality"},
-        description="The system disk is not encrypted.", remediation="Re-create the instance from an encrypted image copy.",
-        passing_example=Example({"type": "system", "encrypted": True}),
-        failing_example=Example({"type": "system", "encrypted": False}),
+        id="ACS_ECS_SecurityGroupPublicWideRange", title="Security group does not open wide TCP port ranges to the internet",
+        product="ECS", asset_type="SecurityGroup", severity="medium", tier="paid", collected="n.rules_collected",
+        fails="any(i IN range(0, size(coalesce(n.inet_tcp_from, [])) - 1) WHERE n.inet_tcp_to[i] - n.inet_tcp_from[i] >= 99)",
+        refs={CIS: "3.5", **ACCESS},
+        description="A TCP range of 100 ports or more is reachable from 0.0.0.0/0 or ::/0 (after rule precedence): "
+        "rules are not fine grained.",
+        remediation="Replace the range by rules for the individual ports the service listens on.",
+        remediation_action="RevokeSecurityGroup",
+        passing_example=Example({"rules_collected": True, "inet_tcp_from": [80, 443], "inet_tcp_to": [80, 443]}),
+        failing_example=Example({"rules_collected": True, "inet_tcp_from": [8000], "inet_tcp_to": [9000]}),
     ),
+    disk_item("ACS_ECS_SystemDiskEncrypted", "ECS system disks are encrypted", "toLower(coalesce(n.type, '')) = 'system'",
+              {CIS: "4.2", MLPS: "8.1.4.8 data confidentiality"}, "The system disk is not encrypted.",
+              {"type": "system"}, {"type": "system"}),
+    disk_item("ACS_ECS_DataDiskEncrypted", "Attached ECS data disks are encrypted",
+              "toLower(coalesce(n.type, '')) = 'data' AND coalesce(n.instance_id, '') <> ''",
+              {CIS: "4.2", MLPS: "8.1.4.8 data confidentiality"}, "A data disk attached to an instance is not encrypted.",
+              {"type": "data", "instance_id": "i-1"}, {"type": "data", "instance_id": "i-1"}),
+    disk_item("ACS_ECS_UnattachedDiskEncrypted", "Unattached ECS disks are encrypted", "n.instance_id = ''",
+              {CIS: "4.1", MLPS: "8.1.4.8 data confidentiality"},
+              "A disk that is attached to no instance is not encrypted.", {"instance_id": ""}, {"instance_id": ""}),
     CheckItem(
         id="ACS_ECS_DiskCustomerManagedKey", title="Encrypted disks use a customer-managed KMS key", product="ECS",
         asset_type="Disk", severity="low", tier="paid", applies="coalesce(n.encrypted, false)",
-        collected="n.kms_key_id IS NOT NULL", fails="n.kms_key_id = ''", refs={CIS: "4.1"},
+        collected="n.kms_key_id IS NOT NULL", fails="n.kms_key_id = ''", refs={MLPS: "8.1.4.8 data confidentiality"},
         description="The disk is encrypted with the default service key, not a customer-managed KMS key.",
         remediation="Encrypt with a KMS customer master key you control (rotation, access policy).",
         passing_example=Example({"encrypted": True, "kms_key_id": "key-123"}),

@@ -1,4 +1,4 @@
-"""More OSS items: public write, KMS encryption, the ActionTrail log bucket (CIS 2.x)."""
+"""More OSS items: public write, KMS encryption, logging hygiene, the ActionTrail log bucket (CIS 2.2)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,24 @@ from checks.model import CheckItem, Example
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
+AUDIT = {MLPS: "8.1.4.3 security audit"}
 PUBLIC = "(n.acl IN ['public-read', 'public-read-write'] OR coalesce(n.policy_public, false))"
+PUBLIC_KNOWN = "n.acl_collected AND n.policy_collected"
 TRAIL_BUCKET = "EXISTS { (:Trail)-[:LOGS_TO]->(n) }"
+FROM_TRAIL = (("<LOGS_TO", "Trail", {}),)
+
+
+def trail_bucket_item(check_id: str, title: str, severity: str, tier: str, collected: str, fails: str,
+                      refs: dict[str, str], description: str, remediation: str, action: str,
+                      passing: dict[str, object], failing: dict[str, object]) -> CheckItem:
+    """Items about the bucket an ActionTrail trail delivers to (the population: buckets a trail logs to)."""
+    return CheckItem(
+        id=check_id, title=title, product="OSS", asset_type="OssBucket", severity=severity, tier=tier,
+        applies=TRAIL_BUCKET, collected=collected, fails=fails, refs=refs, description=description,
+        remediation=remediation, remediation_action=action,
+        passing_example=Example(passing, FROM_TRAIL), failing_example=Example(failing, FROM_TRAIL),
+    )
+
 
 ITEMS: tuple[CheckItem, ...] = (
     bucket_item("ACS_OSS_BucketPublicReadWrite", "OSS bucket ACL does not allow anonymous writes", "critical", "free",
@@ -17,38 +33,64 @@ ITEMS: tuple[CheckItem, ...] = (
                 "PutBucketAcl private.", "PutBucketAcl",
                 {"acl_collected": True, "acl": "public-read"}, {"acl_collected": True, "acl": "public-read-write"}),
     bucket_item("ACS_OSS_BucketPolicyPublicWrite", "OSS bucket policy does not grant anonymous writes", "critical", "paid",
-                "n.policy_collected", "coalesce(n.policy_public_write, false)", {MLPS: "8.1.4.2 access control"},
+                "n.policy_collected", "coalesce(n.policy_public_write, false)",
+                {CIS: "5.1", MLPS: "8.1.4.2 access control"},
                 "An Allow statement for Principal * without Condition covers oss:PutObject.",
                 "Remove the anonymous write statement from the bucket policy.", "PutBucketPolicy",
                 {"policy_collected": True, "policy_public_write": False}, {"policy_collected": True, "policy_public_write": True}),
     bucket_item("ACS_OSS_BucketEncryptionKMS", "OSS bucket encrypts with KMS", "low", "paid", "n.encryption_collected",
-                "toUpper(coalesce(n.encryption_algorithm, '')) <> 'KMS'", {CIS: "5.3", MLPS: "8.1.4.8 data confidentiality"},
-                "Server-side encryption is missing or uses OSS-managed keys instead of a KMS key.",
-                "PutBucketEncryption SSEAlgorithm=KMS with a customer master key.", "PutBucketEncryption",
+                "toUpper(coalesce(n.encryption_algorithm, '')) <> 'KMS'", {CIS: "5.8", MLPS: "8.1.4.8 data confidentiality"},
+                "Server-side encryption is missing or uses OSS-managed keys (AES256) instead of KMS.",
+                "PutBucketEncryption SSEAlgorithm=KMS (the service key, or a customer master key).", "PutBucketEncryption",
                 {"encryption_collected": True, "encryption_algorithm": "KMS"},
                 {"encryption_collected": True, "encryption_algorithm": "AES256"}),
     bucket_item("ACS_OSS_PublicBucketUnencrypted", "Public OSS buckets are encrypted", "high", "paid",
-                "n.acl_collected AND n.encryption_collected", f"{PUBLIC} AND coalesce(n.encryption_algorithm, '') = ''",
+                f"{PUBLIC_KNOWN} AND n.encryption_collected", f"{PUBLIC} AND coalesce(n.encryption_algorithm, '') = ''",
                 {MLPS: "8.1.4.8 data confidentiality"}, "A publicly readable bucket has no server-side encryption.",
                 "Make the bucket private, and enable server-side encryption.", "PutBucketEncryption",
-                {"acl_collected": True, "encryption_collected": True, "acl": "public-read", "encryption_algorithm": "AES256"},
-                {"acl_collected": True, "encryption_collected": True, "acl": "public-read", "encryption_algorithm": ""}),
-    CheckItem(
-        id="ACS_OSS_TrailBucketNotPublic", title="The ActionTrail log bucket is not publicly accessible", product="OSS",
-        asset_type="OssBucket", severity="high", tier="free", applies=TRAIL_BUCKET,
-        collected="n.acl_collected AND n.policy_collected", fails=PUBLIC, refs={CIS: "2.3", MLPS: "8.1.4.3 security audit"},
-        description="The bucket ActionTrail delivers to is public through its ACL or bucket policy.",
-        remediation="PutBucketAcl private and remove anonymous bucket-policy statements.", remediation_action="PutBucketAcl",
-        passing_example=Example({"acl_collected": True, "policy_collected": True, "acl": "private"}, (("<LOGS_TO", "Trail", {}),)),
-        failing_example=Example({"acl_collected": True, "policy_collected": True, "acl": "public-read"}, (("<LOGS_TO", "Trail", {}),)),
-    ),
-    CheckItem(
-        id="ACS_OSS_TrailBucketLogging", title="The ActionTrail log bucket has access logging", product="OSS",
-        asset_type="OssBucket", severity="medium", tier="paid", applies=TRAIL_BUCKET, collected="n.logging_collected",
-        fails="NOT coalesce(n.logging_enabled, false)", refs={CIS: "2.4", MLPS: "8.1.4.3 security audit"},
-        description="Reads of the audit log bucket are not themselves logged.",
-        remediation="PutBucketLogging on the trail's bucket.", remediation_action="PutBucketLogging",
-        passing_example=Example({"logging_collected": True, "logging_enabled": True}, (("<LOGS_TO", "Trail", {}),)),
-        failing_example=Example({"logging_collected": True, "logging_enabled": False}, (("<LOGS_TO", "Trail", {}),)),
-    ),
+                {"acl_collected": True, "policy_collected": True, "encryption_collected": True, "acl": "public-read",
+                 "encryption_algorithm": "AES256"},
+                {"acl_collected": True, "policy_collected": True, "encryption_collected": True, "acl": "public-read",
+                 "encryption_algorithm": ""}),
+    bucket_item("ACS_OSS_PublicBucketLogging", "Public OSS buckets log access", "medium", "paid",
+                f"{PUBLIC_KNOWN} AND n.logging_collected", f"{PUBLIC} AND NOT coalesce(n.logging_enabled, false)",
+                {CIS: "5.3", **AUDIT},
+                "A bucket anyone can read has no access logging: downloads by strangers leave no trace.",
+                "PutBucketLogging to a dedicated private log bucket (and reconsider the public access).", "PutBucketLogging",
+                {"acl_collected": True, "policy_collected": True, "logging_collected": True, "acl": "public-read",
+                 "logging_enabled": True},
+                {"acl_collected": True, "policy_collected": True, "logging_collected": True, "acl": "public-read",
+                 "logging_enabled": False}),
+    bucket_item("ACS_OSS_BucketLoggingToItself", "OSS access logs go to another bucket", "low", "paid",
+                "n.logging_collected", "coalesce(n.logging_enabled, false) AND n.logging_target = n.id", AUDIT,
+                "The bucket writes its access logs into itself: log writes are logged again, and whoever can "
+                "write the bucket can rewrite its own access history.",
+                "PutBucketLogging with TargetBucket set to a dedicated log bucket.", "PutBucketLogging",
+                {"logging_collected": True, "logging_enabled": True, "logging_target": "central-logs"},
+                {"id": "app-data", "logging_collected": True, "logging_enabled": True, "logging_target": "app-data"}),
+    trail_bucket_item("ACS_OSS_TrailBucketNotPublic", "The ActionTrail log bucket is not publicly accessible", "high",
+                      "free", PUBLIC_KNOWN, PUBLIC, {CIS: "2.2", **AUDIT},
+                      "The bucket ActionTrail delivers to is public through its ACL or bucket policy.",
+                      "PutBucketAcl private and remove anonymous bucket-policy statements.", "PutBucketAcl",
+                      {"acl_collected": True, "policy_collected": True, "acl": "private"},
+                      {"acl_collected": True, "policy_collected": True, "acl": "public-read"}),
+    trail_bucket_item("ACS_OSS_TrailBucketLogging", "The ActionTrail log bucket has access logging", "medium", "paid",
+                      "n.logging_collected", "NOT coalesce(n.logging_enabled, false)", {CIS: "5.3", **AUDIT},
+                      "Reads of the audit trail itself are not logged.", "PutBucketLogging on the trail's bucket.",
+                      "PutBucketLogging", {"logging_collected": True, "logging_enabled": True},
+                      {"logging_collected": True, "logging_enabled": False}),
+    trail_bucket_item("ACS_OSS_TrailBucketVersioning", "The ActionTrail log bucket keeps object versions", "medium",
+                      "paid", "n.versioning_collected", "coalesce(n.versioning_status, '') <> 'Enabled'",
+                      {MLPS: "8.1.4.3 security audit (protection of audit records)"},
+                      "Versioning is not Enabled on the trail's bucket: an intruder can overwrite or delete the audit "
+                      "records of what they did.", "PutBucketVersioning Status=Enabled on the trail's bucket.",
+                      "PutBucketVersioning", {"versioning_collected": True, "versioning_status": "Enabled"},
+                      {"versioning_collected": True, "versioning_status": ""}),
+    trail_bucket_item("ACS_OSS_TrailBucketEncryption", "The ActionTrail log bucket is encrypted", "medium", "paid",
+                      "n.encryption_collected", "coalesce(n.encryption_algorithm, '') = ''",
+                      {CIS: "5.8", MLPS: "8.1.4.8 data confidentiality"},
+                      "The trail's bucket has no server-side encryption.",
+                      "PutBucketEncryption on the trail's bucket (KMS preferred).", "PutBucketEncryption",
+                      {"encryption_collected": True, "encryption_algorithm": "KMS"},
+                      {"encryption_collected": True, "encryption_algorithm": ""}),
 )

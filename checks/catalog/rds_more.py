@@ -10,7 +10,8 @@ MLPS = "MLPS_2_0_L3"
 WIDE = ("any(ip IN coalesce(n.security_ips, []) WHERE ip CONTAINS '/' AND NOT ip IN ['0.0.0.0/0'] "
         "AND toInteger(split(ip, '/')[1]) < 8 AND NOT ip CONTAINS ':')")
 EOL = ("(toLower(n.engine) = 'mysql' AND n.engine_version IN ['5.1', '5.5', '5.6']) OR "
-       "(toLower(n.engine) = 'postgresql' AND n.engine_version IN ['9.4', '9.5', '9.6', '10', '11'])")
+       "(toLower(n.engine) = 'postgresql' AND n.engine_version IN ['9.4', '9.5', '9.6', '10', '11']) OR "
+       "(toLower(n.engine) = 'sqlserver' AND (n.engine_version STARTS WITH '2008' OR n.engine_version STARTS WITH '2012'))")
 
 ITEMS: tuple[CheckItem, ...] = (
     rds_item("ACS_RDS_DBInstanceWhitelistWide", "RDS whitelist entries are narrower than /8", "medium", "paid",
@@ -29,14 +30,16 @@ ITEMS: tuple[CheckItem, ...] = (
              {"whitelist_collected": True, "net_type": "Internet", "security_ips": ["0.0.0.0/0"]}),
     rds_item("ACS_RDS_DBInstanceEngineEndOfLife", "RDS engine version is supported", "medium", "paid",
              "n.engine_version IS NOT NULL AND n.engine IS NOT NULL", EOL, {MLPS: "8.1.4.4 intrusion prevention"},
-             "The engine version is end of life (MySQL 5.1/5.5/5.6, PostgreSQL ≤ 11): no security fixes.",
+             "The engine version is end of life (MySQL 5.1/5.5/5.6, PostgreSQL ≤ 11, SQL Server 2008 R2/2012): no "
+             "security fixes.",
              "UpgradeDBInstanceEngineVersion to a supported major version (test first).", None,
              {"engine": "MySQL", "engine_version": "8.0"}, {"engine": "MySQL", "engine_version": "5.6"}),
-    rds_item("ACS_RDS_DBInstanceAuditRetention", "RDS SQL audit logs are kept more than 90 days", "low", "paid",
+    rds_item("ACS_RDS_DBInstanceAuditRetention", "RDS SQL audit logs are kept at least 180 days", "low", "paid",
              "n.audit_collected AND n.sql_audit_retention_days IS NOT NULL",
-             "coalesce(n.sql_collector_enabled, false) AND n.sql_audit_retention_days <= 90",
-             {CIS: "6.4", MLPS: "8.1.4.3 security audit"}, "SQL audit is on but its storage period is 90 days or less.",
-             "ModifySQLCollectorRetention to 180 days or more.", "ModifySQLCollectorRetention",
+             "coalesce(n.sql_collector_enabled, false) AND n.sql_audit_retention_days < 180",
+             {CIS: "6.4", MLPS: "8.1.4.3 security audit"},
+             "SQL audit is on but its storage period is shorter than 6 months (180 days).",
+             "ModifySQLCollectorRetention ConfigValue=180 (or more).", "ModifySQLCollectorRetention",
              {"audit_collected": True, "sql_collector_enabled": True, "sql_audit_retention_days": 180},
              {"audit_collected": True, "sql_collector_enabled": True, "sql_audit_retention_days": 30}),
     rds_item("ACS_RDS_DBInstanceLogBackup", "RDS log backups are enabled", "low", "paid",
@@ -49,4 +52,12 @@ ITEMS: tuple[CheckItem, ...] = (
              "BackupRetentionPeriod is shorter than 30 days (MLPS level 3 recovery objectives).",
              "ModifyBackupPolicy BackupRetentionPeriod=30.", "ModifyBackupPolicy",
              {"backup_collected": True, "backup_retention_days": 30}, {"backup_collected": True, "backup_retention_days": 7}),
+    rds_item("ACS_RDS_DBInstancePublicWithoutSSL", "Internet-facing RDS instances encrypt connections", "high", "paid",
+             "n.net_type IS NOT NULL AND n.ssl_collected",
+             "toLower(n.net_type) = 'internet' AND NOT coalesce(n.ssl_enabled, false)",
+             {CIS: "6.1", MLPS: "8.1.4.7 data integrity"},
+             "The instance has an internet endpoint and SSL is off: credentials and data cross the internet in clear.",
+             "ModifyDBInstanceSSL to enable SSL, or release the internet endpoint.", "ModifyDBInstanceSSL",
+             {"net_type": "Internet", "ssl_collected": True, "ssl_enabled": True},
+             {"net_type": "Internet", "ssl_collected": True, "ssl_enabled": False}),
 )

@@ -1,4 +1,4 @@
-"""Server Load Balancer items."""
+"""Server Load Balancer (classic SLB) items."""
 
 from __future__ import annotations
 
@@ -7,19 +7,55 @@ from checks.model import CheckItem, item_factory
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
 slb_item = item_factory("SLB", "LoadBalancer")
+LISTENERS = {"listeners_collected": True}
+INTERNET = "n.address_type = 'internet'"
+WEAK_TLS_POLICIES = ("tls_cipher_policy_1_0", "tls_cipher_policy_1_1")
+
+
+def public_port_item(check_id: str, title: str, service: str, ports: tuple[int, ...]) -> CheckItem:
+    """An internet-facing load balancer that forwards `ports` (administration or database services)."""
+    port_text = ", ".join(str(p) for p in ports)
+    return slb_item(check_id, title, "high", "paid", "n.listeners_collected",
+                    f"{INTERNET} AND any(p IN coalesce(n.listener_ports, []) WHERE p IN {list(ports)!r})",
+                    {MLPS: "8.1.3.2 access control"},
+                    f"An internet-facing load balancer listens on {service} ports ({port_text}) and forwards them to "
+                    "its backends: the service is published to the whole internet.",
+                    "Delete the listener (DeleteLoadBalancerListener), or use an intranet load balancer / VPN, or "
+                    "restrict the listener with an access control list (SetListenerAccessControlStatus).",
+                    "DeleteLoadBalancerListener",
+                    {**LISTENERS, "address_type": "internet", "listener_ports": [443]},
+                    {**LISTENERS, "address_type": "internet", "listener_ports": [443, ports[0]]})
+
 
 ITEMS: tuple[CheckItem, ...] = (
     slb_item("ACS_SLB_PublicHttpListener", "Internet-facing load balancers serve HTTPS, not plain HTTP", "medium", "paid",
-             "n.listeners_collected", "n.address_type = 'internet' AND 'http' IN coalesce(n.listener_protocols, [])",
-             {CIS: "4.8", MLPS: "8.1.4.7 data integrity"},
+             "n.listeners_collected", f"{INTERNET} AND 'http' IN coalesce(n.listener_protocols, [])",
+             {MLPS: "8.1.4.7 data integrity"},
              "An internet-facing SLB has an HTTP listener: traffic crosses the internet unencrypted.",
              "Add an HTTPS listener with a certificate and redirect HTTP to it.", "CreateLoadBalancerHTTPSListener",
-             {"listeners_collected": True, "address_type": "internet", "listener_protocols": ["https"]},
-             {"listeners_collected": True, "address_type": "internet", "listener_protocols": ["http", "https"]}),
+             {**LISTENERS, "address_type": "internet", "listener_protocols": ["https"]},
+             {**LISTENERS, "address_type": "internet", "listener_protocols": ["http", "https"]}),
     slb_item("ACS_SLB_DeleteProtection", "Load balancers have deletion protection", "low", "paid",
-             "n.listeners_collected", "NOT coalesce(n.delete_protection, false)", {MLPS: "8.1.4.10 availability"},
+             "n.listeners_collected", "NOT coalesce(n.delete_protection, false)", {MLPS: "8.1.2.1 network architecture"},
              "DeleteProtection is off: one API call removes the service's entry point.",
              "SetLoadBalancerDeleteProtection DeleteProtection=on.", "SetLoadBalancerDeleteProtection",
-             {"listeners_collected": True, "delete_protection": True},
-             {"listeners_collected": True, "delete_protection": False}),
+             {**LISTENERS, "delete_protection": True}, {**LISTENERS, "delete_protection": False}),
+    public_port_item("ACS_SLB_PublicAdminPorts", "Internet-facing load balancers do not publish SSH or RDP",
+                     "remote administration", (22, 3389)),
+    public_port_item("ACS_SLB_PublicDatabasePorts", "Internet-facing load balancers do not publish databases",
+                     "database", (1433, 1521, 3306, 5432, 6379, 9200, 27017)),
+    slb_item("ACS_SLB_WeakTlsPolicy", "HTTPS listeners refuse TLS 1.0 and 1.1", "medium", "paid",
+             "n.listeners_collected AND coalesce(n.tls_collected, false)",
+             f"any(p IN coalesce(n.tls_policies, []) WHERE p IN {list(WEAK_TLS_POLICIES)!r})",
+             {MLPS: "8.1.4.8 data confidentiality"},
+             "An HTTPS listener uses tls_cipher_policy_1_0 or _1_1, which still negotiate TLS 1.0/1.1 and weak ciphers.",
+             "SetLoadBalancerHTTPSListenerAttribute TLSCipherPolicy=tls_cipher_policy_1_2 (or stricter).",
+             "SetLoadBalancerHTTPSListenerAttribute",
+             {**LISTENERS, "tls_collected": True, "tls_policies": ["tls_cipher_policy_1_2"]},
+             {**LISTENERS, "tls_collected": True, "tls_policies": ["tls_cipher_policy_1_0"]}),
+    slb_item("ACS_SLB_NoListeners", "Load balancers have listeners", "low", "free", "n.listeners_collected",
+             "size(coalesce(n.listener_ports, [])) = 0", {MLPS: "8.1.3.2 access control"},
+             "The load balancer has no listener: an idle public or private address that costs money and may be "
+             "reused by mistake.", "DeleteLoadBalancer if it is not needed.", "DeleteLoadBalancer",
+             {**LISTENERS, "listener_ports": [443]}, {**LISTENERS, "listener_ports": []}),
 )

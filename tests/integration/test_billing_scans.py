@@ -71,8 +71,10 @@ def test_free_plan_runs_only_free_cloud_items(neo4j_driver: Driver, account: str
 def test_advanced_edition_runs_weak_password_only(neo4j_driver: Driver, account: str) -> None:
     billing.set_plan(neo4j_driver, account, model="subscription", edition="advanced")
     report = scan(neo4j_driver, account)
+    weak = {i.id for i in CATALOG if i.category == "weak_password"}
     ran = {r.check_id for r in report.results if r.status in BILLABLE and r.check_id.startswith("HOST_")}
-    assert ran == {"HOST_ACCOUNT_WeakPassword"}
+    assert "HOST_ACCOUNT_WeakPassword" in ran
+    assert ran <= weak, ran - weak
 
 
 def test_enterprise_runs_all_baseline_but_containers(neo4j_driver: Driver, account: str) -> None:

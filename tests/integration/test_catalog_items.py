@@ -1,9 +1,18 @@
-"""Every check item, table-driven on the real Neo4j: a passing and a failing minimal graph, and a
-node without the item's data must come out NOT_CHECK (never PASS)."""
+"""Every check item, table-driven on the real Neo4j: its passing example must PASS, its failing example
+must be NOT_PASS, and the passing example without the data the `collected` predicate reads must be
+NOT_CHECK (never PASS).
+
+An example is a node of the item's asset type with the example's properties (`id` may be given; it
+defaults to `asset-1`), plus its related nodes: each `(rel, label, props)` creates a node of `label`
+related to the asset by `(n)-[:rel]->(m)` (or `(m)-[:REL]->(n)` for `"<REL"`, or no relationship for
+`""`); `props["_rel"]` holds the relationship's properties and `props["_then"]` further related nodes
+of `m` itself (for two-hop facts such as instance → role → escalation).
+"""
 
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import pytest
@@ -13,46 +22,80 @@ from checks.catalog import CATALOG
 from checks.model import CheckItem, Example
 from checks.scan import evaluate_rows
 
+Related = tuple[tuple[str, str, dict[str, Any]], ...]
 
-def build(driver: Driver, item: CheckItem, example: Example | None) -> str:
+
+class Builder:
+    def __init__(self, driver: Driver, account: str):
+        self.driver = driver
+        self.account = account
+        self.count = 0
+
+    def node(self, label: str, props: dict[str, Any]) -> str:
+        node_id = str(props.get("id") or f"rel-{self.count}")
+        uid = f"{self.account}:{node_id}" if "id" in props else f"{self.account}:rel-{self.count}"
+        self.count += 1
+        row = {**props, "id": node_id, "uid": uid, "account_id": self.account}
+        if label == "Account":
+            row["arn"] = f"acs:ram::{self.account}:root"
+        self.driver.execute_query(f"CREATE (n:{label}) SET n = $row", row=row)
+        return uid
+
+    def related(self, uid: str, label: str, related: Related) -> None:
+        for rel, other_label, rprops in related:
+            props = {k: v for k, v in rprops.items() if k not in ("_rel", "_then")}
+            other = self.node(other_label, props)
+            if rel:
+                rel_type = rel.lstrip("<")
+                pattern = f"(m)-[r:{rel_type}]->(n)" if rel.startswith("<") else f"(n)-[r:{rel_type}]->(m)"
+                self.driver.execute_query(
+                    f"MATCH (n:{label} {{uid: $uid}}), (m:{other_label} {{uid: $other}}) CREATE {pattern} SET r = $rp",
+                    uid=uid, other=other, rp=dict(rprops.get("_rel", {})),
+                )
+            self.related(other, other_label, tuple(rprops.get("_then", ())))
+
+
+def build(driver: Driver, item: CheckItem, props: dict[str, Any], related: Related) -> str:
     account = str(random.randint(10**15, 10**16 - 1))
-    props: dict[str, Any] = dict(example.props) if example else {}
+    builder = Builder(driver, account)
     node_id = "acct-root" if item.asset_type == "Account" else "asset-1"
-    props.update(account_id=account, id=node_id, uid=f"{account}:{node_id}", supported=True)
-    if item.asset_type == "Account":
-        props["arn"] = f"acs:ram::{account}:root"
-    driver.execute_query(f"CREATE (n:{item.asset_type}) SET n = $props", props=props)
-    for k, (rel, label, rprops) in enumerate(example.related if example else ()):
-        rel_props = dict(rprops.get("_rel", {}))
-        other = {**{key: v for key, v in rprops.items() if key != "_rel"}, "account_id": account, "uid": f"{account}:rel-{k}"}
-        other.setdefault("id", f"rel-{k}")
-        if not rel:
-            driver.execute_query(f"CREATE (m:{label}) SET m = $p", p=other)
-            continue
-        rel_type = rel.lstrip("<")
-        pattern = f"(m)-[r:{rel_type}]->(n)" if rel.startswith("<") else f"(n)-[r:{rel_type}]->(m)"
-        driver.execute_query(
-            f"MATCH (n:{item.asset_type} {{uid: $uid}}) CREATE (m:{label}) SET m = $p CREATE {pattern} SET r = $rp",
-            uid=props["uid"], p=other, rp=rel_props,
-        )
+    uid = builder.node(item.asset_type, {"id": node_id, **props, "supported": True})
+    builder.related(uid, item.asset_type, related)
     return account
 
 
-def status_of(driver: Driver, item: CheckItem, example: Example | None) -> str:
-    account = build(driver, item, example)
+def status_of(driver: Driver, item: CheckItem, props: dict[str, Any], related: Related = ()) -> str:
+    account = build(driver, item, props, related)
     try:
         rows = driver.execute_query(item.evaluation_query(), account_id=account, asset_id=None).records
         results = evaluate_rows(item, [dict(r) for r in rows], True, set())
-        assert len(results) == 1, results
+        assert len(results) == 1, f"{item.id}: the example is not in the item's population ({results})"
         return results[0].status
     finally:
         driver.execute_query("MATCH (n {account_id: $a}) DETACH DELETE n", a=account)
 
 
+def collected_props(item: CheckItem) -> set[str]:
+    """The node properties the `collected` predicate reads."""
+    return set(re.findall(r"\bn\.([A-Za-z_][A-Za-z0-9_]*)", item.collected))
+
+
+def test_every_item_is_exercised() -> None:
+    assert len(CATALOG) >= 120
+    for item in CATALOG:
+        assert isinstance(item.passing_example, Example) and isinstance(item.failing_example, Example), item.id
+
+
 @pytest.mark.parametrize("item", CATALOG, ids=[i.id for i in CATALOG])
-def test_item_passes_and_fails_as_declared(neo4j_driver: Driver, item: CheckItem) -> None:
-    assert item.passing_example is not None and item.failing_example is not None
-    assert status_of(neo4j_driver, item, item.passing_example) == "PASS"
-    assert status_of(neo4j_driver, item, item.failing_example) == "NOT_PASS"
-    if item.collected.strip() != "true" and item.applies.strip() == "true":
-        assert status_of(neo4j_driver, item, None) == "NOT_CHECK"
+def test_item_passes_fails_and_never_passes_without_data(neo4j_driver: Driver, item: CheckItem) -> None:
+    passing, failing = item.passing_example, item.failing_example
+    assert passing is not None and failing is not None
+    assert status_of(neo4j_driver, item, dict(passing.props), passing.related) == "PASS"
+    assert status_of(neo4j_driver, item, dict(failing.props), failing.related) == "NOT_PASS"
+    reads = collected_props(item)
+    if reads:
+        # the data the decision needs is absent: the passing example must not pass any more
+        stripped = {k: v for k, v in passing.props.items() if k not in reads}
+        assert status_of(neo4j_driver, item, stripped, passing.related) == "NOT_CHECK"
+        if item.applies.strip() == "true":
+            assert status_of(neo4j_driver, item, {}) == "NOT_CHECK"

@@ -1,0 +1,96 @@
+"""Simple Log Service (Sls 2020-12-30): every logstore of the region's projects with its retention and
+encryption (optional calls: a recording without them simply holds no logstores).
+
+ListProject and ListLogStores page by `offset`/`size` and answer `{"count", "total", <items>}`;
+GetLogStore answers the logstore object (`ttl` in days, 3650 meaning permanent; `encrypt_conf`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_schema.store import GraphBatch
+from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, as_bool, dig_list
+from loaders.regions import is_supported
+
+SLS = ("Sls", "2020-12-30")
+PAGE = 500
+
+
+def _offset_paged(ctx: CollectContext, action: str, region: str, params: dict[str, Any], field: str,
+                  scope: str | None = None) -> list[Any] | Gap:
+    items: list[Any] = []
+    while True:
+        body = ctx.call(*SLS, action, region, {**params, "offset": len(items), "size": PAGE}, scope=scope,
+                        optional=True)
+        if isinstance(body, Gap):
+            return body
+        if body is NOT_CONFIGURED:
+            return items
+        if not isinstance(body, dict):
+            raise CollectError(f"Sls:{action} in {region}: response must be a JSON object")
+        got = dig_list(body, field, call=f"Sls:{action}")
+        items.extend(got)
+        try:
+            total = int(body.get("total", len(items)))
+        except (TypeError, ValueError) as exc:
+            raise CollectError(f"Sls:{action} in {region}: field total is not a number") from exc
+        if not got or len(items) >= total:
+            return items
+
+
+def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
+    scope = f"sls:{region}"
+    ctx.mark(scope, "ok")
+    projects = _offset_paged(ctx, "ListProject", region, {}, "projects", scope=scope)
+    logstores: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    if isinstance(projects, list):
+        for project in projects:
+            name = project.get("projectName") if isinstance(project, dict) else None
+            if not name:
+                continue
+            names = _offset_paged(ctx, "ListLogStores", region, {"project": name}, "logstores")
+            logstores[name] = names
+            for store in names if isinstance(names, list) else []:
+                details[f"{name}/{store}"] = ctx.call(*SLS, "GetLogStore", region, {"project": name, "logstore": store},
+                                                      optional=True)
+    return {"region": region, "projects": projects, "logstores": logstores, "details": details}
+
+
+def logstore_props(body: dict[str, Any]) -> dict[str, Any]:
+    """The facts the SLS check items read, from GetLogStore."""
+    enc = body.get("encrypt_conf") if isinstance(body.get("encrypt_conf"), dict) else {}
+    try:
+        ttl = int(body["ttl"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CollectError(f"Sls:GetLogStore {body.get('logstoreName')}: field ttl is not a number") from exc
+    return {
+        "ttl_days": ttl, "permanent": ttl >= 3650, "telemetry_type": body.get("telemetryType") or "",
+        "encrypted": bool(as_bool(enc.get("enable"))), "encrypt_type": str(enc.get("encrypt_type") or ""),
+        "customer_key": bool(isinstance(enc.get("user_cmk_info"), dict) and enc["user_cmk_info"].get("cmk_key_id")),
+    }
+
+
+def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
+    projects = raw.get("projects")
+    if not isinstance(projects, list):
+        return
+    region = raw["region"]
+    for project in projects:
+        name = project.get("projectName") if isinstance(project, dict) else None
+        if not name:
+            raise CollectError(f"Sls:ListProject in {region}: a project has no projectName")
+        names = raw.get("logstores", {}).get(name)
+        for store in names if isinstance(names, list) else []:
+            if not isinstance(store, str) or not store:
+                raise CollectError(f"Sls:ListLogStores {name}: a logstore name must be a non-empty string")
+            body = raw.get("details", {}).get(f"{name}/{store}")
+            props: dict[str, Any] = {"region": region, "supported": is_supported("sls", region), "project": name,
+                                     "name": store, "details_collected": isinstance(body, dict)}
+            if isinstance(body, dict):
+                props.update(logstore_props(body))
+            batch.node("SlsLogstore", f"{name}/{store}", f"sls:{region}", **props)
+
+
+__all__ = ["collect_region", "transform_region", "logstore_props", "Gap"]
