@@ -627,19 +627,19 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
 
 @app.command()
-def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the shared sample account")) -> None:
+def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the sample account (samples/)")) -> None:
     """The main job: services up, the sample account ingested, plan set, scan + paths, a summary."""
     from pathlib import Path
 
     from backend import billing, services
     from backend.entitlements import PlanBiller
     from backend.ingest import ingest_snapshot
-    from backend.settings import project_root
+    from backend.settings import samples_dir
     from checks.catalog import CATALOG
     from checks.paths import analyse_paths
     from checks.scan import run_items
 
-    path = Path(snapshot) if snapshot else project_root().parent / "shared" / "samples" / "sample-account.json"
+    path = Path(snapshot) if snapshot else samples_dir() / "sample-account.json"
     if not path.exists():
         fail(f"snapshot {path} not found (pass --snapshot FILE)")
     with errors():

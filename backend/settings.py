@@ -21,6 +21,13 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def samples_dir() -> Path:
+    """The sample account: `../shared/samples` (the contract) beside the checkout, else the copy in `samples/`
+    (a clone elsewhere has no `../shared`; a test keeps the copy equal to the contract)."""
+    shared = project_root().parent / "shared" / "samples"
+    return shared if (shared / "sample-account.json").exists() else project_root() / "samples"
+
+
 def skypath_home() -> Path:
     return Path(os.environ.get("SKYPATH_HOME") or project_root() / ".skypath")
 

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-if not SHARED.exists():  # CI clones the repo with shared/ beside it
-    SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SAMPLE_PATH = SHARED / "samples" / "sample-account.json"
-EXPECTED_PATH = SHARED / "samples" / "sample-account.expected.json"
+from backend.settings import samples_dir
+
+SAMPLE_PATH = samples_dir() / "sample-account.json"
+EXPECTED_PATH = samples_dir() / "sample-account.expected.json"
 SAMPLE_ACCOUNT = json.loads(SAMPLE_PATH.read_text())["account_id"]
 
 

@@ -13,8 +13,9 @@ from loaders.base import CollectError
 from loaders.snapshot import ReplayTransport, SnapshotError, load_snapshot, parse_snapshot
 from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import MissingCallError
+from tests.helpers.sample import SAMPLE_PATH
 
-SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "sample-account.json"
+SAMPLE = SAMPLE_PATH
 SAMPLE_DOC: dict[str, Any] = json.loads(SAMPLE.read_text())
 ACCOUNT = SAMPLE_DOC["account_id"]
 
