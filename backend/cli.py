@@ -627,7 +627,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
 
 @app.command()
-def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the sample account (samples/)")) -> None:
+def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the contract sample account")) -> None:
     """The main job: services up, the sample account ingested, plan set, scan + paths, a summary."""
     from pathlib import Path
 

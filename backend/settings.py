@@ -21,11 +21,15 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def contract_dir() -> Path:
+    """The contract (`spec/`, `samples/`): `../shared` beside the checkout, else its copy in `contract/`
+    (a clone elsewhere has no `../shared`; a test keeps the copy identical to it)."""
+    shared = project_root().parent / "shared"
+    return shared if (shared / "samples" / "sample-account.json").exists() else project_root() / "contract"
+
+
 def samples_dir() -> Path:
-    """The sample account: `../shared/samples` (the contract) beside the checkout, else the copy in `samples/`
-    (a clone elsewhere has no `../shared`; a test keeps the copy equal to the contract)."""
-    shared = project_root().parent / "shared" / "samples"
-    return shared if (shared / "sample-account.json").exists() else project_root() / "samples"
+    return contract_dir() / "samples"
 
 
 def skypath_home() -> Path:

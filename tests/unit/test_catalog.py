@@ -8,9 +8,9 @@ from collections import Counter
 from checks.catalog import BY_ID, CATALOG
 from checks.model import PACKAGES
 from checks.packages import package_items, resolve
-from tests.helpers.sample import SHARED
+from backend.settings import contract_dir
 
-CORE_SPEC = (SHARED / "spec" / "check-items.md").read_text()
+CORE_SPEC = (contract_dir() / "spec" / "check-items.md").read_text()
 CORE_ROWS = re.findall(r"^\| `((?:ACS|HOST)_[A-Za-z0-9_]+)` \| ([^|]+)\|", CORE_SPEC, re.M)
 
 

@@ -1,4 +1,4 @@
-"""The sample account shipped in `samples/` (for clones without `../shared`) is the contract's, byte for byte."""
+"""The contract copy in `contract/` (for clones without `../shared`) is the contract itself, byte for byte."""
 
 from __future__ import annotations
 
@@ -6,16 +6,27 @@ import pytest
 
 from backend.settings import project_root
 
-SHARED = project_root().parent / "shared" / "samples"
-FILES = ("sample-account.json", "sample-account.expected.json", "README.md")
+SHARED = project_root().parent / "shared"
+COPY = project_root() / "contract"
+FILES = sorted(str(p.relative_to(COPY)) for p in COPY.rglob("*") if p.is_file())
+
+
+def test_copy_holds_the_spec_and_the_sample() -> None:
+    assert {"samples/sample-account.json", "samples/sample-account.expected.json", "spec/check-items.md",
+            "spec/snapshot-format.md", "spec/cli.md", "spec/billing.md", "spec/regions.md"} <= set(FILES)
 
 
 @pytest.mark.parametrize("name", FILES)
 def test_copy_equals_the_contract(name: str) -> None:
-    copy = project_root() / "samples" / name
-    assert copy.exists(), f"samples/{name} is missing"
     contract = SHARED / name
-    if contract.exists():  # beside the shared folder: the copy must not drift from it
-        assert copy.read_bytes() == contract.read_bytes(), f"samples/{name} differs from {contract}"
-    else:
-        assert copy.stat().st_size > 0
+    if not SHARED.exists():  # a clone elsewhere: the copy is all there is
+        assert (COPY / name).stat().st_size > 0
+        return
+    assert contract.exists(), f"contract/{name} is not in {SHARED} any more"
+    assert (COPY / name).read_bytes() == contract.read_bytes(), f"contract/{name} differs from {contract}"
+
+
+def test_every_contract_file_is_copied() -> None:
+    if SHARED.exists():
+        shared = {str(p.relative_to(SHARED)) for d in ("spec", "samples") for p in (SHARED / d).rglob("*") if p.is_file()}
+        assert shared == set(FILES)
