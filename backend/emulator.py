@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlparse
 from loaders.emulated import VERSION_PRODUCTS, EmulatedAccount, oss_body_params, xml_escape
 from loaders.snapshot import Snapshot, load_snapshot
 from loaders.transport import ApiError, MissingCallError
+from loaders.transport_live import SLS_EMULATED_DOMAIN, sls_route
 
 OSS_SUBRESOURCES = {"acl": "Acl", "policy": "Policy", "encryption": "Encryption", "logging": "Logging",
                     "versioning": "Versioning"}
@@ -53,7 +54,9 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         version = self.headers.get("x-acs-version") or query.get("Version")
         try:
-            if version:
+            if self.headers.get("x-log-apiversion"):
+                self._sls(url.netloc or self.headers.get("Host", ""), url.path, query, auth)
+            elif version:
                 self._rpc(version, query, body, auth)
             else:
                 self._oss(url.path, query, body, auth)
@@ -93,6 +96,27 @@ class _Handler(BaseHTTPRequestHandler):
     def _rpc_error(self, exc: ApiError) -> None:
         doc = {"Code": exc.code, "Message": exc.message, "RequestId": "emulator", "HostId": "127.0.0.1"}
         self._send(exc.http_status, json.dumps(doc).encode(), "application/json;charset=utf-8")
+
+    def _sls(self, host: str, path: str, query: dict[str, str], auth: str) -> None:
+        """Simple Log Service (ROA), reached as the SDK's HTTP proxy: `[<project>.]<region>.log.emulator`."""
+        project, _, region = host.split(":")[0].removesuffix(f".{SLS_EMULATED_DOMAIN}").rpartition(".")
+        route = sls_route(path)
+        try:
+            if not auth:
+                raise ApiError("Unauthorized", "the request is not signed", 401)
+            if route is None or self.command != "GET":
+                raise ApiError("NotImplemented", f"{self.command} {path} is not emulated", 501)
+            action, path_params = route
+            params: dict[str, Any] = {**query, **path_params, **({"project": project} if project else {})}
+            try:
+                result = self.server.state.read("Sls", action, region, params)
+            except MissingCallError as exc:
+                raise ApiError("InvalidAction.NotRecorded", str(exc), 404) from exc
+        except ApiError as exc:
+            doc = {"errorCode": exc.code, "errorMessage": exc.message}
+            self._send(exc.http_status, json.dumps(doc).encode(), "application/json")
+            return
+        self._send(200, json.dumps(result).encode(), "application/json")
 
     def _oss(self, path: str, query: dict[str, str], body: bytes, auth: str) -> None:
         if not auth:
@@ -160,7 +184,7 @@ class Emulator:
     @property
     def endpoint(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     @property
     def writes(self) -> list[dict[str, Any]]:

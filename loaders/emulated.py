@@ -20,7 +20,8 @@ from loaders.transport import ApiError, CallKey, MissingCallError
 
 VERSION_PRODUCTS = {
     "2014-05-26": "Ecs", "2016-04-28": "Vpc", "2014-08-15": "Rds", "2015-05-01": "Ram",
-    "2020-07-06": "Actiontrail", "2020-03-31": "ResourceManager", "2014-05-15": "Slb",
+    "2020-07-06": "Actiontrail", "2020-03-31": "ResourceManager", "2014-05-15": "Slb", "2016-01-20": "Kms",
+    "2020-12-30": "Sls",
 }
 PRODUCT_VERSIONS = {v: k for k, v in VERSION_PRODUCTS.items()}
 GLOBAL_PRODUCTS = ("Ram", "ResourceManager", "Oss")
@@ -34,6 +35,8 @@ EMPTY_LISTS: dict[tuple[str, str], dict[str, Any]] = {
     ("Rds", "DescribeDBInstances"): {"TotalRecordCount": 0, "PageNumber": 1, "Items": {"DBInstance": []}},
     ("Actiontrail", "DescribeTrails"): {"TrailList": []},
     ("Slb", "DescribeLoadBalancers"): {"TotalCount": 0, "PageNumber": 1, "LoadBalancers": {"LoadBalancer": []}},
+    ("Kms", "ListKeys"): {"TotalCount": 0, "PageNumber": 1, "Keys": {"Key": []}},
+    ("Sls", "ListProject"): {"count": 0, "total": 0, "projects": []},
 }
 WRITE_PREFIXES = ("Revoke", "Authorize", "Modify", "Set", "Create", "Delete", "Attach", "Detach", "Add", "Remove",
                   "Update", "Start", "Stop", "Put", "Release")
@@ -54,8 +57,10 @@ class EmulatedAccount:
     def find(self, product: str, action: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
         with self._lock:
             found = self._replay.find(product, action, region, params)
-            if found is None and region not in ("global",) and product not in GLOBAL_PRODUCTS:
-                # per-instance calls may omit RegionId: look in every region of the product
+            if (found is None and region not in ("global",) and product not in GLOBAL_PRODUCTS
+                    and (product, action) not in EMPTY_LISTS):
+                # per-instance calls may name another region than the recording: look in every region of the
+                # product (a region's listing is that region's own: empty where nothing was recorded)
                 for r in self._replay.regions(product):
                     found = self._replay.find(product, action, r, params)
                     if found is not None:

@@ -17,7 +17,9 @@ from typing import Any
 from loaders.transport import ApiError, CallKey, MissingCallError
 
 SNAPSHOT_FORMAT = "skypath-snapshot/1"
-PAGE_SIZE_PARAMS = frozenset({"PageSize", "MaxItems", "MaxResults", "max-keys"})
+PAGE_SIZE_PARAMS = frozenset({"PageSize", "MaxItems", "MaxResults", "max-keys", "size"})
+# cursors: a request must match the recorded one (page 2 is not page 1); value of the first page
+CURSORS: dict[str, str] = {"PageNumber": "1", "Marker": "", "NextToken": "", "marker": "", "offset": "0"}
 
 
 class SnapshotError(ValueError):
@@ -104,10 +106,11 @@ def load_snapshot(path: str | Path) -> Snapshot:
 
 def _identity_param(key: str) -> bool:
     """Params that pick *which* thing or page is answered; they must match. Others only rank candidates."""
-    return (
-        key.endswith(("Id", "Ids", "Name", "Names"))
-        or key in ("bucket", "PageNumber", "Marker", "NextToken", "VersionId", "PolicyType", "marker")
-    )
+    return key.endswith(("Id", "Ids", "Name", "Names")) or key in CURSORS or key in ("bucket", "VersionId", "PolicyType")
+
+
+def _first_page(key: str, value: Any) -> bool:
+    return key in CURSORS and (not value or _norm(value) == CURSORS[key])
 
 
 def _match_score(recorded: dict[str, Any], params: dict[str, Any]) -> int | None:
@@ -117,10 +120,8 @@ def _match_score(recorded: dict[str, Any], params: dict[str, Any]) -> int | None
         if key in PAGE_SIZE_PARAMS:
             continue
         if key not in params:
-            # a first-page request may omit the cursor that was recorded as 1 / empty
-            if key == "PageNumber" and _norm(value) == "1":
-                continue
-            if key in ("NextToken", "Marker", "marker") and not value:
+            # a first-page request may omit the cursor that was recorded as 1 / 0 / empty
+            if _first_page(key, value):
                 continue
             if _identity_param(key) and key != "RegionId":
                 return None
@@ -131,9 +132,8 @@ def _match_score(recorded: dict[str, Any], params: dict[str, Any]) -> int | None
             return None
     for key, value in params.items():
         # a cursor we send must have been recorded (page 2 is not page 1)
-        if key in ("PageNumber", "Marker", "NextToken", "marker") and key not in recorded:
-            if not (key == "PageNumber" and _norm(value) == "1"):
-                return None
+        if key in CURSORS and key not in recorded and not _first_page(key, value):
+            return None
     return score
 
 

@@ -13,11 +13,12 @@ import importlib
 import json
 import os
 import random
+import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from loaders.regions import ALL_REGIONS
 from loaders.snapshot import SNAPSHOT_FORMAT, Snapshot
@@ -32,7 +33,20 @@ RPC_PRODUCTS: dict[str, tuple[str, str]] = {
     "Actiontrail": ("alibabacloud_actiontrail20200706.client", "actiontrail.{region}.aliyuncs.com"),
     "ResourceManager": ("alibabacloud_resourcemanager20200331.client", "resourcemanager.aliyuncs.com"),
     "Slb": ("alibabacloud_slb20140515.client", "slb.{region}.aliyuncs.com"),
+    "Kms": ("alibabacloud_kms20160120.client", "kms.{region}.aliyuncs.com"),
 }
+# Simple Log Service speaks ROA: action → (path template, the param naming the project whose host
+# `<project>.<region>.log.aliyuncs.com` serves it, or None); the other params go to the query string.
+# The emulator routes requests back to actions with the same table.
+SLS_ACTIONS: dict[str, tuple[str, str | None]] = {
+    "ListProject": ("/", None),
+    "ListLogStores": ("/logstores", "project"),
+    "GetLogStore": ("/logstores/{logstore}", "project"),
+}
+SLS_MODULE = "alibabacloud_sls20201230.client"
+# with an endpoint override the SDK's hosts end in this (unresolvable) domain and go through the
+# emulator as their HTTP proxy: it reads the project and region back from the Host header
+SLS_EMULATED_DOMAIN = "log.emulator"
 THROTTLING_CODES = frozenset({"Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable",
                               "RequestLimitExceeded", "Throttling.Resource"})
 # OSS sub-resources: action → (HTTP method, sub-resource query)
@@ -139,6 +153,8 @@ class LiveTransport:
         key = CallKey(product, action, region, dict(params))
         if product == "Oss":
             return retry_call(lambda: self._oss(action, region, params, key), max_retries=self.max_retries)
+        if product == "Sls":
+            return retry_call(lambda: self._sls(version, action, region, params, key), max_retries=self.max_retries)
         if product not in RPC_PRODUCTS:
             raise ApiError("UnsupportedProduct", f"no SDK client for product {product}", 400, key)
         return retry_call(lambda: self._rpc(product, version, action, region, params, key), max_retries=self.max_retries)
@@ -159,6 +175,42 @@ class LiveTransport:
         try:
             resp = client.call_api(req_params, request, util_models.RuntimeOptions(autoretry=False, read_timeout=30000,
                                                                                 connect_timeout=10000))
+        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes an ApiError
+            raise _api_error(exc, key) from exc
+        return resp.get("body") if isinstance(resp, dict) else resp
+
+    def _sls_client(self, region: str) -> Any:
+        domain = SLS_EMULATED_DOMAIN if self.endpoint_override else "log.aliyuncs.com"
+        endpoint = f"{region}.{domain}"
+        with self._lock:
+            if ("Sls", endpoint) not in self._clients:
+                cfg = self._config(endpoint, region)
+                if self.endpoint_override:
+                    cfg.http_proxy = self.endpoint_override
+                self._clients[("Sls", endpoint)] = importlib.import_module(SLS_MODULE).Client(cfg)
+            return self._clients[("Sls", endpoint)]
+
+    def _sls(self, version: str, action: str, region: str, params: dict[str, Any], key: CallKey) -> Any:
+        from alibabacloud_tea_openapi import models as open_api_models
+        from alibabacloud_tea_util import models as util_models
+
+        if action not in SLS_ACTIONS:
+            raise ApiError("UnsupportedAction", f"Sls:{action} is not supported", 400, key)
+        template, host_param = SLS_ACTIONS[action]
+        query = {k: _query_value(v) for k, v in params.items()}
+        try:
+            host_map = {"project": query.pop(host_param)} if host_param else {}
+            path = template.format(**{name: quote(query.pop(name), safe="") for name in re.findall(r"{(\w+)}", template)})
+        except KeyError as exc:
+            raise ApiError("MissingParameter", f"Sls:{action} needs {exc.args[0]}", 400, key) from exc
+        req_params = open_api_models.Params(
+            action=action, version=version, protocol="HTTP" if self.endpoint_override else "HTTPS", pathname=path,
+            method="GET", auth_type="AK", style="ROA", req_body_type="json", body_type="json",
+        )
+        request = open_api_models.OpenApiRequest(host_map=host_map, query=query)
+        try:
+            resp = self._sls_client(region).execute(req_params, request, util_models.RuntimeOptions(
+                autoretry=False, read_timeout=30000, connect_timeout=10000))
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes an ApiError
             raise _api_error(exc, key) from exc
         return resp.get("body") if isinstance(resp, dict) else resp
@@ -222,6 +274,16 @@ def _oss_write(bucket: Any, action: str, params: dict[str, Any]) -> Any:
         config.status = params.get("Status", "Enabled")
         bucket.put_bucket_versioning(config)
     return {"ok": True}
+
+
+def sls_route(path: str) -> tuple[str, dict[str, str]] | None:
+    """The SLS action (and its path params) that a request path is, by SLS_ACTIONS; None when none is."""
+    for action, (template, _) in SLS_ACTIONS.items():
+        pattern = "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
+        found = re.match(pattern, path)
+        if found:
+            return action, {k: unquote(v) for k, v in found.groupdict().items()}
+    return None
 
 
 def _api_error(exc: Exception, key: CallKey) -> ApiError:

@@ -17,6 +17,7 @@ from loaders.snapshot import ReplayTransport, load_snapshot, parse_snapshot
 from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import ApiError
 from loaders.transport_live import LiveTransport, RecordingTransport
+from tests.helpers.extra_products import with_extra_products
 from tests.helpers.sample import SAMPLE_PATH, sample_doc, write_sample
 
 
@@ -77,6 +78,20 @@ def test_sdk_path_yields_the_same_graph_as_replay(live: LiveTransport) -> None:
     via_replay = collect_account(ReplayTransport(snap), collected_at=when, host_reports=snap.hosts)
     assert via_sdk.batch.nodes == via_replay.batch.nodes
     assert set(via_sdk.batch.rels) == set(via_replay.batch.rels)
+
+
+def test_sdk_path_covers_slb_kms_and_sls() -> None:
+    """KMS (RPC) and SLS (ROA, project hosts) through their official SDKs give the replay's graph, with no gap."""
+    snap = parse_snapshot(with_extra_products(sample_doc()))
+    when = parse_collected_at(snap.collected_at)
+    with Emulator(snap) as emu:
+        via_sdk = collect_account(LiveTransport(snap.account_id, endpoint_override=emu.endpoint), collected_at=when,
+                                  host_reports=snap.hosts)
+    via_replay = collect_account(ReplayTransport(snap), collected_at=when, host_reports=snap.hosts)
+    for label in ("KmsKey", "SlsLogstore", "LoadBalancer"):
+        assert via_sdk.batch.nodes[label] == via_replay.batch.nodes[label], label
+    assert not [g for g in via_sdk.gaps if g.startswith(("Kms", "Sls", "Slb"))], via_sdk.gaps
+    assert {"kms:cn-hangzhou", "sls:cn-hangzhou"} <= set(via_sdk.ok_scopes)
 
 
 def test_recording_round_trip(emulator: Emulator, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from loaders.base import CollectError
 from loaders.snapshot import ReplayTransport, SnapshotError, load_snapshot, parse_snapshot
 from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import MissingCallError
+from tests.helpers.extra_products import CMK_ID, LB_ID, PROJECT, SERVICE_KEY_ID, with_extra_products
 from tests.helpers.sample import SAMPLE_PATH
 
 SAMPLE = SAMPLE_PATH
@@ -192,3 +193,30 @@ def test_slb_is_collected_when_recorded_and_absent_otherwise() -> None:
     row = collect(doc).batch.nodes["LoadBalancer"]["lb-bp1public000001"]
     assert row["address_type"] == "internet" and row["listener_protocols"] == ["http", "https"]
     assert row["listener_ports"] == [80, 443] and row["delete_protection"] is False
+
+
+def test_kms_sls_and_slb_tls_facts_from_recorded_answers() -> None:
+    doc = with_extra_products(SAMPLE_DOC)
+    result = collect(doc)
+    account = doc["account_id"]
+    keys = result.batch.nodes["KmsKey"]
+    assert keys[CMK_ID]["customer_managed"] is True and keys[CMK_ID]["automatic_rotation"] == "Disabled"
+    assert keys[CMK_ID]["arn"] == f"acs:kms:cn-hangzhou:{account}:key/{CMK_ID}"
+    assert keys[SERVICE_KEY_ID]["customer_managed"] is False and keys[SERVICE_KEY_ID]["deletion_protection"] is True
+    assert keys[SERVICE_KEY_ID]["rotation_interval_days"] == 365
+    stores = result.batch.nodes["SlsLogstore"]
+    assert set(stores) == {f"{PROJECT}/actiontrail", f"{PROJECT}/app"}
+    assert stores[f"{PROJECT}/actiontrail"]["permanent"] and stores[f"{PROJECT}/actiontrail"]["encrypted"]
+    assert stores[f"{PROJECT}/app"]["ttl_days"] == 30 and not stores[f"{PROJECT}/app"]["encrypted"]
+    lb = result.batch.nodes["LoadBalancer"][LB_ID]
+    assert lb["tls_collected"] and lb["tls_policies"] == ["tls_cipher_policy_1_0"]
+    assert {"kms:cn-hangzhou", "sls:cn-hangzhou", "slb:cn-hangzhou"} <= set(result.ok_scopes)
+
+
+def test_offset_pages_replay_in_order() -> None:
+    doc = with_extra_products(SAMPLE_DOC)
+    listing = next(c for c in doc["calls"] if c["action"] == "ListLogStores")
+    listing["response"] = {"count": 1, "total": 2, "logstores": ["actiontrail"]}
+    doc["calls"].append({**copy.deepcopy(listing), "params": {"project": PROJECT, "offset": 1, "size": 500},
+                         "response": {"count": 1, "total": 2, "logstores": ["app"]}})
+    assert set(collect(doc).batch.nodes["SlsLogstore"]) == {f"{PROJECT}/actiontrail", f"{PROJECT}/app"}
