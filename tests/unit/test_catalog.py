@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from backend.settings import contract_dir
 from checks.catalog import BY_ID, CATALOG
 from checks.model import PACKAGES
 from checks.packages import package_items, resolve
-from backend.settings import contract_dir
 
 CORE_SPEC = (contract_dir() / "spec" / "check-items.md").read_text()
 CORE_ROWS = re.findall(r"^\| `((?:ACS|HOST)_[A-Za-z0-9_]+)` \| ([^|]+)\|", CORE_SPEC, re.M)
