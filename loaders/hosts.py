@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,7 +21,7 @@ class HostAccount(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str
     uid: int
-    password: str | None = None  # set | empty | locked (other values are kept, never treated as empty)
+    password: str | None = None  # set | empty | locked; any other value is kept but is not collected
     weak_password: bool | None = None
 
 
@@ -66,25 +67,82 @@ def validate_host(report: Any, where: str = "host report") -> HostReport:
         raise HostReportError(f"{where}: field {loc}: {first['msg']}") from exc
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
+PASSWORD_STATES = ("set", "empty", "locked")
+SSHD_TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+SSHD_TIME = re.compile(r"([0-9]+)([smhdw]?)", re.I)
+SSHD_TIME_FORMAT = re.compile(r"(?:[0-9]+[smhdw]?)+", re.I)
+INTEGER = re.compile(r"[+-]?[0-9]+")
+INT64_MAX = 2**63 - 1  # what a Neo4j integer holds
+
+
+def _text(value: Any) -> str | None:
+    """A collected setting as a stripped string; null, "" and non-scalars (lists, objects, booleans) are
+    not a value a config file holds: not collected (None), never the string "None"."""
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
+    text = str(value).strip()
+    return text or None
+
+
+def _int(value: Any) -> int | None:
+    """An integer setting given as an int or a numeric string ("14", " 14 "); anything else → None."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        number = int(value)
+    else:
+        text = _text(value)
+        if text is None or not INTEGER.fullmatch(text):
+            return None
+        number = int(text)
+    return number if abs(number) <= INT64_MAX else None
+
+
+def _seconds(value: Any) -> int | None:
+    """An sshd time value (sshd_config(5) TIME FORMATS: `90`, `2m`, `1h30m`) in seconds; malformed → None."""
+    text = _text(value)
+    if text is None or not SSHD_TIME_FORMAT.fullmatch(text):
+        return None
+    seconds = sum(int(n) * SSHD_TIME_UNITS[u.lower()] for n, u in SSHD_TIME.findall(text))
+    return seconds if seconds <= INT64_MAX else None
+
+
+def _max_days(value: Any) -> int | None:
+    """PASS_MAX_DAYS; a negative value disables expiry (login.defs(5)): stored as 99999, the usual "never"."""
+    days = _int(value)
+    return 99999 if days is not None and days < 0 else days
+
+
+def _password_state(account: HostAccount) -> str | None:
+    """`set` / `empty` / `locked`, any case; absent, null or any other value: not collected."""
+    state = str(account.password).strip().lower() if account.password is not None else None
+    return state if state in PASSWORD_STATES else None
 
 
 def host_row(report: HostReport) -> dict[str, Any]:
-    """Flatten a report into properties the baseline check items query (absent → None)."""
-    sshd = {k.lower(): str(v).strip().lower() for k, v in (report.sshd or {}).items()}
+    """Flatten a report into properties the baseline check items query (absent → None).
+
+    A fact that is absent (or null, or not a value of its kind) is not collected: the property is None
+    (or its `*_collected` flag is false) and the items reading it give NOT_CHECK, never PASS. For account
+    facts collected for some accounts only (shadow unreadable, an account missing from it, the weak-password
+    time budget spent), `password_collected` / `weak_password_collected` say whether every account's fact is
+    known; a known bad one still fails the item.
+    """
+    sshd: dict[str, str] = {}
+    for key, value in (report.sshd or {}).items():
+        text = _text(value)
+        if text is not None:
+            sshd.setdefault(str(key).strip().lower(), text.lower())
     login_defs = report.login_defs or {}
     pwq = report.pwquality or {}
     os_info = report.os or {}
     accounts = report.accounts
+    states = [(a, _password_state(a)) for a in accounts or []]
     row: dict[str, Any] = {
         "hostname": report.hostname,
         "instance_id": report.instance_id or "",
-        "os_name": os_info.get("name"),
-        "os_version": str(os_info.get("version", "")),
+        "os_name": _text(os_info.get("name")),
+        "os_version": _text(os_info.get("version")) or "",
         "agent_collected_at": report.collected_at,
         "sshd_collected": report.sshd is not None,
         "ssh_permit_root_login": sshd.get("permitrootlogin"),
@@ -93,17 +151,19 @@ def host_row(report: HostReport) -> dict[str, Any]:
         "ssh_max_auth_tries": _int(sshd.get("maxauthtries")),
         "ssh_x11_forwarding": sshd.get("x11forwarding"),
         "ssh_protocol": sshd.get("protocol"),
-        "ssh_client_alive_interval": _int(sshd.get("clientaliveinterval")),
-        "ssh_login_grace_time": _int(str(sshd.get("logingracetime", "")).rstrip("s")) if "logingracetime" in sshd else None,
-        "pass_max_days": _int(login_defs.get("PASS_MAX_DAYS")),
+        "ssh_client_alive_interval": _seconds(sshd.get("clientaliveinterval")),
+        "ssh_login_grace_time": _seconds(sshd.get("logingracetime")),
+        "pass_max_days": _max_days(login_defs.get("PASS_MAX_DAYS")),
         "pass_min_days": _int(login_defs.get("PASS_MIN_DAYS")),
         "pass_warn_age": _int(login_defs.get("PASS_WARN_AGE")),
         "pwquality_minlen": _int(pwq.get("minlen")),
         "pwquality_minclass": _int(pwq.get("minclass")),
         "accounts_collected": accounts is not None,
-        "weak_password_collected": accounts is not None and any(a.weak_password is not None for a in accounts),
-        "weak_password_accounts": [a.name for a in accounts or [] if a.weak_password],
-        "empty_password_accounts": [a.name for a in accounts or [] if str(a.password).lower() == "empty"],
+        "password_collected": accounts is not None and all(state is not None for _, state in states),
+        "weak_password_collected": accounts is not None and all(a.weak_password is not None for a in accounts),
+        "weak_password_unknown_accounts": [a.name for a in accounts or [] if a.weak_password is None],
+        "weak_password_accounts": [a.name for a in accounts or [] if a.weak_password is True],
+        "empty_password_accounts": [a.name for a, state in states if state == "empty"],
         "extra_uid0_accounts": [a.name for a in accounts or [] if a.uid == 0 and a.name != "root"],
         "world_writable_collected": report.world_writable is not None,
         "world_writable": report.world_writable or [],

@@ -3,7 +3,7 @@ MLPS 2.0 level 3 controls, and weak passwords where they are reachable."""
 
 from __future__ import annotations
 
-from checks.catalog.host import host_item
+from checks.catalog.host import WEAK_PASSWORD_DECIDED, host_item
 from checks.model import CheckItem
 
 MLPS = "MLPS_2_0_L3"
@@ -64,8 +64,8 @@ ITEMS: tuple[CheckItem, ...] = (
               "Set `ClientAliveInterval 900` and `ClientAliveCountMax 0`, reload sshd.",
               {"ssh_client_alive_interval": 300}, {"ssh_client_alive_interval": 0}),
     host_item("HOST_SSH_LoginGraceTime", "SSH login grace time is one minute or less", "ssh", "low",
-              "n.ssh_login_grace_time IS NOT NULL", "n.ssh_login_grace_time > 60", {CISL: "5.2.14"},
-              "LoginGraceTime is above 60 seconds.", "Set `LoginGraceTime 60` and reload sshd.",
+              "n.ssh_login_grace_time IS NOT NULL", "n.ssh_login_grace_time = 0 OR n.ssh_login_grace_time > 60",
+              {CISL: "5.2.14"}, "LoginGraceTime is 0 (no limit) or above 60 seconds.", "Set `LoginGraceTime 60` and reload sshd.",
               {"ssh_login_grace_time": 60}, {"ssh_login_grace_time": 120}),
     host_item("HOST_SSH_PermitRootLoginAnyMethod", "SSH root login is refused for every method", "ssh", "medium",
               "n.ssh_permit_root_login IS NOT NULL", "n.ssh_permit_root_login <> 'no'",
@@ -88,13 +88,15 @@ ITEMS: tuple[CheckItem, ...] = (
               "pwquality minclass is below 4 (CIS: digits, upper, lower and other characters).",
               "Set `minclass = 4` in /etc/security/pwquality.conf.", {"pwquality_minclass": 4}, {"pwquality_minclass": 3}),
     host_item("HOST_ACCOUNT_WeakPasswordRoot", "root does not have a weak password", "weak_password", "critical",
-              "n.weak_password_collected", "'root' IN n.weak_password_accounts",
+              # root's own fact decides; other accounts' unknown facts do not matter here
+              "n.accounts_collected AND NOT 'root' IN n.weak_password_unknown_accounts",
+              "'root' IN n.weak_password_accounts",
               {WEAK: "weak password", **AUTH}, "root's password hash matched the agent's weak-password dictionary.",
               "Run `passwd root` with a strong password now; disable root password logins over SSH.",
-              {"weak_password_collected": True, "weak_password_accounts": ["deploy"]},
-              {"weak_password_collected": True, "weak_password_accounts": ["root"]}),
+              {"accounts_collected": True, "weak_password_unknown_accounts": ["app"], "weak_password_accounts": ["deploy"]},
+              {"accounts_collected": True, "weak_password_unknown_accounts": [], "weak_password_accounts": ["root"]}),
     host_item("HOST_SSH_WeakPasswordLogin", "No weak password is usable over SSH", "weak_password", "critical",
-              "n.weak_password_collected AND n.ssh_password_authentication IS NOT NULL",
+              f"({WEAK_PASSWORD_DECIDED}) AND n.ssh_password_authentication IS NOT NULL",
               "n.ssh_password_authentication = 'yes' AND size(n.weak_password_accounts) > 0",
               {WEAK: "weak password", **AUTH},
               "sshd accepts passwords and an account has a weak one: the host falls to the first SSH brute force.",

@@ -76,3 +76,66 @@ def test_fake_root_report_gives_the_designed_results(neo4j_driver: Driver, tmp_p
         assert {"i-bp1web01000000001", "i-bp1app01000000001", "i-bp1bastion0000001"} <= sample_hosts
     finally:
         delete_account(neo4j_driver, fresh_account_id)
+
+
+def acct(name: str, uid: int, **facts: object) -> dict[str, object]:
+    return {"name": name, "uid": uid, **facts}
+
+
+SET_OK = {"password": "set", "weak_password": False}
+# host report → the statuses it must give (partial or null facts: NOT_CHECK, never PASS)
+CASES: dict[str, tuple[dict[str, object], dict[str, str]]] = {
+    "no-shadow": ({"accounts": [acct("root", 0), acct("bob", 1000)]}, {
+        "HOST_ACCOUNT_EmptyPassword": "NOT_CHECK", "HOST_ACCOUNT_WeakPassword": "NOT_CHECK",
+        "HOST_ACCOUNT_WeakPasswordRoot": "NOT_CHECK", "HOST_ACCOUNT_ExtraUidZero": "PASS"}),
+    "one-missing-from-shadow": ({"accounts": [acct("root", 0, **SET_OK), acct("bob", 1000)],
+                                 "sshd": {"PasswordAuthentication": "yes"}}, {
+        "HOST_ACCOUNT_EmptyPassword": "NOT_CHECK", "HOST_ACCOUNT_WeakPassword": "NOT_CHECK",
+        "HOST_ACCOUNT_WeakPasswordRoot": "PASS", "HOST_SSH_WeakPasswordLogin": "NOT_CHECK"}),
+    "known-bad-among-unknown": ({"accounts": [acct("root", 0, password="set", weak_password=True),
+                                              acct("bob", 1000, password="empty"), acct("eve", 1001)],
+                                 "sshd": {"PasswordAuthentication": "yes"}}, {
+        "HOST_ACCOUNT_EmptyPassword": "NOT_PASS", "HOST_ACCOUNT_WeakPassword": "NOT_PASS",
+        "HOST_ACCOUNT_WeakPasswordRoot": "NOT_PASS", "HOST_SSH_WeakPasswordLogin": "NOT_PASS"}),
+    "complete-good": ({"accounts": [acct("root", 0, **SET_OK), acct("app", 1000, password="locked", weak_password=False)],
+                       "sshd": {"PasswordAuthentication": "yes"}}, {
+        "HOST_ACCOUNT_EmptyPassword": "PASS", "HOST_ACCOUNT_WeakPassword": "PASS",
+        "HOST_ACCOUNT_WeakPasswordRoot": "PASS", "HOST_SSH_WeakPasswordLogin": "PASS"}),
+    "odd-password-state": ({"accounts": [acct("root", 0, password="???", weak_password=False)]}, {
+        "HOST_ACCOUNT_EmptyPassword": "NOT_CHECK", "HOST_ACCOUNT_WeakPassword": "PASS"}),
+    "null-sshd": ({"sshd": {"PermitRootLogin": None, "PermitEmptyPasswords": None, "MaxAuthTries": None,
+                            "PasswordAuthentication": None, "X11Forwarding": None, "LoginGraceTime": None}}, {
+        "HOST_SSH_PermitRootLogin": "NOT_CHECK", "HOST_SSH_PermitEmptyPasswords": "NOT_CHECK",
+        "HOST_SSH_MaxAuthTries": "NOT_CHECK", "HOST_SSH_PasswordAuthentication": "NOT_CHECK",
+        "HOST_SSH_X11Forwarding": "NOT_CHECK", "HOST_SSH_PermitRootLoginAnyMethod": "NOT_CHECK",
+        "HOST_SSH_LoginGraceTime": "NOT_CHECK"}),
+    "bad-numbers": ({"login_defs": {"PASS_MAX_DAYS": None, "PASS_MIN_DAYS": "abc", "PASS_WARN_AGE": [7]},
+                     "pwquality": {"minlen": "", "minclass": True}}, {
+        "HOST_PASSWD_MaxDays": "NOT_CHECK", "HOST_PASSWD_MinDays": "NOT_CHECK", "HOST_PASSWD_WarnAge": "NOT_CHECK",
+        "HOST_PASSWD_MinLength": "NOT_CHECK", "HOST_PASSWD_MinClass": "NOT_CHECK"}),
+    "numbers-as-strings-or-ints": ({"login_defs": {"PASS_MAX_DAYS": 90, "PASS_MIN_DAYS": "7", "PASS_WARN_AGE": 7},
+                                    "pwquality": {"minlen": "14", "minclass": 4},
+                                    "sshd": {"MaxAuthTries": 4, "LoginGraceTime": "1m"}}, {
+        "HOST_PASSWD_MaxDays": "PASS", "HOST_PASSWD_MinDays": "PASS", "HOST_PASSWD_WarnAge": "PASS",
+        "HOST_PASSWD_MinLength": "PASS", "HOST_PASSWD_MinClass": "PASS", "HOST_SSH_MaxAuthTries": "PASS",
+        "HOST_SSH_LoginGraceTime": "PASS"}),
+    "never-expire-and-no-grace-limit": ({"login_defs": {"PASS_MAX_DAYS": "-1"}, "sshd": {"LoginGraceTime": "0"}}, {
+        "HOST_PASSWD_MaxDays": "NOT_PASS", "HOST_SSH_LoginGraceTime": "NOT_PASS"}),
+    "grace-time-in-minutes": ({"sshd": {"LoginGraceTime": "2m"}}, {"HOST_SSH_LoginGraceTime": "NOT_PASS"}),
+}
+
+
+def test_partial_and_null_facts_never_pass(neo4j_driver: Driver, tmp_path: Path, fresh_account_id: str) -> None:
+    reports = [{"host_id": f"h-{name}", **report} for name, (report, _) in CASES.items()]
+    try:
+        ingest_snapshot(neo4j_driver, write_sample(tmp_path, fresh_account_id))
+        ingest_hosts(neo4j_driver, fresh_account_id, reports)
+        items = [i for i in CATALOG if i.kind == "baseline"]
+        results = run_items(neo4j_driver, fresh_account_id, items, Ultimate(fresh_account_id), asset_id=None).results
+        got = {(r.asset_id, r.check_id): r.status for r in results}
+        wrong = {(name, check): (got.get((f"h-{name}", check)), want)
+                 for name, (_, expected) in CASES.items() for check, want in expected.items()
+                 if got.get((f"h-{name}", check)) != want}
+        assert not wrong, wrong  # (case, item): (got, wanted)
+    finally:
+        delete_account(neo4j_driver, fresh_account_id)
