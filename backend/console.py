@@ -1,4 +1,5 @@
-"""The read-only Cypher console: validated with EXPLAIN, run in a read transaction, tenant-scoped."""
+"""The read-only Cypher console: every graph read confined to the token's account by its plan
+(checks/cypher_guard.py), run in a read transaction with a timeout and a row limit."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ def _props(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def _foreign(v: Any, account_id: str) -> bool:
-    """Does a value carry a node/relationship of another tenant?"""
+    """Does a value carry a node/relationship that is not the tenant's? (Defence in depth: the plan check
+    of cypher_guard already confines every read to `$account_id`.)"""
     if isinstance(v, Node):
-        return v.get("account_id") not in (None, account_id)
+        return v.get("account_id") != account_id
     if isinstance(v, Relationship):
         return any(_foreign(n, account_id) for n in (v.start_node, v.end_node) if n is not None)
     if isinstance(v, Path):

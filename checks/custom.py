@@ -1,6 +1,7 @@
 """Custom check items: a user's read-only Cypher that returns the failing `asset_id`s of one asset type.
 
-Validated before it is stored (keyword screen + `EXPLAIN` query type 'r' + an `asset_id` column),
+Validated before it is stored and as it runs (read-only, every graph read scoped to `$account_id` by its
+plan — see checks/cypher_guard.py — and an `asset_id` column),
 stored per account, and run by the scan engine with `$account_id` bound, like built-in items.
 """
 
@@ -39,8 +40,6 @@ def add_custom_check(driver: Driver, account_id: str, check_id: str, title: str,
         raise CustomCheckError(f"asset type must be one of {', '.join(sorted(ASSET_LABELS))}")
     if severity not in SEVERITIES:
         raise CustomCheckError(f"severity must be one of {', '.join(SEVERITIES)}")
-    if "$account_id" not in query:
-        raise CustomCheckError("the query must scope itself with $account_id")
     try:
         columns = validate_read_only(driver, query)
     except CypherRefused as exc:

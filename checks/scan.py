@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from neo4j import Driver, ManagedTransaction
 
+from checks.cypher_guard import validate_read_only
 from checks.model import CheckItem
 
 PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED = "PASS", "NOT_PASS", "NOT_CHECK", "WHITELIST", "NOT_SUPPORTED"
@@ -131,8 +132,10 @@ def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str |
     with driver.session() as session:
         rows = session.execute_read(lambda tx: tx.run(query, params).data())
         if item.custom_query:
-            # a custom item's logic is the user's read-only query: its asset_ids fail, the rest pass
+            # a custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked
+            # again as it runs (the guard is cheap, the server caches plans): stored once is not trusted forever
             custom_query: str = item.custom_query
+            validate_read_only(driver, custom_query)
             failing = {r["asset_id"] for r in session.execute_read(
                 lambda tx: tx.run(custom_query, {"account_id": account_id}).data())}
             for row in rows:

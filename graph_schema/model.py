@@ -95,6 +95,18 @@ NODE_SCHEMAS: tuple[NodeSchema, ...] = (
                 "details_collected")),
 )
 
+# Per-account records that are not collected assets (results, billing, audit, user settings): each carries
+# `account_id` and hangs off nothing of another tenant; indexed on account_id so tenant-scoped reads seek.
+TENANT_RECORD_LABELS: dict[str, str] = {
+    "Scan": "one scan run", "CheckRun": "one check item's results in one scan",
+    "ItemState": "the latest status per asset of one check item", "Whitelist": "a whitelisted (item, asset)",
+    "Plan": "the account's billing plan", "LedgerEntry": "one billed operation (append-only)",
+    "InstanceDay": "an instance scanned on a day (per-instance plan)", "AuditEntry": "one audited action",
+    "CustomCheck": "a user's check item", "CustomPolicy": "a user's named selection of items",
+}
+# the only nodes without an account: API tokens (their `accounts` list says what they may see)
+GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",)}
+
 NODE_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS)
 ASSET_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS if s.asset)
 

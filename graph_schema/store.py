@@ -19,7 +19,7 @@ from typing import Any
 from neo4j import Driver, Transaction
 from neo4j.exceptions import ClientError, TransientError
 
-from graph_schema.model import NODE_SCHEMAS, REL_TYPES, node_uid
+from graph_schema.model import GLOBAL_RECORD_INDEXES, NODE_SCHEMAS, REL_TYPES, TENANT_RECORD_LABELS, node_uid
 
 BATCH_SIZE = 10_000
 # scopes that a full sync recomputes from scratch (the account root, regions, derived edges, hosts)
@@ -94,19 +94,24 @@ def ensure_schema(driver: Driver) -> None:
 
     Safe when several processes start at once: only missing schema is created, and a concurrent
     creator winning the race is not an error."""
+    def index(label: str, prop: str) -> None:
+        statements[f"{label.lower()}_{prop}"] = f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+
     statements: dict[str, str] = {}
     for schema in NODE_SCHEMAS:
-        label = schema.label
-        statements[f"{label.lower()}_uid"] = (
-            f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
+        statements[f"{schema.label.lower()}_uid"] = (
+            f"CREATE CONSTRAINT {schema.label.lower()}_uid IF NOT EXISTS FOR (n:{schema.label}) REQUIRE n.uid IS UNIQUE"
         )
+        for prop in schema.extra_indexes:
+            index(schema.label, prop)
+    # every tenant label is seekable by account (the console's tenant scoping relies on it, see cypher_guard)
+    for label in [schema.label for schema in NODE_SCHEMAS] + list(TENANT_RECORD_LABELS):
         statements[f"{label.lower()}_account"] = (
             f"CREATE INDEX {label.lower()}_account IF NOT EXISTS FOR (n:{label}) ON (n.account_id)"
         )
-        for prop in schema.extra_indexes:
-            statements[f"{label.lower()}_{prop}"] = (
-                f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
-            )
+    for label, props in GLOBAL_RECORD_INDEXES.items():
+        for prop in props:
+            index(label, prop)
     with driver.session() as session:
         existing = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name RETURN name")}
         existing |= {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}

@@ -137,12 +137,15 @@ def test_scan_status_can_be_polled(server: str, tenants: Any) -> None:
     assert hidden is None
 
 
-def test_cypher_console_hides_other_tenants(server: str, tenants: Any) -> None:
+def test_cypher_console_confines_reads_to_the_tenant(server: str, tenants: Any) -> None:
     a, b, tokens = tenants
-    q = "MATCH (n:OssBucket) RETURN n"
-    rows = data(gql(server, tokens["viewer_a"], "mutation($a: String!, $q: String!) { runCypher(accountId: $a, query: $q) { rows } }",
-                    {"a": a, "q": q}))["runCypher"]["rows"]
-    assert rows and all(r["n"]["properties"]["account_id"] == a for r in rows)
+    run = "mutation($a: String!, $q: String!) { runCypher(accountId: $a, query: $q) { rows } }"
+    scoped = "MATCH (n:OssBucket {account_id: $account_id})-[*0..2]-(m) RETURN n, m.account_id AS owner"
+    rows = data(gql(server, tokens["viewer_a"], run, {"a": a, "q": scoped}))["runCypher"]["rows"]
+    assert rows and all(r["n"]["properties"]["account_id"] == a and r["owner"] == a for r in rows)
+    for unscoped in ("MATCH (n:OssBucket) RETURN n.account_id AS x", "MATCH (n) RETURN count(n) AS x"):
+        refused = gql(server, tokens["viewer_a"], run, {"a": a, "q": unscoped}).json()
+        assert refused["errors"] and "tenant scope" in refused["errors"][0]["message"], refused
     bad = gql(server, tokens["viewer_a"], "mutation($a: String!) { runCypher(accountId: $a, query: \"CREATE (n:X)\") { rows } }",
               {"a": a}).json()
     assert bad["errors"] and "read-only" in bad["errors"][0]["message"]
