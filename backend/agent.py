@@ -1,8 +1,11 @@
 """skypath-agent: collects a host's baseline facts into a report (spec/snapshot-format.md, hosts).
 
-Standard library only, so it runs on a bare server (Python 3.8+). Facts it cannot collect are
-absent from the report, never guessed. The weak-password test happens here, on the host: password
-hashes are compared with the bundled dictionary using the system's crypt and never leave the host.
+Standard library only, so it runs on a bare server with Python 3.8+: no 3.9+ syntax or stdlib API
+here (annotations are never evaluated at run time, so they may use the newer spellings);
+tests/unit/test_hosts_agent_py38.py checks that, and runs the agent under a Python 3.8 when there is one.
+Facts it cannot collect are absent from the report, never guessed. The weak-password test happens
+here, on the host: password hashes are compared with the bundled dictionary using the system's crypt
+and never leave the host.
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # never imported at run time: `Callable[...]` on collections.abc and `X | None` need 3.9/3.10
+    from collections.abc import Callable, Sequence
+
+    Runner = Callable[[Sequence[str]], str | None]
 
 AGENT_VERSION = "1.0.0"
 REPORT_KEYS = frozenset({
@@ -39,8 +46,6 @@ WORLD_WRITABLE_DIRS = ("etc", "usr/bin", "usr/sbin", "bin", "sbin", "usr/lib/sys
 WORLD_WRITABLE_CAP = 1000
 WEAK_TIME_BUDGET = 60.0
 SEVERITY = {"critical": "critical", "important": "high", "moderate": "medium", "low": "low"}
-
-Runner = Callable[[Sequence[str]], str | None]
 
 
 def run_command(cmd: Sequence[str], timeout: float = 60.0) -> str | None:
@@ -368,7 +373,8 @@ def collect(root: str = "/", runner: Runner = run_command, host_id: str | None =
     if osr:
         report["os"] = osr
     report["agent_version"] = AGENT_VERSION
-    report["collected_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # timezone.utc, not datetime.UTC (3.11): the agent runs on Python 3.8+ (ruff's py311 target would "fix" it)
+    report["collected_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: UP017
     live = root == "/"
     facts: list[tuple[str, Callable[[], Any]]] = [
         ("sshd", lambda: sshd_effective(root, runner)),
