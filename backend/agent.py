@@ -69,52 +69,116 @@ def _read(root: str, rel: str) -> str | None:
 
 # ---------------------------------------------------------------- sshd
 
-def parse_sshd_config(root: str, rel: str = "etc/ssh/sshd_config", seen: set | None = None) -> dict[str, str] | None:
-    """Global settings of sshd_config with Includes, first value wins, Match blocks ignored (sshd semantics)."""
-    seen = seen if seen is not None else set()
+SSHD_KEYWORD = re.compile(r"\s*([^\s=\"']+)(?:\s*=\s*|\s+)(.*)$")
+# keywords whose every directive adds to the list (servconf.c appends), not first value wins
+SSHD_ACCUMULATE = frozenset({"allowusers", "allowgroups", "denyusers", "denygroups"})
+
+
+def sshd_split(line: str) -> tuple[str, list[str]] | None:
+    """One sshd_config line as sshd reads it (servconf.c, misc.c argv_split): `Keyword value`,
+    `Keyword=value` or `Keyword = value` (the keyword ends at whitespace or one `=`), then arguments split
+    on whitespace, in double or single quotes, with backslash escapes, and a `#` that starts an argument
+    begins a comment. None for a blank line, a comment, a keyword without an argument or an open quote
+    (lines sshd refuses)."""
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    m = SSHD_KEYWORD.match(line)
+    if m is None:
+        return None
+    rest, args, i = m.group(2), [], 0
+    while i < len(rest):
+        if rest[i] in " \t\f\r\n":
+            i += 1
+            continue
+        if rest[i] == "#":
+            break
+        arg, quote = [], ""
+        while i < len(rest):
+            ch = rest[i]
+            if ch == "\\" and i + 1 < len(rest) and (rest[i + 1] in "'\"\\" or not quote and rest[i + 1] == " "):
+                arg.append(rest[i + 1])
+                i += 2
+                continue
+            if not quote and ch in " \t\f\r\n":
+                break
+            if not quote and ch in "'\"":
+                quote = ch
+            elif quote and ch == quote:
+                quote = ""
+            else:
+                arg.append(ch)
+            i += 1
+        if quote:
+            return None
+        args.append("".join(arg))
+    return (m.group(1).lower(), args) if args else None
+
+
+def _sshd_directives(root: str, rel: str, seen: set[str]) -> list[tuple[str, list[str]]] | None:
+    """The global directives of a file in order, Includes expanded where they stand, Match blocks left out."""
     text = _read(root, rel)
     if text is None:
         return None
     seen.add(rel)
-    values: dict[str, str] = {}
+    out: list[tuple[str, list[str]]] = []
     in_match = False
     for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
+        parsed = sshd_split(raw)
+        if parsed is None:
             continue
-        parts = line.split(None, 1)
-        key = parts[0].lower()
-        value = parts[1].strip() if len(parts) > 1 else ""
+        key, args = parsed
         if key == "match":
-            in_match = True
+            # a Match block lasts to the next Match or the end of its file (an Include restores the
+            # includer's state); `Match all` applies to every connection: global again
+            in_match = [a.lower() for a in args] != ["all"]
             continue
         if in_match:
             continue
         if key == "include":
-            for pattern in value.split():
+            for pattern in args:
                 pattern = pattern if pattern.startswith("/") else "/etc/ssh/" + pattern
                 for path in sorted(glob.glob(os.path.join(root, pattern.lstrip("/")))):
                     inc_rel = os.path.relpath(path, root)
-                    if inc_rel in seen:
-                        continue
-                    for k, v in (parse_sshd_config(root, inc_rel, seen) or {}).items():
-                        values.setdefault(k, v)
+                    if inc_rel not in seen:
+                        out.extend(_sshd_directives(root, inc_rel, seen) or [])
             continue
+        out.append((key, args))
+    return out
+
+
+def parse_sshd_config(root: str, rel: str = "etc/ssh/sshd_config") -> dict[str, str] | None:
+    """Global settings of sshd_config with Includes: first obtained value wins, its first argument (sshd
+    ignores or rejects more), except the Allow/Deny lists, which add up; Match blocks ignored."""
+    directives = _sshd_directives(root, rel, set())
+    if directives is None:
+        return None
+    values: dict[str, str] = {}
+    for key, args in directives:
         name = SSHD_KEYS.get(key)
-        if name is not None:
-            values.setdefault(name, value)
+        if name is None:
+            continue
+        if key in SSHD_ACCUMULATE:
+            values[name] = " ".join([values[name], *args]) if name in values else " ".join(args)
+        else:
+            values.setdefault(name, args[0])
     return values
 
 
 def sshd_effective(root: str, runner: Runner) -> dict[str, str] | None:
+    """`sshd -T` on the live root (it needs root to run); else the config files as sshd would read them."""
     if root == "/":
-        out = runner(["sshd", "-T"])
-        if out:
-            values = {}
+        for sshd in ("sshd", "/usr/sbin/sshd"):
+            out = runner([sshd, "-T"])
+            if not out:
+                continue
+            values: dict[str, str] = {}
             for line in out.splitlines():
                 parts = line.split(None, 1)
                 if len(parts) == 2 and parts[0].lower() in SSHD_KEYS:
-                    values[SSHD_KEYS[parts[0].lower()]] = parts[1].strip()
+                    name, value = SSHD_KEYS[parts[0].lower()], parts[1].strip()
+                    if parts[0].lower() in SSHD_ACCUMULATE and name in values:  # -T prints one line per entry
+                        value = values[name] + " " + value
+                    values[name] = value
             if values:
                 return values
     return parse_sshd_config(root)
