@@ -13,7 +13,7 @@ from typing import Any
 from neo4j import Driver
 
 from checks.analysis import AnalysisError, analyse
-from graph_schema.store import GraphBatch, SyncStats, apply_account_state
+from graph_schema.store import GraphBatch, SyncScopes, SyncStats, apply_account_state
 from loaders import hosts as host_loader
 from loaders.base import CollectError
 from loaders.snapshot import ReplayTransport, Snapshot, SnapshotError, load_snapshot
@@ -81,10 +81,13 @@ def ingest_transport(
     account["current_sync"] = collected.sync_id
     account["raw_digest"] = collected.digest
     account["analysis_version"] = ANALYSIS_VERSION
+    # what this sync could not read (its leftovers are kept and marked `_stale`: their checks say NOT_CHECK)
+    scopes = collected.sync_scopes
+    account["failed_scopes"] = sorted(scopes.failed)
     if source:
         account["source"] = source
     account_props = {k: v for k, v in account.items() if k not in ("id",) and v is not None}
-    stats = apply_account_state(driver, collected.batch, collected.ok_scopes, account_props)
+    stats = apply_account_state(driver, collected.batch, scopes, account_props)
     counts = {label: len(rows) for label, rows in sorted(collected.batch.nodes.items())}
     return IngestResult(transport.account_id, collected.sync_id, counts, collected.scopes, collected.gaps, stats)
 
@@ -131,7 +134,7 @@ def ingest_hosts(driver: Driver, account_id: str, reports: list[dict[str, Any]],
         inst = by_id.get(host.get("instance_id") or "")
         if inst:
             host["region"], host["supported"] = inst["region"], inst["supported"]
-    stats = apply_account_state(driver, batch, {f"hosts:{h}" for h in batch.nodes.get("Host", {})}, {})
+    stats = apply_account_state(driver, batch, SyncScopes(frozenset(f"hosts:{h}" for h in batch.nodes.get("Host", {}))), {})
     return {"account_id": account_id, "hosts": len(batch.nodes.get("Host", {})), "write": stats.as_dict()}
 
 

@@ -4,7 +4,8 @@ The engine composes the population query, the failing query and the visual query
 predicates, so an item's logic is written once:
 
 - `applies`: which nodes of `asset_type` the item is about (default: all of the account's);
-- `collected`: the data the decision needs was collected (else the result is NOT_CHECK, never PASS);
+- `collected`: the data the decision needs was collected (else the result is NOT_CHECK, never PASS) — and
+  the asset was seen by the latest sync (not `_stale`: kept only because its scope failed);
 - `fails`: the asset does not pass.
 """
 
@@ -94,13 +95,15 @@ class CheckItem:
         )
 
     def evaluation_query(self, one_asset: bool = False) -> str:
-        """One set-based query: every asset of the population with what the engine needs."""
+        """One set-based query: every asset of the population with what the engine needs. An asset kept from
+        an earlier sync because its scope failed in the latest one (`_stale`) is not collected."""
         only = f" AND {self.id_expr} = $asset_id" if one_asset else ""
         return (
             f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE ({self.applies}){only} "
             f"RETURN {self.id_expr} AS asset_id, coalesce(n.region, 'global') AS region, "
             "coalesce(n.supported, true) AS supported, coalesce(n.unsupported_checks, []) AS unsupported, "
-            f"coalesce(({self.collected}), false) AS collected, ({self.fails}) AS fails"
+            f"coalesce(({self.collected}), false) AND NOT coalesce(n._stale, false) AS collected, "
+            f"({self.fails}) AS fails"
         )
 
     @property

@@ -3,7 +3,8 @@
 A sync replaces an account's state in ONE transaction: readers keep seeing the previous complete
 sync until commit, and a crash (even `kill -9`) mid-sync leaves it intact. Unchanged rows (same
 property hash) are not written again, so re-ingesting an unchanged account costs reads only.
-Stale nodes/relationships are removed only in scopes that came back `ok`.
+Stale nodes/relationships are removed only in scopes that came back `ok` (or that no longer exist);
+nodes kept because their scope failed are marked `_stale` until a sync sees them again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,28 @@ class GraphBatch:
 
     def count(self) -> int:
         return sum(len(v) for v in self.nodes.values())
+
+
+@dataclass(frozen=True)
+class SyncScopes:
+    """What one sync may clean up. A stale node (not in the new batch) is removed when its scope came back
+    `ok` (or its product is recomputed whole, e.g. `derived`), or when its product's regions were all
+    enumerated and the sync did not visit the scope at all: that region or product has no assets any more
+    (spec: a recording with no calls for it holds none). A visited scope that failed keeps its nodes."""
+
+    ok: frozenset[str]
+    visited: frozenset[str] = frozenset()
+    complete_products: frozenset[str] = frozenset()
+
+    def deletable(self, scope: str) -> bool:
+        product = scope.split(":", 1)[0]
+        if scope in self.ok or product in self.ok:
+            return True
+        return product in self.complete_products and scope not in self.visited
+
+    @property
+    def failed(self) -> frozenset[str]:
+        return frozenset(s for s in self.visited if s not in self.ok)
 
 
 @dataclass
@@ -151,12 +174,12 @@ def _rel_hash(rel: RelRow) -> str:
 def apply_account_state(
     driver: Driver,
     batch: GraphBatch,
-    ok_scopes: Iterable[str],
+    scopes: SyncScopes,
     account_props: dict[str, Any],
 ) -> SyncStats:
     """Write `batch` as the account's new state in one transaction (see module doc)."""
     started = time.perf_counter()
-    ok = set(ok_scopes)
+    ok = scopes
     stats = SyncStats()
     with driver.session() as session:
         tx = session.begin_transaction()
@@ -173,11 +196,7 @@ def apply_account_state(
     return stats
 
 
-def _scope_ok(scope: str, ok: set[str]) -> bool:
-    return scope in ok or scope.split(":", 1)[0] in ok
-
-
-def _apply(tx: Transaction, batch: GraphBatch, ok: set[str], account_props: dict[str, Any], stats: SyncStats) -> None:
+def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: dict[str, Any], stats: SyncStats) -> None:
     account_id = batch.account_id
     # the account root first, locked for the whole sync: two syncs of one account serialise here
     tx.run(
@@ -189,21 +208,22 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: set[str], account_props: dict
     for label, rows in batch.nodes.items():
         if label == "Account":
             continue
-        existing: dict[str, tuple[str, str]] = {}
+        existing: dict[str, tuple[str, str, bool]] = {}
         result = tx.run(
-            f"MATCH (n:{label} {{account_id: $account}}) RETURN n.id AS id, n._h AS h, n.scope AS scope",
+            f"MATCH (n:{label} {{account_id: $account}}) "
+            "RETURN n.id AS id, n._h AS h, n.scope AS scope, coalesce(n._stale, false) AS stale",
             account=account_id,
         )
         for rec in result:
-            existing[rec["id"]] = (rec["h"], rec["scope"] or "")
+            existing[rec["id"]] = (rec["h"], rec["scope"] or "", rec["stale"])
         upserts = []
         for node_id, row in rows.items():
             payload = _node_payload(account_id, row)
             old = existing.get(node_id)
-            if old is not None and old[0] == payload["_h"]:
+            if old is not None and old[0] == payload["_h"] and not old[2]:
                 stats.nodes_unchanged += 1
                 continue
-            upserts.append(payload)
+            upserts.append(payload)  # SET n = row also clears a `_stale` mark
         for chunk in _chunks(upserts):
             tx.run(
                 f"UNWIND $rows AS row MERGE (n:{label} {{uid: row.uid}}) SET n = row",
@@ -212,28 +232,44 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: set[str], account_props: dict
         stats.nodes_written += len(upserts)
         stale = [
             node_uid(account_id, node_id)
-            for node_id, (_, scope) in existing.items()
-            if node_id not in rows and _scope_ok(scope, ok)
+            for node_id, (_, scope, _) in existing.items()
+            if node_id not in rows and ok.deletable(scope)
         ]
         for chunk in _chunks(stale):
             tx.run(f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) DETACH DELETE n", uids=chunk).consume()
         stats.nodes_deleted += len(stale)
+        # not seen, but its scope failed: kept (a lost permission never deletes) and marked, so checks say NOT_CHECK
+        kept = [
+            node_uid(account_id, node_id)
+            for node_id, (_, scope, was_stale) in existing.items()
+            if node_id not in rows and not was_stale and not ok.deletable(scope)
+        ]
+        for chunk in _chunks(kept):
+            tx.run(f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) SET n._stale = true", uids=chunk).consume()
 
-    # labels present before but absent from this batch entirely: stale in ok scopes
+    # labels present before but absent from this batch entirely: stale where their scope may be cleaned
     for schema in NODE_SCHEMAS:
         if schema.label in batch.nodes or schema.label == "Account":
             continue
-        res = tx.run(
-            f"MATCH (n:{schema.label} {{account_id: $account}}) WHERE n.scope IN $ok OR split(n.scope, ':')[0] IN $ok "
-            "DETACH DELETE n RETURN count(*) AS c",
-            account=account_id, ok=sorted(ok),
-        ).single()
-        stats.nodes_deleted += int(res["c"]) if res else 0
+        present = [r["scope"] for r in tx.run(
+            f"MATCH (n:{schema.label} {{account_id: $account}}) RETURN DISTINCT coalesce(n.scope, '') AS scope",
+            account=account_id)]
+        gone = [scope for scope in present if ok.deletable(scope)]
+        if gone:
+            res = tx.run(
+                f"MATCH (n:{schema.label} {{account_id: $account}}) WHERE coalesce(n.scope, '') IN $gone "
+                "DETACH DELETE n RETURN count(*) AS c",
+                account=account_id, gone=gone,
+            ).single()
+            stats.nodes_deleted += int(res["c"]) if res else 0
+        if len(gone) < len(present):
+            tx.run(f"MATCH (n:{schema.label} {{account_id: $account}}) WHERE NOT coalesce(n.scope, '') IN $gone "
+                   "SET n._stale = true", account=account_id, gone=gone).consume()
 
     _apply_rels(tx, batch, ok, stats)
 
 
-def _apply_rels(tx: Transaction, batch: GraphBatch, ok: set[str], stats: SyncStats) -> None:
+def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncStats) -> None:
     account_id = batch.account_id
     existing: dict[tuple[str, str, str, str, str], tuple[str, str, str]] = {}
     for schema in NODE_SCHEMAS:
@@ -263,7 +299,7 @@ def _apply_rels(tx: Transaction, batch: GraphBatch, ok: set[str], stats: SyncSta
             {"s": node_uid(account_id, rel.src_id), "d": node_uid(account_id, rel.dst_id), "p": props}
         )
     for key, (_, scope, eid) in existing.items():
-        if key not in batch.rels and _scope_ok(scope, ok):
+        if key not in batch.rels and ok.deletable(scope):
             to_delete.append(eid)
     for chunk in _chunks(to_delete):
         tx.run("UNWIND $ids AS id MATCH ()-[r]->() WHERE elementId(r) = id DELETE r", ids=chunk).consume()

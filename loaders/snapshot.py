@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +32,20 @@ class Snapshot:
     account_name: str
     collected_at: str
     calls: list[dict[str, Any]]
-    hosts: list[dict[str, Any]] = field(default_factory=list)
+    # None: the snapshot has no `hosts` key (hosts not collected); a list, even empty, replaces the account's hosts
+    hosts: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "format": SNAPSHOT_FORMAT,
             "account_id": self.account_id,
             "account_name": self.account_name,
             "collected_at": self.collected_at,
             "calls": self.calls,
-            "hosts": self.hosts,
         }
+        if self.hosts is not None:
+            doc["hosts"] = self.hosts
+        return doc
 
 
 def read_snapshot_document(path: str | Path) -> Any:
@@ -90,8 +93,8 @@ def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
                 raise SnapshotError(f"{where} ({call['action']}): field 'error' must be an object with a 'code' string")
         elif "response" not in call:
             raise SnapshotError(f"{where} ({call['action']}): needs 'response' or 'error'")
-    hosts = doc.get("hosts", [])
-    if not isinstance(hosts, list) or not all(isinstance(h, dict) for h in hosts):
+    hosts = doc.get("hosts")
+    if hosts is not None and (not isinstance(hosts, list) or not all(isinstance(h, dict) for h in hosts)):
         raise SnapshotError(f"{source}: field 'hosts' must be a list of objects")
     collected_at = doc.get("collected_at") or ""
     if not isinstance(collected_at, str):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from graph_schema.store import FULL_SYNC_SCOPES, GraphBatch
+from graph_schema.store import FULL_SYNC_SCOPES, GraphBatch, SyncScopes
 from loaders import actiontrail, ecs, hosts, oss, ram, rds
 from loaders.base import CollectContext, CollectError
 from loaders.extra import EXTRA_REGIONAL_PRODUCTS
@@ -76,15 +76,19 @@ class CollectedAccount:
 
     has_hosts: bool = False
     digest: str = ""
+    # products whose every region (or, for global ones, whose absence) this sync enumerated
+    complete_products: frozenset[str] = frozenset()
 
     @property
     def ok_scopes(self) -> set[str]:
-        """Scopes whose stale nodes this sync may remove: what came back ok, plus what it recomputes.
-
-        Hosts are only replaced when the snapshot carries host reports (agents may upload on their own).
-        """
+        """Scopes that came back ok, plus what every sync recomputes. Hosts are only replaced when the
+        snapshot carries a `hosts` list (agents may upload on their own)."""
         fixed = set(FULL_SYNC_SCOPES) if self.has_hosts else set(FULL_SYNC_SCOPES) - {"hosts"}
         return {s for s, status in self.scopes.items() if status == "ok"} | fixed
+
+    @property
+    def sync_scopes(self) -> SyncScopes:
+        return SyncScopes(frozenset(self.ok_scopes), frozenset(self.scopes), self.complete_products)
 
 
 def parse_collected_at(text: str | None) -> datetime:
@@ -143,20 +147,22 @@ def collect_account(
     )
     batch.node("Internet", INTERNET_ID, "account", name="Internet", supported=True)
 
+    regional = {code: _regions(transport, code) for code in ("ecs", "vpc", "rds", "actiontrail", *EXTRA_REGIONAL_PRODUCTS)}
+    # global products a recording holds no calls for simply hold no assets (spec: snapshot-format)
+    recorded = {code: _recorded(transport, code) for code in ("oss", "ram")}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        ecs_futs = {r: pool.submit(_guarded, "Ecs", ecs.collect_region, ctx, r) for r in _regions(transport, "ecs")}
-        eip_futs = {r: pool.submit(_guarded, "Vpc", ecs.collect_eips, ctx, r) for r in _regions(transport, "vpc")}
-        rds_futs = {r: pool.submit(_guarded, "Rds", rds.collect_region, ctx, r) for r in _regions(transport, "rds")}
+        ecs_futs = {r: pool.submit(_guarded, "Ecs", ecs.collect_region, ctx, r) for r in regional["ecs"]}
+        eip_futs = {r: pool.submit(_guarded, "Vpc", ecs.collect_eips, ctx, r) for r in regional["vpc"]}
+        rds_futs = {r: pool.submit(_guarded, "Rds", rds.collect_region, ctx, r) for r in regional["rds"]}
         trail_futs = {r: pool.submit(_guarded, "Actiontrail", actiontrail.collect_region, ctx, r)
-                      for r in _regions(transport, "actiontrail")}
+                      for r in regional["actiontrail"]}
         extra_futs = {
             (code, r): pool.submit(_guarded, code, module.collect_region, ctx, r)
             for code, module in EXTRA_REGIONAL_PRODUCTS.items()
-            for r in _regions(transport, code)
+            for r in regional[code]
         }
-        # global products a recording holds no calls for simply hold no assets (spec: snapshot-format)
-        oss_fut = pool.submit(_guarded, "Oss", oss.collect, ctx) if _recorded(transport, "oss") else None
-        ram_fut = pool.submit(_guarded, "Ram", ram.collect, ctx) if _recorded(transport, "ram") else None
+        oss_fut = pool.submit(_guarded, "Oss", oss.collect, ctx) if recorded["oss"] else None
+        ram_fut = pool.submit(_guarded, "Ram", ram.collect, ctx) if recorded["ram"] else None
         ecs_raw = {r: f.result() for r, f in ecs_futs.items()}
         eip_raw = {r: f.result() for r, f in eip_futs.items()}
         rds_raw = {r: f.result() for r, f in rds_futs.items()}
@@ -180,9 +186,11 @@ def collect_account(
     hosts.transform(host_reports or [], batch)
     link_hosts(batch)
     add_regions(batch)
-    digest = transport.digest([account_name, when.isoformat(), host_reports or []])
+    digest = transport.digest([account_name, when.isoformat(), host_reports])  # no hosts key ≠ an empty list
+    # every regional product visited all the regions the transport knows; an unrecorded global product has none
+    complete = frozenset(regional) | frozenset(code for code, seen in recorded.items() if not seen)
     return CollectedAccount(batch, uuid.uuid4().hex[:16], when, dict(ctx.scopes), list(ctx.gaps),
-                            has_hosts=bool(host_reports), digest=digest)
+                            has_hosts=host_reports is not None, digest=digest, complete_products=complete)
 
 
 def link_hosts(batch: GraphBatch) -> None:

@@ -328,7 +328,7 @@ class RecordingTransport:
 
     def snapshot(self, hosts: list[dict[str, Any]] | None = None) -> Snapshot:
         return Snapshot(self.account_id, self.account_name, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        list(self.calls), list(hosts or []))
+                        list(self.calls), None if hosts is None else list(hosts))
 
     def write(self, path: str | os.PathLike[str], hosts: list[dict[str, Any]] | None = None) -> None:
         doc = self.snapshot(hosts).to_json()

@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 from neo4j import Driver
 
+from backend import billing
+from backend.entitlements import PlanBiller
 from backend.ingest import IngestError, ingest_snapshot
+from checks.catalog import BY_ID
+from checks.scan import run_items
 from graph_schema.store import delete_account
 from loaders.synthetic import generate
 from tests.helpers.sample import write_sample
@@ -67,6 +71,67 @@ def test_denied_scope_keeps_previous_state(neo4j_driver: Driver, account: str, t
     result = ingest_snapshot(neo4j_driver, write_sample(tmp_path, account, deny_shanghai_ecs))
     assert result.scopes["ecs:cn-shanghai"] == "denied"
     assert count(neo4j_driver, account, "EcsInstance") == before
+
+
+def test_leftovers_of_a_denied_scope_are_not_check_until_seen_again(neo4j_driver: Driver, account: str,
+                                                                     tmp_path: Path) -> None:
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account))
+    billing.set_plan(neo4j_driver, account, model="payg", edition="ultimate", cspm=True)
+    items = [BY_ID["ACS_ECS_SecurityGroupPublicSSH"], BY_ID["ACS_ECS_InstanceMetadataTokenRequired"]]
+
+    def statuses() -> dict[str, str]:
+        report = run_items(neo4j_driver, account, items, PlanBiller(billing.load_plan(neo4j_driver, account)))
+        return {r.asset_id: r.status for r in report.results if r.region == "cn-shanghai"}
+
+    before = statuses()
+    assert before["sg-uf6legacy0000001"] == "NOT_PASS" and before["i-uf6batch000000001"] == "NOT_PASS"
+
+    def deny_shanghai_ecs(doc: dict) -> None:
+        for call in doc["calls"]:
+            if call["product"] == "Ecs" and call["region"] == "cn-shanghai" and call["action"] in (
+                    "DescribeInstances", "DescribeSecurityGroups"):
+                call.pop("response")
+                call["error"] = {"code": "Forbidden.RAM", "message": "denied", "http_status": 403}
+
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account, deny_shanghai_ecs))
+    kept = statuses()
+    assert set(kept) == set(before)  # nothing deleted
+    assert set(kept.values()) == {"NOT_CHECK"}, kept  # the old facts are not evidence any more
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account))
+    assert statuses() == before  # seen again: evaluated again
+
+
+def test_a_region_or_product_gone_from_the_snapshot_is_removed(neo4j_driver: Driver, account: str,
+                                                               tmp_path: Path) -> None:
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account))
+    assert count(neo4j_driver, account, "RamUser") == 6 and count(neo4j_driver, account, "Host") == 3
+
+    def drop_shanghai_and_ram(doc: dict) -> None:
+        doc["calls"] = [c for c in doc["calls"]
+                        if c["product"] != "Ram" and not (c["region"] == "cn-shanghai" and c["product"] != "Oss")]
+        doc["hosts"] = doc["hosts"][:1]
+
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account, drop_shanghai_and_ram))
+    regions = {r["r"] for r in neo4j_driver.execute_query(
+        "MATCH (n:EcsInstance|SecurityGroup|Disk|RdsInstance {account_id: $a}) RETURN DISTINCT n.region AS r",
+        a=account).records}
+    assert "cn-shanghai" not in regions and "cn-hangzhou" in regions
+    assert count(neo4j_driver, account, "RamUser") == 0 and count(neo4j_driver, account, "RamRole") == 0
+    assert count(neo4j_driver, account, "Host") == 1
+
+    def no_hosts_key(doc: dict) -> None:
+        drop_shanghai_and_ram(doc)
+        del doc["hosts"]
+
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account, no_hosts_key))
+    assert count(neo4j_driver, account, "Host") == 1  # hosts not collected: kept as they were
+
+    def empty_hosts(doc: dict) -> None:
+        drop_shanghai_and_ram(doc)
+        doc["hosts"] = []
+
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account, empty_hosts))
+    assert count(neo4j_driver, account, "Host") == 0
 
 
 def test_two_accounts_never_collide(neo4j_driver: Driver, tmp_path: Path) -> None:
