@@ -341,14 +341,28 @@ def parse_dnf_security(output: str) -> list[dict[str, str]]:
     return patches
 
 
+APT_INST = re.compile(r"^Inst (\S+)(?: \[[^\]]*\])? \((\S+) ([^)]*)\)")
+# Severity of a pending apt security update: apt has no per-update severity, and Ubuntu's USN priority /
+# Debian's DSA urgency are not available offline. For HOST_PATCH_CriticalMissing ("a missing patch of
+# severity critical or high") an update from a security pocket (an origin such as `Debian-Security:12/
+# stable-security`, `Ubuntu:22.04/jammy-security`, ESM's `jammy-apps-security`) is counted as `high`:
+# a pending security fix, never `unknown` (which no item counts, so every apt host passed).
+APT_SECURITY_SEVERITY = "high"
+
+
 def parse_apt_security(output: str) -> list[dict[str, str]]:
-    """`apt-get -s upgrade`: `Inst openssl [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])`."""
+    """`apt-get -s dist-upgrade`: `Inst openssl [3.0.11-1] (3.0.13-1 Debian-Security:12/stable-security [amd64])`;
+    several origins are comma-separated. Only updates from a security origin count (not a package whose
+    name has `security` in it)."""
     patches = []
     for line in output.splitlines():
-        if line.startswith("Inst ") and "security" in line.lower():
-            parts = line.split()
-            version = parts[3].lstrip("(") if len(parts) > 3 and parts[2].startswith("[") else parts[2].lstrip("(")
-            patches.append({"id": f"{parts[1]}-{version}", "severity": "unknown", "package": parts[1]})
+        m = APT_INST.match(line.strip())
+        if m is None:
+            continue
+        package, version, origins = m.groups()
+        origins = re.sub(r"\[[^\]]*\]\s*$", "", origins)  # the trailing [arch]
+        if any("security" in origin.lower() for origin in origins.split(",")):
+            patches.append({"id": f"{package}-{version}", "severity": APT_SECURITY_SEVERITY, "package": package})
     return patches
 
 
@@ -359,7 +373,9 @@ def missing_patches(runner: Runner) -> list[dict[str, str]] | None:
     out = runner(["yum", "-q", "updateinfo", "list", "security"])
     if out is not None:
         return parse_dnf_security(out)
-    out = runner(["apt-get", "-s", "-o", "Debug::NoLocking=1", "upgrade"])
+    # dist-upgrade, simulated: `upgrade` keeps back updates that need a new package (a kernel ABI bump,
+    # the usual security update) and would hide them
+    out = runner(["apt-get", "-s", "-o", "Debug::NoLocking=1", "dist-upgrade"])
     if out is not None:
         return parse_apt_security(out)
     return None

@@ -122,6 +122,9 @@ CASES: dict[str, tuple[dict[str, object], dict[str, str]]] = {
     "never-expire-and-no-grace-limit": ({"login_defs": {"PASS_MAX_DAYS": "-1"}, "sshd": {"LoginGraceTime": "0"}}, {
         "HOST_PASSWD_MaxDays": "NOT_PASS", "HOST_SSH_LoginGraceTime": "NOT_PASS"}),
     "grace-time-in-minutes": ({"sshd": {"LoginGraceTime": "2m"}}, {"HOST_SSH_LoginGraceTime": "NOT_PASS"}),
+    "apt-security-update-pending": ({"missing_patches": agent.parse_apt_security(
+        "Inst liblzma5 [5.4.1-1] (5.4.1-1+deb12u2 Debian-Security:12/oldstable-security [amd64])\n")}, {
+        "HOST_PATCH_CriticalMissing": "NOT_PASS", "HOST_PATCH_AnyMissing": "NOT_PASS"}),
 }
 
 

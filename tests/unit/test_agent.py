@@ -118,7 +118,8 @@ def test_dnf_parser() -> None:
 def test_apt_parser() -> None:
     out = ("Inst openssl [3.0.11-1~deb12u1] (3.0.13-1~deb12u1 Debian-Security:12/stable-security [amd64])\n"
            "Inst tzdata [2024a-0] (2024b-0 Debian:12.7/stable [all])\n")
-    assert agent.parse_apt_security(out) == [{"id": "openssl-3.0.13-1~deb12u1", "severity": "unknown", "package": "openssl"}]
+    # a pending update from the security pocket counts as high (see agent.APT_SECURITY_SEVERITY)
+    assert agent.parse_apt_security(out) == [{"id": "openssl-3.0.13-1~deb12u1", "severity": "high", "package": "openssl"}]
 
 
 def test_docker_parser() -> None:
