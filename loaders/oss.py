@@ -51,9 +51,9 @@ def collect(ctx: CollectContext) -> dict[str, Any]:
         else:
             break
     details: dict[str, dict[str, Any]] = {}
-    for b in buckets:
-        details[b["name"]] = {
-            action: ctx.call(*OSS, action, b["region"], {"bucket": b["name"]}) for action in DETAIL_ACTIONS
+    for bucket in buckets:
+        details[bucket["name"]] = {
+            action: ctx.call(*OSS, action, bucket["region"], {"bucket": bucket["name"]}) for action in DETAIL_ACTIONS
         }
     return {"buckets": buckets, "details": details}
 
@@ -105,6 +105,6 @@ def transform(raw: dict[str, Any], batch: GraphBatch) -> None:
             props["versioning_status"] = _text(_xml(ver, f"Oss:GetBucketVersioning {name}"), ".//Status")
         batch.node("OssBucket", name, "oss:global", **props)
     for name, row in batch.nodes.get("OssBucket", {}).items():
-        target = row.get("logging_target")
-        if target and batch.has_node("OssBucket", target):
-            batch.rel("LOGS_TO", ("OssBucket", name), ("OssBucket", target), "oss:global")
+        log_bucket = row.get("logging_target")
+        if log_bucket and batch.has_node("OssBucket", log_bucket):
+            batch.rel("LOGS_TO", ("OssBucket", name), ("OssBucket", log_bucket), "oss:global")

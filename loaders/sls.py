@@ -60,7 +60,8 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
 
 def logstore_props(body: dict[str, Any]) -> dict[str, Any]:
     """The facts the SLS check items read, from GetLogStore."""
-    enc = body.get("encrypt_conf") if isinstance(body.get("encrypt_conf"), dict) else {}
+    raw_enc = body.get("encrypt_conf")
+    enc: dict[str, Any] = raw_enc if isinstance(raw_enc, dict) else {}
     try:
         ttl = int(body["ttl"])
     except (KeyError, TypeError, ValueError) as exc:

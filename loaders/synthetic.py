@@ -204,11 +204,11 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
             call("Ram", "2015-05-01", "GetUserMFAInfo", "global", p, {"RequestId": _rid(rng), "MFADevice": {"SerialNumber": f"acs:ram::{account_id}:mfa/{u}"}})
         else:
             err("Ram", "2015-05-01", "GetUserMFAInfo", "global", p, "EntityNotExist.User.MFADevice", 404)
-    for gi, g in enumerate(groups):
-        p = {"GroupName": g}
+    for gi, group in enumerate(groups):
+        p = {"GroupName": group}
         pols = [pol_entry("System", "AdministratorAccess")] if gi == 0 else [pol_entry("Custom", rng.choice(custom_names))]
         call("Ram", "2015-05-01", "ListPoliciesForGroup", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
-        _marker(call, "ListUsersForGroup", p, ("Users", "User"), [{"UserName": u} for u in members[g]], rng)
+        _marker(call, "ListUsersForGroup", p, ("Users", "User"), [{"UserName": u} for u in members[group]], rng)
     for r in role_names + ["AliyunServiceRoleForSasCspm"]:
         p = {"RoleName": r}
         trust = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
