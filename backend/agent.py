@@ -198,7 +198,82 @@ def parse_login_defs(root: str) -> dict[str, str] | None:
     return values
 
 
+PAM_PASSWORD_SERVICE = "passwd"  # how users change passwords; its stack includes system-auth / common-password
+PAM_PASSWORD_FALLBACK = ("common-password", "system-auth")  # read when there is no /etc/pam.d/passwd
+PAM_ONLY_ARGS = frozenset({"authtok_type"})  # pam_pwquality's own options, not password quality settings
+
+
+def pam_tokens(line: str) -> list[str]:
+    """A pam.d line's fields: whitespace-separated, `[...]` one field (`\\]` inside is a `]`)."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(line):
+        if line[i].isspace():
+            i += 1
+        elif line[i] == "[":
+            j, chars = i + 1, []
+            while j < len(line) and line[j] != "]":
+                if line[j] == "\\" and line[j + 1:j + 2] == "]":
+                    j += 1
+                chars.append(line[j])
+                j += 1
+            tokens.append("".join(chars))
+            i = j + 1
+        else:
+            j = i
+            while j < len(line) and not line[j].isspace():
+                j += 1
+            tokens.append(line[i:j])
+            i = j
+    return tokens
+
+
+def pam_password_modules(root: str, service: str, seen: set[str] | None = None) -> list[tuple[str, list[str]]] | None:
+    """The `password` modules of a pam.d service in stack order, `include` / `substack` / `@include`
+    followed (each file once): (module file name, arguments). None when the service file cannot be read."""
+    seen = seen if seen is not None else set()
+    name = os.path.basename(service)
+    text = _read(root, "etc/pam.d/" + name) if name and name not in seen else None
+    if text is None:
+        return None
+    seen.add(name)
+    modules: list[tuple[str, list[str]]] = []
+    for raw in text.replace("\\\n", " ").splitlines():
+        tokens = pam_tokens(raw.split("#", 1)[0])
+        if len(tokens) >= 2 and tokens[0] == "@include":
+            modules.extend(pam_password_modules(root, tokens[1], seen) or [])
+            continue
+        if len(tokens) < 3 or tokens[0].lstrip("-").lower() != "password":
+            continue
+        if tokens[1].lower() in ("include", "substack"):
+            modules.extend(pam_password_modules(root, tokens[2], seen) or [])
+        else:
+            modules.append((os.path.basename(tokens[2]), tokens[3:]))
+    return modules
+
+
+def pam_pwquality_args(root: str) -> dict[str, str] | None:
+    """`key=value` arguments of pam_pwquality.so in the password stack (None: not in it, or no PAM)."""
+    modules = pam_password_modules(root, PAM_PASSWORD_SERVICE)
+    if modules is None:
+        stacks = [m for m in (pam_password_modules(root, s) for s in PAM_PASSWORD_FALLBACK) if m is not None]
+        modules = [module for stack in stacks for module in stack]
+    args: dict[str, str] = {}
+    found = False
+    for module, module_args in modules:
+        if module != "pam_pwquality.so":
+            continue
+        found = True
+        for arg in module_args:
+            key, sep, value = arg.partition("=")
+            if sep and key.strip() and key.strip() not in PAM_ONLY_ARGS:
+                args[key.strip()] = value.strip()
+    return args if found else None
+
+
 def parse_pwquality(root: str) -> dict[str, str] | None:
+    """pwquality.conf, then pwquality.conf.d/*.conf, then pam_pwquality's module arguments in the PAM
+    password stack, which override the files (pam_pwquality(8))."""
     files = ["etc/security/pwquality.conf"] + sorted(
         os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "etc/security/pwquality.conf.d/*.conf")))
     values: dict[str, str] = {}
@@ -213,6 +288,10 @@ def parse_pwquality(root: str) -> dict[str, str] | None:
             if "=" in line:
                 k, v = line.split("=", 1)
                 values[k.strip()] = v.strip()
+    pam = pam_pwquality_args(root)
+    if pam is not None:
+        found = True
+        values.update(pam)
     return values if found else None
 
 
