@@ -113,7 +113,7 @@ def dig_list(body: Any, *path: str, call: str = "") -> list[Any]:
     return value
 
 
-def paged_by_number(
+def paged(
     ctx: CollectContext,
     product: str,
     version: str,
@@ -127,22 +127,31 @@ def paged_by_number(
     scope: str | None = None,
     optional: bool = False,
 ) -> list[Any] | Gap:
-    """Follow PageNumber until TotalCount items are in (or a page comes back empty)."""
+    """A listing, following the pages the API returns: a non-empty `NextToken` is sent back (sized by
+    MaxResults) until none comes; otherwise `PageNumber` goes on until `TotalCount` items are in (or a page
+    comes back empty). Never assumes its own page size."""
     items: list[Any] = []
-    page = 1
+    page, token, seen = 1, "", set()
     while True:
-        body = ctx.call(
-            product, version, action, region, {**params, "PageNumber": page, "PageSize": page_size},
-            scope=scope, optional=optional,
-        )
+        sized = {"MaxResults": page_size, "NextToken": token} if token else {"PageNumber": page, "PageSize": page_size}
+        body = ctx.call(product, version, action, region, {**params, **sized}, scope=scope, optional=optional)
         if isinstance(body, Gap):
             return body
-        if body is NOT_CONFIGURED or not isinstance(body, dict):
-            if body is NOT_CONFIGURED:
-                return items
+        if body is NOT_CONFIGURED:
+            return items
+        if not isinstance(body, dict):
             raise CollectError(f"{product}:{action} in {region}: response must be a JSON object")
         got = dig_list(body, *list_path, call=f"{product}:{action}")
         items.extend(got)
+        next_token = str(body.get("NextToken") or "")
+        if next_token:
+            if next_token in seen:
+                raise CollectError(f"{product}:{action} in {region}: NextToken {next_token!r} came back twice")
+            seen.add(next_token)
+            token = next_token
+            continue
+        if token:  # paging by token and none came back: the listing is complete
+            return items
         total = next((body[k] for k in total_keys if k in body), None)
         try:
             total_n = int(total) if total is not None else None
@@ -151,6 +160,37 @@ def paged_by_number(
         if not got or total_n is None or len(items) >= total_n:
             return items
         page += 1
+
+
+def follow_next_token(ctx: CollectContext, product: str, version: str, action: str, region: str,
+                      params: dict[str, Any], list_path: tuple[str, ...], *, page_size: int = 1000,
+                      scope: str | None = None) -> Any:
+    """One object whose list at `list_path` may continue on NextToken pages (e.g. a security group's
+    permissions): the first page's body with the pages' lists concatenated; a Gap or NOT_CONFIGURED as is."""
+    first = ctx.call(product, version, action, region, params, scope=scope)
+    if not isinstance(first, dict) or not first.get("NextToken"):
+        return first
+    merged = dict(first)
+    items = list(dig_list(first, *list_path, call=f"{product}:{action}"))
+    token, seen = str(first["NextToken"]), set()
+    while token:
+        if token in seen:
+            raise CollectError(f"{product}:{action} in {region}: NextToken {token!r} came back twice")
+        seen.add(token)
+        body = ctx.call(product, version, action, region, {**params, "NextToken": token, "MaxResults": page_size},
+                        scope=scope)
+        if not isinstance(body, dict):
+            return body  # a later page failed: the object is incomplete, not collected
+        items.extend(dig_list(body, *list_path, call=f"{product}:{action}"))
+        token = str(body.get("NextToken") or "")
+    outer, inner = list_path[:-1], list_path[-1]
+    holder = merged
+    for key in outer:
+        holder[key] = dict(holder.get(key) or {})
+        holder = holder[key]
+    holder[inner] = items
+    merged.pop("NextToken", None)
+    return merged
 
 
 def paged_by_token(

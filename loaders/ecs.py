@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from graph_schema.store import GraphBatch
-from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, dig, dig_list, paged_by_number
+from loaders.base import (
+    NOT_CONFIGURED,
+    CollectContext,
+    CollectError,
+    Gap,
+    dig,
+    dig_list,
+    follow_next_token,
+    paged,
+)
 from loaders.regions import is_supported
 from loaders.secgroup import internet_open_ranges, rule_from_permission
 
@@ -17,14 +26,14 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     scope = f"ecs:{region}"
     raw: dict[str, Any] = {"region": region}
     ctx.mark(scope, "ok")
-    raw["instances"] = paged_by_number(
+    raw["instances"] = paged(
         ctx, *ECS, "DescribeInstances", region, {"RegionId": region}, ("Instances", "Instance"), scope=scope
     )
-    raw["ram_roles"] = paged_by_number(
+    raw["ram_roles"] = paged(
         ctx, *ECS, "DescribeInstanceRamRole", region, {"RegionId": region},
         ("InstanceRamRoleSets", "InstanceRamRoleSet"), scope=scope,
     )
-    groups = paged_by_number(
+    groups = paged(
         ctx, *ECS, "DescribeSecurityGroups", region, {"RegionId": region},
         ("SecurityGroups", "SecurityGroup"), page_size=50, scope=scope,
     )
@@ -33,11 +42,11 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     if isinstance(groups, list):
         for sg in groups:
             sg_id = sg.get("SecurityGroupId")
-            raw["sg_attributes"][sg_id] = ctx.call(
-                *ECS, "DescribeSecurityGroupAttribute", region,
-                {"RegionId": region, "SecurityGroupId": sg_id, "Direction": "all"},
+            raw["sg_attributes"][sg_id] = follow_next_token(
+                ctx, *ECS, "DescribeSecurityGroupAttribute", region,
+                {"RegionId": region, "SecurityGroupId": sg_id, "Direction": "all"}, ("Permissions", "Permission"),
             )
-    raw["disks"] = paged_by_number(
+    raw["disks"] = paged(
         ctx, *ECS, "DescribeDisks", region, {"RegionId": region}, ("Disks", "Disk"), scope=scope
     )
     return raw
@@ -46,7 +55,7 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
 def collect_eips(ctx: CollectContext, region: str) -> Any:
     scope = f"vpc:{region}"
     ctx.mark(scope, "ok")
-    return paged_by_number(
+    return paged(
         ctx, *VPC, "DescribeEipAddresses", region, {"RegionId": region}, ("EipAddresses", "EipAddress"),
         page_size=50, scope=scope,
     )

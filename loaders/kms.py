@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph_schema.store import GraphBatch
-from loaders.base import CollectContext, CollectError, Gap, dig, paged_by_number
+from loaders.base import CollectContext, CollectError, Gap, dig, paged
 from loaders.regions import is_supported
 
 KMS = ("Kms", "2016-01-20")
@@ -17,7 +17,7 @@ SECONDS_PER_DAY = 86400
 def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     scope = f"kms:{region}"
     ctx.mark(scope, "ok")
-    keys = paged_by_number(ctx, *KMS, "ListKeys", region, {"RegionId": region}, ("Keys", "Key"),
+    keys = paged(ctx, *KMS, "ListKeys", region, {"RegionId": region}, ("Keys", "Key"),
                            scope=scope, optional=True)
     details: dict[str, Any] = {}
     if isinstance(keys, list):

@@ -14,7 +14,7 @@ from loaders.base import (
     as_bool,
     dig,
     dig_list,
-    paged_by_number,
+    paged,
 )
 from loaders.regions import is_supported, version_unsupported
 
@@ -32,7 +32,7 @@ DETAIL_ACTIONS = (
 def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     scope = f"rds:{region}"
     ctx.mark(scope, "ok")
-    instances = paged_by_number(
+    instances = paged(
         ctx, *RDS, "DescribeDBInstances", region, {"RegionId": region}, ("Items", "DBInstance"), scope=scope
     )
     details: dict[str, dict[str, Any]] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph_schema.store import GraphBatch
-from loaders.base import CollectContext, CollectError, Gap, as_bool, dig_list, paged_by_number
+from loaders.base import CollectContext, CollectError, Gap, as_bool, dig_list, paged
 from loaders.regions import is_supported
 
 SLB = ("Slb", "2014-05-15")
@@ -15,7 +15,7 @@ SLB = ("Slb", "2014-05-15")
 def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     scope = f"slb:{region}"
     ctx.mark(scope, "ok")
-    balancers = paged_by_number(ctx, *SLB, "DescribeLoadBalancers", region, {"RegionId": region},
+    balancers = paged(ctx, *SLB, "DescribeLoadBalancers", region, {"RegionId": region},
                                 ("LoadBalancers", "LoadBalancer"), scope=scope, optional=True)
     details: dict[str, Any] = {}
     https: dict[str, dict[int, Any]] = {}

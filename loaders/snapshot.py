@@ -117,7 +117,8 @@ def _first_page(key: str, value: Any) -> bool:
 
 
 def _match_score(recorded: dict[str, Any], params: dict[str, Any]) -> int | None:
-    """None when the recorded call cannot answer the request; else how many params agree."""
+    """None when the recorded call cannot answer the request; else how many params agree. A recorded param
+    must agree with the request (enumerations case-insensitively); params absent from either side only rank."""
     score = 0
     for key, value in recorded.items():
         if key in PAGE_SIZE_PARAMS:
@@ -131,8 +132,8 @@ def _match_score(recorded: dict[str, Any], params: dict[str, Any]) -> int | None
             continue
         if _norm(params[key]) == _norm(value):
             score += 1
-        elif _identity_param(key):
-            return None
+        elif _identity_param(key) or _norm(params[key]).lower() != _norm(value).lower():
+            return None  # the recording answers another question (e.g. Direction=all is not Direction=ingress)
     for key, value in params.items():
         # a cursor we send must have been recorded (page 2 is not page 1)
         if key in CURSORS and key not in recorded and not _first_page(key, value):

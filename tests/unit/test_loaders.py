@@ -220,3 +220,57 @@ def test_offset_pages_replay_in_order() -> None:
     doc["calls"].append({**copy.deepcopy(listing), "params": {"project": PROJECT, "offset": 1, "size": 500},
                          "response": {"count": 1, "total": 2, "logstores": ["app"]}})
     assert set(collect(doc).batch.nodes["SlsLogstore"]) == {f"{PROJECT}/actiontrail", f"{PROJECT}/app"}
+
+
+def _ecs_pages(doc: dict[str, Any], region: str) -> list[dict[str, Any]]:
+    return [c for c in doc["calls"] if c["action"] == "DescribeInstances" and c["region"] == region]
+
+
+def test_next_token_pages_are_followed() -> None:
+    """A DescribeInstances recording paged by NextToken/MaxResults (one call per page) loads every instance."""
+    doc = copy.deepcopy(SAMPLE_DOC)
+    [call] = _ecs_pages(doc, "cn-hangzhou")
+    instances = call["response"]["Instances"]["Instance"]
+    assert len(instances) >= 3
+    pages = [instances[:2], instances[2:]]
+    doc["calls"].remove(call)
+    for i, page in enumerate(pages):
+        params = {"RegionId": "cn-hangzhou", "MaxResults": 2, **({"NextToken": "tok-1"} if i else {})}
+        body = {"TotalCount": len(instances), "Instances": {"Instance": page}, **({} if i else {"NextToken": "tok-1"})}
+        doc["calls"].append({**call, "params": params, "response": body})
+    loaded = collect(doc).batch.nodes["EcsInstance"]
+    assert {i["InstanceId"] for i in instances} <= set(loaded)
+
+
+def test_a_next_token_that_repeats_is_an_error() -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    [call] = _ecs_pages(doc, "cn-hangzhou")
+    call["response"]["NextToken"] = "again"
+    doc["calls"].append({**call, "params": {"RegionId": "cn-hangzhou", "NextToken": "again"}})
+    with pytest.raises(CollectError, match="came back twice"):
+        collect(doc)
+
+
+def test_security_group_rules_on_next_token_pages() -> None:
+    doc = copy.deepcopy(SAMPLE_DOC)
+    call = next(c for c in doc["calls"] if c["action"] == "DescribeSecurityGroupAttribute"
+                and c["params"]["SecurityGroupId"] == "sg-bp1web0000000001")
+    perms = call["response"]["Permissions"]["Permission"]
+    ssh = [p for p in perms if p["PortRange"] == "22/22"]
+    assert ssh, "the web group opens 22 in the sample"
+    call["response"]["Permissions"]["Permission"] = [p for p in perms if p not in ssh]
+    call["response"]["NextToken"] = "rules-2"
+    page2 = {**call, "params": {**call["params"], "NextToken": "rules-2"},
+             "response": {"SecurityGroupId": "sg-bp1web0000000001", "Permissions": {"Permission": ssh}}}
+    doc["calls"].append(page2)
+    group = collect(doc).batch.nodes["SecurityGroup"]["sg-bp1web0000000001"]
+    assert any(lo <= 22 <= hi for lo, hi in zip(group["inet_tcp_from"], group["inet_tcp_to"], strict=True))
+
+
+def test_a_recorded_param_with_another_value_does_not_answer() -> None:
+    snap = parse_snapshot(copy.deepcopy(SAMPLE_DOC))
+    replay = ReplayTransport(snap)
+    ask = {"RegionId": "cn-hangzhou", "SecurityGroupId": "sg-bp1web0000000001"}
+    assert replay.call("Ecs", "2014-05-26", "DescribeSecurityGroupAttribute", "cn-hangzhou", {**ask, "Direction": "ALL"})
+    with pytest.raises(MissingCallError):
+        replay.call("Ecs", "2014-05-26", "DescribeSecurityGroupAttribute", "cn-hangzhou", {**ask, "Direction": "ingress"})
