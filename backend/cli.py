@@ -58,6 +58,7 @@ def errors() -> Iterator[None]:
     from checks.packages import SelectionError
     from checks.paths import WhatIfError
     from checks.scan import ScanError
+    from loaders.transport import ApiError
 
     try:
         yield
@@ -65,6 +66,8 @@ def errors() -> Iterator[None]:
         raise
     except (IngestError, BillingError, CypherRefused, SelectionError, ScanError, AuthError, WhatIfError) as exc:
         fail(str(exc))
+    except ApiError as exc:
+        fail(f"Alibaba Cloud API error {exc.code}: {exc.message}")
     except ServiceUnavailable as exc:
         fail(str(exc))
     except KeyError as exc:
@@ -195,19 +198,16 @@ def _ingest_live(d: Any, profile: str | None, account: str | None, record: str |
     from backend import ingest as ing
     from loaders.transport_live import LiveTransport, RecordingTransport
 
-    if endpoint:
-        transport: Any = LiveTransport(account, endpoint_override=endpoint)
-    elif profile:
-        transport = LiveTransport.from_profile(profile, account_id=account)
-    else:
-        transport = LiveTransport(account)
-    if not getattr(transport, "account_id", None):
-        raise ing.IngestError("the account id is unknown: pass --account ID")
+    if profile:
+        transport = LiveTransport.from_profile(profile, account_id=account, endpoint_override=endpoint)
+    else:  # the default credential chain (or the emulator's test key)
+        transport = LiveTransport(account, endpoint_override=endpoint).with_account_id()
     recorder = RecordingTransport(transport, transport.account_id) if record else None
-    res = ing.ingest_transport(d, recorder or transport, progress=tick)
-    if recorder and record:
-        recorder.write(record)
-    return res
+    try:
+        return ing.ingest_transport(d, recorder or transport, progress=tick)
+    finally:
+        if recorder and record:  # also when the ingest failed: the recording shows what the API answered
+            recorder.write(record)
 
 
 # ---------------------------------------------------------------- billing

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from loaders.emulated import VERSION_PRODUCTS, EmulatedAccount, oss_body_params, xml_escape
+from loaders.emulated import GLOBAL_PRODUCTS, VERSION_PRODUCTS, EmulatedAccount, oss_body_params, xml_escape
 from loaders.snapshot import Snapshot, load_snapshot
 from loaders.transport import ApiError, MissingCallError
 from loaders.transport_live import SLS_EMULATED_DOMAIN, sls_route
@@ -78,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         if product is None:
             self._rpc_error(ApiError("InvalidVersion", f"unknown API version {version}", 400))
             return
-        region = "global" if product in ("Ram", "ResourceManager") else params.get("RegionId", "global")
+        region = "global" if product in GLOBAL_PRODUCTS else params.get("RegionId", "global")
         state = self.server.state
         try:
             if state.is_write(product, action):

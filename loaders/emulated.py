@@ -21,10 +21,10 @@ from loaders.transport import ApiError, CallKey, MissingCallError
 VERSION_PRODUCTS = {
     "2014-05-26": "Ecs", "2016-04-28": "Vpc", "2014-08-15": "Rds", "2015-05-01": "Ram",
     "2020-07-06": "Actiontrail", "2020-03-31": "ResourceManager", "2014-05-15": "Slb", "2016-01-20": "Kms",
-    "2020-12-30": "Sls",
+    "2020-12-30": "Sls", "2015-04-01": "Sts",
 }
 PRODUCT_VERSIONS = {v: k for k, v in VERSION_PRODUCTS.items()}
-GLOBAL_PRODUCTS = ("Ram", "ResourceManager", "Oss")
+GLOBAL_PRODUCTS = ("Ram", "ResourceManager", "Oss", "Sts")
 # list actions answered empty in regions the snapshot has no calls for (the real API's empty shapes)
 EMPTY_LISTS: dict[tuple[str, str], dict[str, Any]] = {
     ("Ecs", "DescribeInstances"): {"TotalCount": 0, "PageNumber": 1, "Instances": {"Instance": []}},
@@ -79,6 +79,9 @@ class EmulatedAccount:
         key = CallKey(product, action, region, params)
         if (product, action) == ("Ecs", "DescribeRegions"):
             return {"Regions": {"Region": [{"RegionId": r} for r in self.all_regions()]}}
+        if (product, action) == ("Sts", "GetCallerIdentity"):
+            return {"AccountId": self.account_id, "Arn": f"acs:ram::{self.account_id}:root", "IdentityType": "Account",
+                    "PrincipalId": self.account_id, "RequestId": "emulator"}
         recorded = self.find(product, action, region, params)
         if recorded is None and (product, action) == ("Ram", "ListPolicies"):
             # the account's policies are known from the GetPolicy calls the snapshot holds

@@ -34,7 +34,9 @@ RPC_PRODUCTS: dict[str, tuple[str, str]] = {
     "ResourceManager": ("alibabacloud_resourcemanager20200331.client", "resourcemanager.aliyuncs.com"),
     "Slb": ("alibabacloud_slb20140515.client", "slb.{region}.aliyuncs.com"),
     "Kms": ("alibabacloud_kms20160120.client", "kms.{region}.aliyuncs.com"),
+    "Sts": ("alibabacloud_sts20150401.client", "sts.aliyuncs.com"),
 }
+GLOBAL_RPC_PRODUCTS = ("Ram", "ResourceManager", "Sts")
 # Simple Log Service speaks ROA: action → (path template, the param naming the project whose host
 # `<project>.<region>.log.aliyuncs.com` serves it, or None); the other params go to the query string.
 # The emulator routes requests back to actions with the same table.
@@ -97,19 +99,28 @@ class LiveTransport:
         self._regions: list[str] | None = None
 
     @classmethod
-    def from_profile(cls, name: str, account_id: str | None = None) -> LiveTransport:
-        """A named profile of the Alibaba Cloud CLI config (~/.aliyun/config.json or ~/.alibabacloud/config.json)."""
-        for path in (Path.home() / ".aliyun" / "config.json", Path.home() / ".alibabacloud" / "config.json"):
-            if not path.exists():
-                continue
-            doc = json.loads(path.read_text())
-            for profile in doc.get("profiles", []):
-                if profile.get("name") == name:
-                    key = (profile.get("access_key_id", ""), profile.get("access_key_secret", ""))
-                    if not all(key):
-                        raise ApiError("InvalidProfile", f"profile {name} in {path} has no access key pair", 400)
-                    return cls(account_id or profile.get("account_id"), access_key=key)
-        raise ApiError("InvalidProfile", f"no credentials profile named {name!r} (~/.aliyun/config.json)", 400)
+    def from_profile(cls, name: str, account_id: str | None = None, endpoint_override: str | None = None) -> LiveTransport:
+        """A named profile of the Alibaba Cloud CLI config (~/.aliyun/config.json; every mode the official
+        credentials library reads: AK, StsToken, RamRoleArn, EcsRamRole, …). The account id, unless given,
+        is the caller's (STS GetCallerIdentity)."""
+        from alibabacloud_credentials.client import Client as CredentialClient
+        from alibabacloud_credentials.provider import CLIProfileCredentialsProvider
+
+        credential = CredentialClient(provider=CLIProfileCredentialsProvider(profile_name=name))
+        try:
+            credential.get_credential()
+        except Exception as exc:  # noqa: BLE001 - the library raises plain exceptions for a bad profile
+            raise ApiError("InvalidProfile", f"credentials profile {name!r}: {exc}", 400) from exc
+        return cls(account_id, credential=credential, endpoint_override=endpoint_override).with_account_id()
+
+    def with_account_id(self) -> LiveTransport:
+        """Fill in the account id from the caller's identity when it is not known."""
+        if not self.account_id:
+            body = self.call("Sts", "2015-04-01", "GetCallerIdentity", "global", {})
+            self.account_id = str(body.get("AccountId") or "") if isinstance(body, dict) else ""
+            if not self.account_id.isdigit():
+                raise ApiError("UnknownAccount", "STS GetCallerIdentity returned no AccountId", 400)
+        return self
 
     # -- clients
     def _config(self, endpoint: str, region: str) -> Any:
@@ -169,7 +180,7 @@ class LiveTransport:
             method="POST", auth_type="AK", style="RPC", req_body_type="formData", body_type="json",
         )
         query = {k: _query_value(v) for k, v in params.items()}
-        if region != "global" and "RegionId" not in query and product not in ("Ram", "ResourceManager"):
+        if region != "global" and "RegionId" not in query and product not in GLOBAL_RPC_PRODUCTS:
             query["RegionId"] = region
         request = open_api_models.OpenApiRequest(query=query)
         try:

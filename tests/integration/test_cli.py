@@ -122,3 +122,33 @@ def test_paths_refused_on_free_plan(neo4j_driver: Driver, tmp_path: Path) -> Non
 def test_token_create(account: str) -> None:
     doc = run_json("token", "create", "--role", "viewer", "--account", account)
     assert doc["token"].startswith("skp_") and doc["role"] == "viewer" and doc["accounts"] == [account]
+
+
+def test_live_ingest_from_a_named_profile(neo4j_driver: Driver, tmp_path: Path) -> None:
+    """`ingest --live --account-profile NAME`: credentials from the CLI config, the account id from STS."""
+    from backend.emulator import Emulator
+    from loaders.snapshot import parse_snapshot
+    from tests.helpers.sample import sample_doc
+
+    account_id = str(random.randint(10**15, 10**16 - 1))
+    home = tmp_path / "home"
+    (home / ".aliyun").mkdir(parents=True)
+    (home / ".aliyun" / "config.json").write_text(json.dumps({"current": "ops", "profiles": [
+        {"name": "ops", "mode": "AK", "access_key_id": "LTAI-test", "access_key_secret": "secret", "region_id": "cn-hangzhou"}]}))
+    env = {**os.environ, "HOME": str(home)}
+    record = tmp_path / "recorded.json"
+    try:
+        with Emulator(parse_snapshot(sample_doc(account_id))) as emu:
+            proc = subprocess.run([sys.executable, "-m", "backend.cli", "ingest", "--live", "--account-profile", "ops",
+                                   "--endpoint", emu.endpoint, "--record", str(record), "--format", "json"],
+                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, proc.stderr
+            doc = json.loads(proc.stdout)
+            assert doc["account_id"] == account_id and doc["counts"]["EcsInstance"] == 8
+            assert json.loads(record.read_text())["account_id"] == account_id
+            bad = subprocess.run([sys.executable, "-m", "backend.cli", "ingest", "--live", "--account-profile", "nope",
+                                  "--endpoint", emu.endpoint], cwd=ROOT, env=env, capture_output=True, text=True,
+                                 timeout=300)
+            assert bad.returncode != 0 and "nope" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    finally:
+        delete_account(neo4j_driver, account_id)
