@@ -57,10 +57,15 @@ class Evaluation:
     matched: tuple[tuple[str, int], ...] = ()
     conditions: tuple[dict[str, Any], ...] = ()
 
+    @property
+    def undecided_deny(self) -> bool:
+        """A Deny that matches but whose Condition the context cannot decide (it may or may not apply)."""
+        return any("deny_unless_false" in c for c in self.conditions)
+
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # user | role | group | root | service | key
+    kind: str  # user | role | group (a member acting with the group's policies) | root | service | key
     account_id: str
     name: str = ""
     arn: str = ""
@@ -324,6 +329,7 @@ class CompiledPolicySet:
             (p.name, i, st) for p in policies for i, st in enumerate(p.statements)
         ]
         self._cache: dict[tuple[str, str, str], Evaluation] = {}
+        self._full_admin: dict[str, Evaluation] = {}
 
     def evaluate(self, action: str, resource: str, context: Mapping[str, object] | None = None) -> Evaluation:
         ckey = (action.lower(), resource, _context_key(context))
@@ -364,6 +370,49 @@ class CompiledPolicySet:
         self._cache[ckey] = result
         return result
 
+    def full_admin(self, context: Mapping[str, object] | None = None) -> Evaluation:
+        """Effective `*` on `*`: allowed for EVERY action on EVERY resource. An Allow statement must cover
+        everything (Action `*`, Resource `*`; NotAction/NotResource exclude something), and no Deny may
+        apply to anything: an applicable Deny (decided true) means not full admin, an undecided one makes
+        it CONDITIONAL. (Not the literal request `*` on `*`: a Deny on `ram:*` does not match that string.)"""
+        hit = self._full_admin.get(_context_key(context))
+        if hit is not None:
+            return hit
+        allows: list[tuple[str, int]] = []
+        pending: list[tuple[tuple[str, int], dict[str, Any]]] = []
+        denies: list[tuple[tuple[str, int], dict[str, Any]]] = []
+        result: Evaluation | None = None
+        for name, idx, st in self.entries:
+            holds = condition_holds(st.condition, context)
+            if holds is False:
+                continue
+            if st.effect == "Deny":
+                if _matches_nothing(st):
+                    continue
+                if holds is True:
+                    result = Evaluation(Decision.DENY, ((name, idx),))
+                    break
+                denies.append(((name, idx), st.condition or {}))
+            elif _covers_everything(st):
+                if holds is True:
+                    allows.append((name, idx))
+                else:
+                    pending.append(((name, idx), st.condition or {}))
+        if result is None:
+            if allows and not denies:
+                result = Evaluation(Decision.ALLOW, tuple(allows))
+            elif allows or pending:
+                waiting = [] if allows else pending
+                result = Evaluation(
+                    Decision.CONDITIONAL,
+                    tuple(allows) + tuple(m for m, _ in waiting) + tuple(m for m, _ in denies),
+                    tuple(c for _, c in waiting) + tuple({"deny_unless_false": c} for _, c in denies),
+                )
+            else:
+                result = Evaluation(Decision.IMPLICIT_DENY)
+        self._full_admin[_context_key(context)] = result
+        return result
+
     def allowed_resources(self, action: str, resources: Sequence[str],
                           context: Mapping[str, object] | None = None) -> dict[str, Evaluation]:
         relevant = [e for e in self.entries if _action_relevant(e[2], action)]
@@ -378,6 +427,26 @@ def _action_relevant(st: Statement, action: str) -> bool:
     return bool(st.not_actions) and not any(action_matches(p, action) for p in st.not_actions)
 
 
+def _all_stars(pattern: str) -> bool:
+    """`*`, `**`, `*:*`: a pattern every action / resource matches."""
+    return pattern.replace(":", "").strip("*") == "" and pattern.strip(":") != "" and "*" in pattern
+
+
+def _covers_everything(st: Statement) -> bool:
+    if st.not_actions or not any(_all_stars(a) for a in st.actions):
+        return False
+    if st.not_resources:
+        return False
+    return not st.resources or any(_all_stars(r) for r in st.resources)
+
+
+def _matches_nothing(st: Statement) -> bool:
+    """A statement no request can match (no actions, or NotAction/NotResource `*`)."""
+    if not st.actions and not st.not_actions:
+        return True
+    return any(_all_stars(a) for a in st.not_actions) or any(_all_stars(r) for r in st.not_resources)
+
+
 def is_full_admin(policy: Policy) -> bool:
     """An Allow statement with Action * and Resource * (spec: whatever its Condition)."""
     return any(st.effect == "Allow" and "*" in st.actions and "*" in st.resources for st in policy.statements)
@@ -385,38 +454,56 @@ def is_full_admin(policy: Policy) -> bool:
 
 # ---------------------------------------------------------------- principals (trust and bucket policies)
 
-def _principal_values(principal: Any, kind: str) -> list[str] | None:
-    """Values of one principal kind ('RAM', 'Service', 'Federated'); '*' principal → ['*']."""
-    if principal == "*":
-        return ["*"]
-    if isinstance(principal, list):
-        return [str(p) for p in principal] if kind == "RAM" else []
-    if isinstance(principal, Mapping):
-        for k, v in principal.items():
-            if k.lower() == kind.lower():
-                return [str(x) for x in _as_list(v)]
+def principal_values(principal: Any, kind: str | None = None) -> list[str]:
+    """Values of one principal kind ('RAM', 'Service', 'Federated'; keys case-insensitive), or of every
+    kind when `kind` is None. `"*"` → `["*"]`; a bare string or list (OSS bucket policies) is RAM."""
+    if principal is None:
         return []
+    if isinstance(principal, str):
+        return [principal] if principal == "*" or kind is None or kind.lower() == "ram" else []
+    if isinstance(principal, list | tuple):
+        return [str(p) for p in principal] if kind is None or kind.lower() == "ram" else []
+    if isinstance(principal, Mapping):
+        out: list[str] = []
+        for k, v in principal.items():
+            if kind is None or str(k).lower() == kind.lower():
+                out.extend(str(x) for x in _as_list(v))
+        return out
     return []
 
 
-def _names_principal(value: str, caller: Principal) -> bool:
-    if value == "*":
-        return True
-    v = value.strip()
-    if v == caller.account_id or v.lower() == f"acs:ram::{caller.account_id}:root":
-        return caller.kind in ("user", "role", "root", "key")
-    if caller.uid and v == caller.uid:
-        return True
-    if caller.arn and v.lower() == caller.arn.lower():
-        return True
+def principal_names(caller: Principal) -> tuple[str, ...]:
+    """Every spelling a trust or bucket policy may name `caller` by (besides its account): its UID, its
+    ARN, `acs:ram::<acct>:user|role/<name>`, and for a role its STS sessions (`arn:sts::<acct>:
+    assumed-role/<role>/*`: the session name is the assumer's choice, so only `*` names every session)."""
+    names = [n for n in (caller.uid, caller.arn) if n]
     if caller.kind in ("user", "role") and caller.name:
-        return v.lower() == f"acs:ram::{caller.account_id}:{caller.kind}/{caller.name}".lower()
-    return False
+        names.append(f"acs:ram::{caller.account_id}:{caller.kind}/{caller.name}")
+        if caller.kind == "role":
+            names.append(f"arn:sts::{caller.account_id}:assumed-role/{caller.name}/*")
+            names.append(f"acs:ram::{caller.account_id}:assumed-role/{caller.name}/*")
+    return tuple(names)
+
+
+def _names_principal(value: str, caller: Principal) -> bool:
+    """Does a principal value (`*`, an account UID or root ARN, a user UID, a RAM user/role ARN, an STS
+    assumed-role ARN; `*`/`?` wildcards) name `caller`? RAM names are case-insensitive."""
+    v = value.strip()
+    if v == "*":
+        return True
+    pattern = _glob(v, True)
+    if pattern.fullmatch(caller.account_id) or pattern.fullmatch(f"acs:ram::{caller.account_id}:root"):
+        return caller.kind in ("user", "role", "group", "root", "key")
+    return any(pattern.fullmatch(n) for n in principal_names(caller))
 
 
 def _principal_policy_verdict(policy: Policy, applies: Callable[[Statement], bool],
-                              context: Mapping[str, object] | None) -> Evaluation:
-    """Resource-side policies (trust, bucket): Deny wins; an undecided Deny or Allow is CONDITIONAL."""
+                              context: Mapping[str, object] | None, allow_required: bool) -> Evaluation:
+    """Resource-side policies (trust, bucket): Deny wins; an undecided Deny or Allow is CONDITIONAL.
+
+    `allow_required` (trust policies): without an Allow the answer is an implicit deny, whatever undecided
+    Deny there is. Bucket policies only add to the identity policies, so an undecided Deny is reported as
+    CONDITIONAL even without an Allow (`Evaluation.undecided_deny` tells it from an undecided Allow)."""
     allows: list[tuple[str, int]] = []
     conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
     deny_conditional: list[tuple[tuple[str, int], dict[str, Any]]] = []
@@ -434,8 +521,10 @@ def _principal_policy_verdict(policy: Policy, applies: Callable[[Statement], boo
             allows.append((policy.name, i))
         else:
             conditional.append(((policy.name, i), st.condition or {}))
+    if allow_required and not allows and not conditional:
+        return Evaluation(Decision.IMPLICIT_DENY)
     if deny_conditional:
-        return Evaluation(Decision.CONDITIONAL, tuple(m for m, _ in deny_conditional),
+        return Evaluation(Decision.CONDITIONAL, tuple(allows) + tuple(m for m, _ in deny_conditional),
                           tuple({"deny_unless_false": c} for _, c in deny_conditional))
     if allows:
         return Evaluation(Decision.ALLOW, tuple(allows))
@@ -451,11 +540,11 @@ def trust_allows(trust_policy: Policy, caller: Principal, context: Mapping[str, 
         if st.actions and not any(action_matches(a, "sts:AssumeRole") for a in st.actions):
             return False
         if caller.kind == "service":
-            services = _principal_values(st.principals, "Service") or []
+            services = principal_values(st.principals, "Service")
             return any(v == "*" or v.lower() == caller.service.lower() for v in services)
-        return any(_names_principal(v, caller) for v in _principal_values(st.principals, "RAM") or [])
+        return any(_names_principal(v, caller) for v in principal_values(st.principals, "RAM"))
 
-    return _principal_policy_verdict(trust_policy, applies, context)
+    return _principal_policy_verdict(trust_policy, applies, context, allow_required=True)
 
 
 def bucket_policy_evaluation(policy: Policy, bucket: str, caller: Principal | None, action: str, obj_resource: str,
@@ -466,10 +555,10 @@ def bucket_policy_evaluation(policy: Policy, bucket: str, caller: Principal | No
         if not (_statement_matches(st, action, obj_resource)
                 or _statement_matches(st, action, _bucket_form(obj_resource, bucket))):
             return False
-        values = _principal_values(st.principals, "RAM") or []
+        values = principal_values(st.principals, "RAM")
         return "*" in values if caller is None else any(_names_principal(v, caller) for v in values)
 
-    return _principal_policy_verdict(policy, applies, context)
+    return _principal_policy_verdict(policy, applies, context, allow_required=False)
 
 
 def _bucket_form(obj_resource: str, bucket: str) -> str:
@@ -492,13 +581,18 @@ def rds_instance_arn(region: str, account_id: str, instance_id: str) -> str:
     return f"acs:rds:{region}:{account_id}:dbinstance/{instance_id}"
 
 
+def ram_arn(account_id: str, kind: str, name: str) -> str:
+    """The real ARN of a RAM entity (user, role, group, policy): RAM ARNs have an empty region."""
+    return f"acs:ram::{account_id}:{kind}/{name}"
+
+
 def ram_role_arn(account_id: str, role_name: str) -> str:
-    return f"acs:ram:*:{account_id}:role/{role_name.lower()}"
+    return ram_arn(account_id, "role", role_name)
 
 
 __all__ = [
     "PolicyParseError", "Decision", "Statement", "Policy", "Evaluation", "Principal", "parse_policy", "evaluate",
     "CompiledPolicySet", "is_full_admin", "trust_allows", "bucket_policy_evaluation", "condition_holds",
     "action_matches", "resource_matches", "oss_object_arn", "oss_bucket_arn", "rds_instance_arn", "ram_role_arn",
-    "field",
+    "ram_arn", "principal_values", "principal_names", "field",
 ]

@@ -18,6 +18,8 @@ from checks.policy_engine import (
     evaluate,
     is_full_admin,
     parse_policy,
+    principal_values,
+    ram_role_arn,
     trust_allows,
 )
 
@@ -45,6 +47,7 @@ OSS_FULL = pol(stmt(action="oss:*"))
 OBJ = f"acs:oss:cn-hangzhou:{ACCT}:data/*"
 BUCKET = f"acs:oss:cn-hangzhou:{ACCT}:data"
 ROLE = f"acs:ram:*:{ACCT}:role/deployrole"
+REAL_ROLE = f"acs:ram::{ACCT}:role/deployrole"
 
 # (id, policies, action, resource, context, expected)
 CASES: list[tuple[str, list[dict[str, Any]], str, str, dict[str, Any] | None, Decision]] = [
@@ -167,6 +170,25 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, dict[str, Any] | None, De
     ("ecs full access is not oss", [pol(stmt(action="ecs:*"))], "oss:GetObject", OBJ, None, N),
     ("ram attach allowed", [pol(stmt(action=["ram:AttachPolicyToRole", "ram:ListRoles"]))],
      "ram:AttachPolicyToRole", f"acs:ram:*:{ACCT}:role/*", None, A),
+    # real RAM ARNs have an empty region; a `*` in the policy matches the empty segment
+    ("star region matches the empty region", [pol(stmt(action="sts:AssumeRole", resource=f"acs:ram:*:{ACCT}:role/deployrole"))],
+     "sts:AssumeRole", REAL_ROLE, None, A),
+    ("real-form resource, other case", [pol(stmt(action="sts:AssumeRole", resource=f"acs:ram::{ACCT}:role/DEPLOYROLE"))],
+     "sts:AssumeRole", REAL_ROLE, None, A),
+    ("real-form resource, other role", [pol(stmt(action="sts:AssumeRole", resource=f"acs:ram::{ACCT}:role/OpsRole"))],
+     "sts:AssumeRole", REAL_ROLE, None, N),
+    ("real-form resource, other account", [pol(stmt(action="sts:AssumeRole", resource="acs:ram::999:role/DeployRole"))],
+     "sts:AssumeRole", REAL_ROLE, None, N),
+    ("empty region in the pattern is not a wildcard", [pol(stmt(action="sts:AssumeRole", resource=f"acs:ram::{ACCT}:role/*"))],
+     "sts:AssumeRole", f"acs:ram:cn-hangzhou:{ACCT}:role/deployrole", None, N),
+    ("ram user name case-insensitive", [pol(stmt(action="ram:CreateAccessKey", resource="acs:ram:*:*:user/Alice"))],
+     "ram:CreateAccessKey", f"acs:ram::{ACCT}:user/alice", None, A),
+    ("policy ARN", [pol(stmt(action="ram:CreatePolicyVersion", resource=f"acs:ram:*:{ACCT}:policy/app-*"))],
+     "ram:CreatePolicyVersion", f"acs:ram::{ACCT}:policy/app-data-rw", None, A),
+    ("object prefix grant covers its objects", [pol(stmt(action="oss:GetObject", resource="acs:oss:*:*:data/app/*"))],
+     "oss:GetObject", f"acs:oss:cn-hangzhou:{ACCT}:data/app/*", None, A),
+    ("object prefix grant is not the whole bucket", [pol(stmt(action="oss:GetObject", resource="acs:oss:*:*:data/app/*"))],
+     "oss:GetObject", OBJ, None, N),
 ]
 
 
@@ -194,6 +216,21 @@ def trust(principal: Any, condition: dict[str, Any] | None = None) -> Any:
     return parse_policy({"Version": "1", "Statement": [s]}, "trust")
 
 
+def allow_stmt(principal: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": principal}
+
+
+def deny_stmt(condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    s: dict[str, Any] = {"Effect": "Deny", "Action": "sts:AssumeRole", "Principal": {"RAM": [ACCT]}}
+    if condition:
+        s["Condition"] = condition
+    return s
+
+
+def policy_of(*statements: dict[str, Any]) -> Any:
+    return parse_policy({"Version": "1", "Statement": list(statements)}, "trust")
+
+
 MFA = {"Bool": {"acs:MFAPresent": "true"}}
 TRUST_CASES: list[tuple[str, Any, Principal, dict[str, Any] | None, Decision]] = [
     ("service trusts ecs", trust({"Service": ["ecs.aliyuncs.com"]}), ECS, None, A),
@@ -208,6 +245,15 @@ TRUST_CASES: list[tuple[str, Any, Principal, dict[str, Any] | None, Decision]] =
     ("condition unknown → conditional", trust({"RAM": [ACCT]}, MFA), USER, None, C),
     ("condition decided false", trust({"RAM": [ACCT]}, MFA), USER, {"acs:MFAPresent": "false"}, N),
     ("condition decided true", trust({"RAM": [ACCT]}, MFA), USER, {"acs:MFAPresent": "true"}, A),
+    ("principal keys are case-insensitive", trust({"ram": [ACCT]}), USER, None, A),
+    ("service key case-insensitive", trust({"SERVICE": "ECS.aliyuncs.com"}), ECS, None, A),
+    ("root ARN any case", trust({"RAM": [f"ACS:RAM::{ACCT}:ROOT"]}), ROLE_P, None, A),
+    ("a single string principal", trust({"RAM": f"acs:ram::{ACCT}:user/ci-bot"}), USER, None, A),
+    ("only a conditional deny: no allow, no trust", policy_of(deny_stmt(MFA)), USER, None, N),
+    ("only a decided deny", policy_of(deny_stmt()), USER, None, D),
+    ("allow and a conditional deny → conditional", policy_of(allow_stmt({"RAM": [ACCT]}), deny_stmt(MFA)), USER, None, C),
+    ("allow and a deny whose condition is false", policy_of(allow_stmt({"RAM": [ACCT]}), deny_stmt(MFA)), USER,
+     {"acs:MFAPresent": "false"}, A),
 ]
 
 
@@ -243,6 +289,81 @@ def test_full_admin() -> None:
     assert not is_full_admin(parse_policy(OSS_FULL))
     assert is_full_admin(parse_policy(pol(stmt(action="*", Condition={"Bool": {"acs:MFAPresent": "true"}}))))
     assert not is_full_admin(parse_policy(pol(stmt("Deny", action="*"))))
+
+
+EVERYTHING_CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any] | None, Decision]] = [
+    ("AdministratorAccess", [ADMIN], None, A),
+    ("Action */Resource * spelt as lists", [pol(stmt(action=["*"], resource=["*"]))], None, A),
+    ("an explicit Deny on ram:* takes the account away", [ADMIN, pol(stmt("Deny", action="ram:*"))], None, D),
+    ("a Deny on one bucket is still not everything", [ADMIN, pol(stmt("Deny", action="oss:*", resource="acs:oss:*:*:b/*"))],
+     None, D),
+    ("NotAction ram:* is not everything", [pol(stmt(NotAction="ram:*"))], None, N),
+    ("NotResource is not everything", [pol(stmt(action="*", resource=None, NotResource="acs:ram:*:*:*"))], None, N),
+    ("every service but one", [pol(stmt(action="oss:*"), stmt(action="ecs:*"))], None, N),
+    ("an undecided Deny → conditional", [ADMIN, pol(stmt("Deny", action="ram:*", Condition={"IpAddress": {"acs:SourceIp": "10.0.0.0/8"}}))],
+     None, C),
+    ("a Deny whose condition is false does not apply", [ADMIN, pol(stmt("Deny", action="*", Condition={"Bool": {"acs:SecureTransport": "false"}}))],
+     {"acs:SecureTransport": "true"}, A),
+    ("an MFA-conditioned admin → conditional", [pol(stmt(action="*", Condition={"Bool": {"acs:MFAPresent": "true"}}))], None, C),
+    ("a Deny that matches nothing", [ADMIN, pol(stmt("Deny", NotAction="*"))], None, A),
+    ("no policy", [], None, N),
+]
+
+
+@pytest.mark.parametrize(("policies", "context", "expected"), [c[1:] for c in EVERYTHING_CASES],
+                         ids=[c[0] for c in EVERYTHING_CASES])
+def test_effective_full_admin(policies: list[dict[str, Any]], context: dict[str, Any] | None, expected: Decision) -> None:
+    """Full admin = allowed for every action on every resource, not the literal request `*` on `*`."""
+    ps = CompiledPolicySet([parse_policy(p, name=f"p{i}") for i, p in enumerate(policies)])
+    assert ps.full_admin(context).decision == expected
+
+
+def test_ram_role_arn_has_an_empty_region() -> None:
+    assert ram_role_arn(ACCT, "DeployRole") == f"acs:ram::{ACCT}:role/DeployRole"
+
+
+def test_principal_values_any_spelling() -> None:
+    assert principal_values({"ram": ["a"], "Service": "ecs.aliyuncs.com"}, "RAM") == ["a"]
+    assert principal_values({"ram": ["a"], "Service": "ecs.aliyuncs.com"}, "service") == ["ecs.aliyuncs.com"]
+    assert principal_values("111", "RAM") == ["111"]
+    assert principal_values("*", "Service") == ["*"]
+    assert sorted(principal_values({"RAM": "a", "Service": ["b"]})) == ["a", "b"]
+
+
+OPS = Principal(kind="role", account_id=ACCT, name="OpsRole", arn=f"acs:ram::{ACCT}:role/opsrole")
+BUCKET_PRINCIPAL_CASES: list[tuple[str, Any, Principal, Decision]] = [
+    ("user by UID", ["111"], USER, D),
+    ("user by UID as a bare string", "111", USER, D),
+    ("another UID", ["222"], USER, N),
+    ("account UID names every RAM identity", [ACCT], ROLE_P, D),
+    ("user ARN, any case", [f"acs:ram::{ACCT}:user/CI-BOT"], USER, D),
+    ("role ARN", [f"acs:ram::{ACCT}:role/OpsRole"], OPS, D),
+    ("role ARN does not name a user", [f"acs:ram::{ACCT}:role/OpsRole"], USER, N),
+    ("STS assumed-role, every session", [f"arn:sts::{ACCT}:assumed-role/OpsRole/*"], OPS, D),
+    ("STS assumed-role, another role", [f"arn:sts::{ACCT}:assumed-role/AppServerRole/*"], OPS, N),
+    ("STS assumed-role, one session (the attacker picks another)", [f"arn:sts::{ACCT}:assumed-role/OpsRole/s1"], OPS, N),
+    ("RAM key in a mapping", {"RAM": ["111"]}, USER, D),
+    ("star", ["*"], OPS, D),
+]
+
+
+@pytest.mark.parametrize(("principal", "caller", "expected"), [c[1:] for c in BUCKET_PRINCIPAL_CASES],
+                         ids=[c[0] for c in BUCKET_PRINCIPAL_CASES])
+def test_bucket_policy_deny_principal_forms(principal: Any, caller: Principal, expected: Decision) -> None:
+    p = bucket_policy({"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": principal,
+                       "Resource": [f"acs:oss:*:{ACCT}:data/*"]})
+    assert bucket_policy_evaluation(p, "data", caller, "oss:GetObject", OBJ).decision == expected
+
+
+def test_bucket_policy_tells_an_undecided_deny_from_an_undecided_allow() -> None:
+    allow = bucket_policy({"Effect": "Allow", "Action": ["oss:GetObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{ACCT}:data/*"],
+                           "Condition": {"IpAddress": {"acs:SourceIp": ["203.0.113.0/24"]}}})
+    deny = bucket_policy({"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{ACCT}:data/*"],
+                          "Condition": {"NotIpAddress": {"acs:SourceIp": ["203.0.113.0/24"]}}})
+    a = bucket_policy_evaluation(allow, "data", USER, "oss:GetObject", OBJ)
+    d = bucket_policy_evaluation(deny, "data", USER, "oss:GetObject", OBJ)
+    assert (a.decision, a.undecided_deny) == (C, False)
+    assert (d.decision, d.undecided_deny) == (C, True)
 
 
 @pytest.mark.parametrize(
