@@ -22,7 +22,8 @@ from typing import Any
 
 from backend.settings import (
     credentials_path,
-    external_services,
+    external_neo4j,
+    external_redis,
     neo4j_settings,
     project_root,
     read_credentials,
@@ -84,6 +85,19 @@ def _free_port(preferred: int) -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _port_for(service: str, key: str) -> int:
+    """The service's recorded port, moved to a free one (and recorded) when another process holds it."""
+    creds = _ensure_credentials()
+    port = int(creds[service][key])
+    if not _port_free(port):
+        moved = _free_port(port + 1)
+        _log(f"port {port} ({service}) is busy with another process: using {moved} instead")
+        creds[service][key] = moved
+        _write_credentials(creds)
+        port = moved
+    return port
 
 
 def _ensure_credentials() -> dict[str, Any]:
@@ -249,9 +263,8 @@ def neo4j_up() -> dict[str, Any]:
         if _neo4j_ready(uri, creds["neo4j"]["password"], READY_TIMEOUT):
             return {"started": False, "pid": pid, "uri": uri}
         raise ServiceError(f"Neo4j (pid {pid}) runs but does not answer on {uri}; see {dirs['logs']}")
-    if not _port_free(port):
-        raise ServiceError(f"port {port} (Bolt) is busy with another process: stop it, or delete "
-                           f"{credentials_path()} to pick a free port")
+    port = _port_for("neo4j", "bolt_port")
+    uri = f"bolt://127.0.0.1:{port}"
     java = find_java()
     lib = ensure_neo4j_jars()
     _write_neo4j_conf(dirs, port)
@@ -320,12 +333,10 @@ def redis_up() -> dict[str, Any]:
     pid_file = home / "redis.pid"
     conf = home / "redis.conf"
     pid = _read_pid(pid_file)
-    if pid and _pid_alive(pid, "redis"):
+    if pid and _pid_alive(pid, _redis_marker(port)):
         _redis_client(port, password).ping()
         return {"started": False, "pid": pid, "port": port}
-    if not _port_free(port):
-        raise ServiceError(f"port {port} (Redis) is busy with another process: stop it, or delete "
-                           f"{credentials_path()} to pick a free port")
+    port = _port_for("redis", "port")
     binary = _redis_binary()
     fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -344,29 +355,40 @@ def redis_up() -> dict[str, Any]:
     raise ServiceError(f"Redis did not answer on 127.0.0.1:{port}; see {home / 'redis.log'}")
 
 
+def _redis_marker(port: int) -> str:
+    # a daemonized redis-server shows "redis-server 127.0.0.1:<port>" as its command line: ours, not any Redis
+    return f"redis-server 127.0.0.1:{port}"
+
+
 def redis_down() -> bool:
     home = skypath_home() / "redis"
     pid = _read_pid(home / "redis.pid")
-    return bool(pid) and _stop_pid(pid, "redis", 20)  # type: ignore[arg-type]
+    port = int(read_credentials().get("redis", {}).get("port", 0))
+    return bool(pid) and _stop_pid(pid, _redis_marker(port), 20)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- the commands
 
 def services_up() -> dict[str, Any]:
-    if external_services():
-        status = services_status()
-        if not status["neo4j"]["running"]:
-            raise ServiceError(f"SKYPATH_NEO4J_URI={os.environ['SKYPATH_NEO4J_URI']} does not answer")
-        return {**status, "started": []}
-    neo = neo4j_up()
-    red = redis_up()
-    return {**services_status(), "started": [n for n, r in (("neo4j", neo), ("redis", red)) if r["started"]]}
+    """Start the local Neo4j and Redis (idempotent); a service the environment points elsewhere is only checked."""
+    started = []
+    if not external_neo4j() and neo4j_up()["started"]:
+        started.append("neo4j")
+    if not external_redis() and redis_up()["started"]:
+        started.append("redis")
+    status = services_status()
+    for name, variable in (("neo4j", "SKYPATH_NEO4J_URI"), ("redis", "SKYPATH_REDIS_URL")):
+        if not status[name]["running"]:
+            where = os.environ.get(variable) or "the local server"
+            raise ServiceError(f"{name} at {re.sub(r'//[^@/]*@', '//***@', where)} does not answer: "
+                               f"{status[name].get('error', '')}")
+    return {**status, "started": started}
 
 
 def services_down() -> dict[str, Any]:
-    if external_services():
-        return {"stopped": [], "note": "SKYPATH_NEO4J_URI points at an external server: nothing to stop"}
-    stopped = [name for name, fn in (("neo4j", neo4j_down), ("redis", redis_down)) if fn()]
+    """Stop what `up` started here; servers the environment points at are someone else's."""
+    stopped = [name for name, external, stop in (("neo4j", external_neo4j, neo4j_down), ("redis", external_redis, redis_down))
+               if not external() and stop()]
     return {"stopped": stopped}
 
 
@@ -384,7 +406,7 @@ def services_status() -> dict[str, Any]:
         neo.update(running=True, name=rows[0]["name"], version=rows[0]["version"], edition=rows[0]["edition"])
     except Exception as exc:  # noqa: BLE001 - status reports what is wrong
         neo["error"] = str(exc).splitlines()[0][:300]
-    if not external_services():
+    if not external_neo4j():
         neo["data_dir"] = str(_neo4j_dirs()["data"])
         neo["jars"] = str(_jar_dir())
     out["neo4j"] = neo
@@ -398,7 +420,7 @@ def services_status() -> dict[str, Any]:
         red.update(running=True, version=info.get("redis_version"))
     except Exception as exc:  # noqa: BLE001
         red["error"] = str(exc).splitlines()[0][:300]
-    if not external_services():
+    if not external_redis():
         red["data_dir"] = str(skypath_home() / "redis")
     out["redis"] = red
     return out

@@ -47,9 +47,14 @@ def read_credentials() -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def external_services() -> bool:
-    """The environment points at servers someone else runs: start nothing."""
+def external_neo4j() -> bool:
+    """SKYPATH_NEO4J_URI points at a Neo4j someone else runs: start none."""
     return bool(os.environ.get("SKYPATH_NEO4J_URI"))
+
+
+def external_redis() -> bool:
+    """SKYPATH_REDIS_URL points at a Redis someone else runs: start none."""
+    return bool(os.environ.get("SKYPATH_REDIS_URL"))
 
 
 def neo4j_settings() -> Neo4jSettings:
