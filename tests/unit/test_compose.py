@@ -51,3 +51,11 @@ def test_ports_bound_to_loopback() -> None:
     for name, svc in SERVICES.items():
         for port in svc.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), name
+
+
+def test_app_healthchecks_use_what_the_image_has() -> None:
+    """api/worker/beat run on python:3.11-slim plus the package: no procps, curl or wget there."""
+    for name in ("api", "worker", "beat"):
+        test = SERVICES[name]["healthcheck"]["test"]
+        command = test[1]  # ["CMD-SHELL", "cmd …"] or ["CMD", "binary", …]
+        assert command.split()[0] in {"python", "celery", "skypath"}, (name, command)
