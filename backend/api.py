@@ -558,6 +558,7 @@ def _scan_inline(driver: Any, account_id: str, check_ids: list[str] | None, pack
     from checks.scan import run_items
 
     items = resolve(check_ids, package, None)
+    billing.require_activation(driver, account_id, items)
     report = run_items(driver, account_id, items, PlanBiller(billing.load_plan(driver, account_id), who),
                        operation=operation, asset_id=asset_id, who=who)
     return ScanOutcome(scan_id=report.scan_id, status=report.status,

@@ -231,7 +231,7 @@ def billing_set(
         d = driver()
         billing.set_plan(d, account, model=model, edition=edition, cspm=cspm, quota=quota, expires=expires,
                          legacy_free=legacy_free, who=WHO)
-        doc = billing.billing_show(d, account)
+        doc = billing.billing_show(d, account) if fmt == "json" else billing.billing_details(d, account)
     emit_json(doc) if fmt == "json" else _show_plan(doc)
 
 
@@ -243,7 +243,7 @@ def billing_show_cmd(account: str = typer.Option(..., "--account"),
 
     check_format(fmt)
     with errors():
-        doc = billing.billing_show(driver(), account)
+        doc = (billing.billing_show if fmt == "json" else billing.billing_details)(driver(), account)
     emit_json(doc) if fmt == "json" else _show_plan(doc)
 
 
@@ -285,24 +285,6 @@ def _items(d: Any, account: str, checks: list[str] | None, package: str | None, 
     return items + [custom[c] for c in checks or [] if c in custom] + [custom[c] for c in policy_items or [] if c in custom]
 
 
-def _require_activation(d: Any, account: str, items: list[Any]) -> None:
-    from checks.scan import ScanError
-
-    if not any(i.kind == "cloud" for i in items):
-        return
-    with d.session() as session:
-        rec = session.run("MATCH (a:Account {uid: $uid}) RETURN a.cspm_role_present AS p, a.ram_collected AS r",
-                          uid=f"{account}:{account}").single()
-    if rec is None:
-        raise ScanError(f"account {account} is not loaded: run `skypath ingest --snapshot FILE` first")
-    if rec["r"] and not rec["p"]:
-        raise ScanError(
-            f"account {account} has not authorized CSPM: the service-linked role AliyunServiceRoleForSasCspm is "
-            "missing. Run `skypath activate --account ID --live` (CreateServiceLinkedRole), or scan baseline items "
-            "only (--package CIS_ALIBABA_CLOUD_LINUX_3)"
-        )
-
-
 def _print_results(title: str, doc: dict[str, Any]) -> None:
     rows = [[r["check_id"], r["asset_id"], r["region"], r["status"], r["severity"], r["tier"]] for r in doc["results"]]
     table(title, ["check", "asset", "region", "status", "severity", "tier"], rows)
@@ -329,7 +311,7 @@ def scan(
     with errors():
         d = driver()
         items = _items(d, account, check, package, policy)
-        _require_activation(d, account, items)
+        billing.require_activation(d, account, items)
         report = run_items(d, account, items, PlanBiller(billing.load_plan(d, account), WHO), who=WHO)
         doc = report.as_dict()
     emit_json(doc) if fmt == "json" else _print_results(f"scan {doc['scan_id']}", doc)
@@ -365,7 +347,7 @@ def verify(account: str = typer.Option(..., "--account"), check: str = typer.Opt
     with errors():
         d = driver()
         item = get_item(check)
-        _require_activation(d, account, [item])
+        billing.require_activation(d, account, [item])
         report = run_items(d, account, [item], PlanBiller(billing.load_plan(d, account), WHO), operation="verify",
                            asset_id=asset, who=WHO)
         doc = report.as_dict()

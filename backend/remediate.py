@@ -75,6 +75,7 @@ def plan(driver: Driver, account_id: str, check_id: str, asset_id: str) -> dict[
     if not account_exists(driver, account_id):
         raise ScanError(f"account {account_id} is not loaded")
     item = get_item(check_id)
+    billing.require_activation(driver, account_id, [item])
     plan_state = billing.load_plan(driver, account_id)
     decision = billing.decide(plan_state, "remediate", item)
     if not decision.allowed:

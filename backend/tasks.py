@@ -54,6 +54,7 @@ def sync_and_scan(entry: dict[str, Any]) -> dict[str, Any]:
 
         result = ingest_transport(driver, LiveTransport.from_profile(entry["profile"], account_id=entry.get("account")))
     account = result.account_id
+    billing.require_activation(driver, account, CATALOG)
     report = run_items(driver, account, CATALOG, PlanBiller(billing.load_plan(driver, account), "scheduler"),
                        who="scheduler")
     return {"account_id": account, "sync_id": result.sync_id, "scan_id": report.scan_id, "status": report.status}
@@ -69,5 +70,6 @@ def scan_task(account_id: str, check_ids: list[str] | None, who: str) -> dict[st
 
     driver = get_driver()
     items = resolve(check_ids, None, None)
+    billing.require_activation(driver, account_id, items)
     report = run_items(driver, account_id, items, PlanBiller(billing.load_plan(driver, account_id), who), who=who)
     return {"scan_id": report.scan_id, "status": report.status, "authorizations_consumed": report.authorizations_consumed}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from checks.catalog import (
     actiontrail,
     actiontrail_more,
@@ -19,14 +21,43 @@ from checks.catalog import (
     slb,
     sls,
 )
-from checks.model import CheckItem
+from checks.model import LEGACY_EDITIONS, CheckItem
 
 _MODULES = (
     ecs, ecs_more, oss, oss_more, rds, rds_more, ram, ram_more, actiontrail, actiontrail_more, slb, kms, sls, host,
     host_more,
 )
 
-CATALOG: tuple[CheckItem, ...] = tuple(item for module in _MODULES for item in module.ITEMS)
+# Legacy free items (spec/billing.md, --legacy-free): accounts that authorized CSPM before 2023-07-07 keep the
+# free items of their edition — Anti-virus 80+, Advanced 90+, Enterprise/Ultimate 250+. One rule, by tier and
+# severity, for the cloud items: Anti-virus keeps the free items and the critical/high paid ones, Advanced also
+# the medium ones, Enterprise/Ultimate every cloud item (the catalog has fewer than 250 cloud items, so all of
+# them). Baseline items follow the editions' own baseline rules. An item's own declaration adds to this table.
+LEGACY_FREE_RULES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("free", "critical"): LEGACY_EDITIONS,
+    ("free", "high"): LEGACY_EDITIONS,
+    ("free", "medium"): LEGACY_EDITIONS,
+    ("free", "low"): LEGACY_EDITIONS,
+    ("paid", "critical"): ("anti-virus", "advanced", "enterprise", "ultimate"),
+    ("paid", "high"): ("anti-virus", "advanced", "enterprise", "ultimate"),
+    ("paid", "medium"): ("advanced", "enterprise", "ultimate"),
+    ("paid", "low"): ("enterprise", "ultimate"),
+}
+
+
+def legacy_free_editions(item: CheckItem) -> tuple[str, ...]:
+    """The legacy editions for which `item` is free: the table's (cloud items) plus the item's own declaration."""
+    table = LEGACY_FREE_RULES[(item.tier, item.severity)] if item.kind == "cloud" else ()
+    editions = set(table) | set(item.legacy_free_editions)
+    return tuple(e for e in LEGACY_EDITIONS if e in editions)
+
+
+def _with_legacy(item: CheckItem) -> CheckItem:
+    editions = legacy_free_editions(item)
+    return item if editions == item.legacy_free_editions else replace(item, legacy_free_editions=editions)
+
+
+CATALOG: tuple[CheckItem, ...] = tuple(_with_legacy(item) for module in _MODULES for item in module.ITEMS)
 BY_ID: dict[str, CheckItem] = {item.id: item for item in CATALOG}
 
 if len(BY_ID) != len(CATALOG):
