@@ -97,6 +97,11 @@ class SyncScopes:
     def failed(self) -> frozenset[str]:
         return frozenset(s for s in self.visited if s not in self.ok)
 
+    def stale(self, scope: str) -> bool:
+        """A leftover of this scope is kept but no longer evidence: the sync read the scope and it failed.
+        (A partial sync, e.g. one host's report, visits nothing else and marks nothing.)"""
+        return scope in self.visited and not self.deletable(scope)
+
 
 @dataclass
 class SyncStats:
@@ -242,7 +247,7 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: di
         kept = [
             node_uid(account_id, node_id)
             for node_id, (_, scope, was_stale) in existing.items()
-            if node_id not in rows and not was_stale and not ok.deletable(scope)
+            if node_id not in rows and not was_stale and ok.stale(scope)
         ]
         for chunk in _chunks(kept):
             tx.run(f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) SET n._stale = true", uids=chunk).consume()
@@ -262,9 +267,10 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: di
                 account=account_id, gone=gone,
             ).single()
             stats.nodes_deleted += int(res["c"]) if res else 0
-        if len(gone) < len(present):
-            tx.run(f"MATCH (n:{schema.label} {{account_id: $account}}) WHERE NOT coalesce(n.scope, '') IN $gone "
-                   "SET n._stale = true", account=account_id, gone=gone).consume()
+        failed = [scope for scope in present if ok.stale(scope)]
+        if failed:
+            tx.run(f"MATCH (n:{schema.label} {{account_id: $account}}) WHERE n.scope IN $failed SET n._stale = true",
+                   account=account_id, failed=failed).consume()
 
     _apply_rels(tx, batch, ok, stats)
 

@@ -30,3 +30,10 @@ def test_deletable(scope: str, deletable: bool) -> None:
 
 def test_failed_are_the_visited_scopes_not_ok() -> None:
     assert SCOPES.failed == {"ecs:cn-shanghai", "ram:global"}
+
+
+def test_only_failed_scopes_leave_stale_leftovers() -> None:
+    assert SCOPES.stale("ecs:cn-shanghai") and SCOPES.stale("ram:global")
+    assert not SCOPES.stale("ecs:cn-hangzhou") and not SCOPES.stale("slb:cn-hangzhou")
+    host_upload = SyncScopes(ok=frozenset({"hosts:i-1"}))
+    assert not any(host_upload.stale(s) for s in ("oss:global", "ecs:cn-hangzhou", "ram:global"))
