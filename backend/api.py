@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import gc
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +18,21 @@ import strawberry
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from backend import billing
-from backend.auth import AuthError, Identity, authenticate
+from backend.auth import AuthError, Identity, authenticate, cached_identity
 from backend.repository import Repository, audit, decode_cursor, encode_cursor
+from backend.response_cache import GraphQLResponseCache, ResponseCache
 
 MAX_PAGE = 500
 
@@ -53,26 +62,83 @@ class _VersionedCache:
             if len(self.entries) >= self.size:
                 self.entries.pop(next(iter(self.entries)))
             self.entries[key] = (version, value)
+            # long-lived documents (hundreds of thousands of objects) leave the collector's generations:
+            # full collections would otherwise walk them and stall every request in flight
+            gc.freeze()
             return value
 
 
 CACHE = _VersionedCache()
 
 
-VERSION_TTL_SECONDS = 1.0
-_versions: dict[tuple[str, str], tuple[float, str]] = {}
+class _Versions:
+    """Per-process data versions (and account rows), re-read at most once a second per (kind, account) by
+    one reader at a time: while it reads, the others use the last value, so a busy second costs one query
+    and a change made elsewhere shows within about a second. Mutations in this process invalidate at once."""
+
+    TTL_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], tuple[float, Any]] = {}
+        self.locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def get(self, kind: str, account_id: str, read: Any) -> Any:
+        key = (kind, account_id)
+        hit = self.values.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.TTL_SECONDS:
+            return hit[1]
+        lock = self.locks.setdefault(key, asyncio.Lock())
+        if hit is not None and lock.locked():
+            return hit[1]  # another request is refreshing it
+        async with lock:
+            again = self.values.get(key)
+            if again is not None and again is not hit and time.monotonic() - again[0] < self.TTL_SECONDS:
+                return again[1]
+            value = await asyncio.to_thread(read)
+            self.values[key] = (time.monotonic(), value)
+            return value
+
+    def invalidate(self, account_id: str) -> None:
+        for key in [k for k in self.values if k[1] == account_id]:
+            self.values.pop(key, None)
+
+
+VERSIONS = _Versions()
+RESPONSES = ResponseCache()
+
+
+class _Changes:
+    """`with _Changes(account_id):` around a mutation: afterwards (even after a failure part-way) this
+    process forgets the account's versions and every cached response."""
+
+    def __init__(self, account_id: str):
+        self.account_id = account_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        VERSIONS.invalidate(self.account_id)
+        RESPONSES.clear()
+
+
+def _response_scope(token: str | None) -> tuple[Any, ...] | None:
+    """What a cached response may be shared by: callers of the same role and accounts (None: not cacheable)."""
+    try:
+        ident = cached_identity(token)
+    except AuthError:
+        return None
+    if ident is None or ident.kind != "api":
+        return None
+    return (ident.role, tuple(sorted(ident.accounts)))
+
+
+async def _audit(driver: Any, account_id: str, who: str, action: str, detail: dict[str, Any]) -> None:
+    await asyncio.to_thread(audit, driver, account_id, who, action, detail)
 
 
 async def _version(kind: str, account_id: str, read: Any) -> str:
-    """The data version, re-read at most once a second per account (a new scan shows within 1 s)."""
-    import time
-
-    hit = _versions.get((kind, account_id))
-    if hit is not None and time.monotonic() - hit[0] < VERSION_TTL_SECONDS:
-        return hit[1]
-    value = await asyncio.to_thread(read)
-    _versions[(kind, account_id)] = (time.monotonic(), value)
-    return str(value)
+    return str(await VERSIONS.get(kind, account_id, read))
 
 
 def _findings_version(repo: Repository, account_id: str) -> str:
@@ -80,10 +146,10 @@ def _findings_version(repo: Repository, account_id: str) -> str:
     return f"{rows[0]['v']}|{rows[0]['n']}" if rows else ""
 
 
-def _sync_version(repo: Repository, account_id: str) -> str:
-    rows = repo.read("MATCH (a:Account {uid: $uid}) RETURN a.current_sync AS s, a.raw_digest AS d",
-                     uid=f"{account_id}:{account_id}")
-    return f"{rows[0]['s']}|{rows[0]['d']}" if rows else ""
+async def _account_rows(repo: Repository, account_id: str) -> list[dict[str, Any]]:
+    """The account's row (name, collected_at, current sync), cached like a version."""
+    rows: list[dict[str, Any]] = await VERSIONS.get("account", account_id, lambda: repo.accounts([account_id]))
+    return rows
 
 
 class Context(BaseContext):
@@ -362,7 +428,8 @@ class Account:
         if what_if:
             doc = await asyncio.to_thread(analyse_paths, info.context.driver, self.id, what_if)
         else:
-            version = await _version("paths", self.id, lambda: _sync_version(info.context.repo, self.id))
+            rows = await _account_rows(info.context.repo, self.id)
+            version = f"{rows[0]['current_sync']}|{rows[0]['raw_digest']}" if rows else ""
             doc = await CACHE.get("paths", self.id, version, lambda: analyse_paths(info.context.driver, self.id))
         info.context.repo.queries += 7
         return AttackPathReport(doc=doc)
@@ -448,7 +515,7 @@ class Query:
         ident = info.context.identity
         if ident is None or not ident.can_see(id):
             return None
-        rows = await asyncio.to_thread(info.context.repo.accounts, [id])
+        rows = await _account_rows(info.context.repo, id)
         return Account(id=rows[0]["id"], name=rows[0]["name"], collected_at=rows[0]["collected_at"]) if rows else None
 
     @strawberry.field
@@ -488,27 +555,63 @@ class CypherResult:
     rows: JSON
 
 
+CONSOLE_QUERIES_PER_TOKEN = 2  # concurrent console queries of one token (each may run up to 30 s)
+_console_running: dict[str, int] = {}
+WORKER_CHECK_SECONDS = 10.0
+_workers_seen: tuple[float, bool] = (0.0, False)
+
+
+def _workers_available() -> bool:
+    """Does a Celery worker answer? (asked at most every WORKER_CHECK_SECONDS)"""
+    global _workers_seen
+    if time.monotonic() - _workers_seen[0] < WORKER_CHECK_SECONDS:
+        return _workers_seen[1]
+    try:
+        from backend.tasks import celery_app
+
+        available = bool(celery_app.control.ping(timeout=0.5))
+    except Exception:  # noqa: BLE001 - no broker, no workers: scans run inline
+        available = False
+    _workers_seen = (time.monotonic(), available)
+    return available
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation
     async def start_scan(self, info: Ctx, account_id: str, check_ids: list[str] | None = None,
-                         package: str | None = None, run_async: bool = False) -> ScanOutcome:
-        ident = info.context.require(account_id, "operator")
-        audit(info.context.driver, account_id, ident.name, "api.start_scan", {"checks": check_ids, "package": package})
-        if run_async:
-            from backend.tasks import scan_task
+                         package: str | None = None, run_async: bool | None = None) -> ScanOutcome:
+        """Run check items: as a Celery task when workers run (poll `scan(accountId, id)`), else inline.
+        `runAsync: true` insists on a worker, `false` on running inline."""
+        from checks.packages import resolve
+        from checks.scan import new_scan_id
 
-            task = scan_task.delay(account_id, check_ids, ident.name)
-            return ScanOutcome(scan_id=task.id, status="queued", authorizations_consumed=0, results=[], queued=True)
-        doc = await asyncio.to_thread(_scan_inline, info.context.driver, account_id, check_ids, package, ident.name, "scan", None)
-        return doc
+        ident = info.context.require(account_id, "operator")
+        resolve(check_ids, package, None)  # an unknown item or package is an error now, not in the worker
+        with _Changes(account_id):
+            await _audit(info.context.driver, account_id, ident.name, "api.start_scan",
+                         {"checks": check_ids, "package": package})
+            queue = await asyncio.to_thread(_workers_available) if run_async is not False else False
+            if run_async and not queue:
+                raise ValueError("no Celery worker is running: start one, or scan with runAsync: false")
+            if queue:
+                from backend.tasks import scan_task
+
+                scan_id = new_scan_id()
+                await asyncio.to_thread(info.context.repo.queue_scan, account_id, scan_id, ident.name)
+                scan_task.delay(account_id, check_ids, ident.name, package, scan_id)
+                return ScanOutcome(scan_id=scan_id, status="queued", authorizations_consumed=0, results=[], queued=True)
+            return await asyncio.to_thread(_scan_inline, info.context.driver, account_id, check_ids, package,
+                                           ident.name, "scan", None)
 
     @strawberry.mutation
     async def verify(self, info: Ctx, account_id: str, check_id: str, asset_id: str) -> ScanOutcome:
         ident = info.context.require(account_id, "operator")
-        audit(info.context.driver, account_id, ident.name, "api.verify", {"check_id": check_id, "asset_id": asset_id})
-        return await asyncio.to_thread(_scan_inline, info.context.driver, account_id, [check_id], None, ident.name,
-                                       "verify", asset_id)
+        with _Changes(account_id):
+            await _audit(info.context.driver, account_id, ident.name, "api.verify",
+                         {"check_id": check_id, "asset_id": asset_id})
+            return await asyncio.to_thread(_scan_inline, info.context.driver, account_id, [check_id], None, ident.name,
+                                           "verify", asset_id)
 
     @strawberry.mutation
     async def whitelist(self, info: Ctx, account_id: str, check_id: str, asset_id: str, reason: str) -> JSON:
@@ -517,37 +620,50 @@ class Mutation:
 
         ident = info.context.require(account_id, "operator")
         get_item(check_id)
-        return await asyncio.to_thread(whitelist_add, info.context.driver, account_id, check_id, asset_id, reason, ident.name)
+        with _Changes(account_id):
+            return await asyncio.to_thread(whitelist_add, info.context.driver, account_id, check_id, asset_id, reason,
+                                           ident.name)
 
     @strawberry.mutation
     async def remediate(self, info: Ctx, account_id: str, check_id: str, asset_id: str, dry_run: bool = True) -> JSON:
         from backend.remediate import plan
 
         ident = info.context.require(account_id, "operator" if dry_run else "admin")
-        audit(info.context.driver, account_id, ident.name, "api.remediate",
-              {"check_id": check_id, "asset_id": asset_id, "dry_run": dry_run})
-        if not dry_run:
-            from backend.remediation_runtime import execute_for_account
+        with _Changes(account_id):
+            await _audit(info.context.driver, account_id, ident.name, "api.remediate",
+                         {"check_id": check_id, "asset_id": asset_id, "dry_run": dry_run})
+            if not dry_run:
+                from backend.remediation_runtime import execute_for_account
 
-            return await asyncio.to_thread(execute_for_account, info.context.driver, account_id, check_id, asset_id,
-                                           ident.name)
-        return await asyncio.to_thread(plan, info.context.driver, account_id, check_id, asset_id)
+                return await asyncio.to_thread(execute_for_account, info.context.driver, account_id, check_id,
+                                               asset_id, ident.name)
+            return await asyncio.to_thread(plan, info.context.driver, account_id, check_id, asset_id)
 
     @strawberry.mutation
     async def set_plan(self, info: Ctx, account_id: str, model: str, edition: str | None = None, cspm: bool = False,
                        quota: int | None = None, expires: str | None = None, legacy_free: bool = False) -> Billing:
         ident = info.context.require(account_id, "admin")
-        await asyncio.to_thread(billing.set_plan, info.context.driver, account_id, model=model, edition=edition,
-                                cspm=cspm, quota=quota, expires=expires, legacy_free=legacy_free, who=ident.name)
+        with _Changes(account_id):
+            await asyncio.to_thread(billing.set_plan, info.context.driver, account_id, model=model, edition=edition,
+                                    cspm=cspm, quota=quota, expires=expires, legacy_free=legacy_free, who=ident.name)
         return await Account(id=account_id, name=None, collected_at=None).billing(info)  # type: ignore[misc]
 
     @strawberry.mutation
     async def run_cypher(self, info: Ctx, account_id: str, query: str, limit: int = 1000) -> CypherResult:
+        """The read-only console: every read confined to the account (checks/cypher_guard.py)."""
         from backend.console import run_read_only
 
         ident = info.context.require(account_id, "viewer")
-        audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
-        doc = await asyncio.to_thread(run_read_only, info.context.driver, account_id, query, max(1, min(limit, 10_000)))
+        if _console_running.get(ident.token_id, 0) >= CONSOLE_QUERIES_PER_TOKEN:
+            raise ValueError(f"at most {CONSOLE_QUERIES_PER_TOKEN} console queries of one token run at once")
+        _console_running[ident.token_id] = _console_running.get(ident.token_id, 0) + 1
+        try:
+            with _Changes(account_id):  # the audit entry is new data for auditLog
+                await _audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
+            doc = await asyncio.to_thread(run_read_only, info.context.driver, account_id, query,
+                                          max(1, min(limit, 10_000)))
+        finally:
+            _console_running[ident.token_id] -= 1
         return CypherResult(columns=doc["columns"], rows=doc["rows"])
 
 
@@ -568,7 +684,10 @@ def _scan_inline(driver: Any, account_id: str, check_ids: list[str] | None, pack
 
 schema = strawberry.Schema(
     query=Query, mutation=Mutation,
-    extensions=[lambda: QueryDepthLimiter(max_depth=8), lambda: MaxTokensLimiter(max_token_count=2000)],
+    extensions=[lambda: QueryDepthLimiter(max_depth=8), lambda: MaxTokensLimiter(max_token_count=2000),
+                lambda: MaxAliasesLimiter(max_alias_count=15),
+                # factories: the LRU caches behind them live at module level, shared by every request
+                lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
 
 
@@ -587,7 +706,9 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else None
         try:
-            identity = await asyncio.to_thread(authenticate, state.driver, token)
+            identity = cached_identity(token)
+            if identity is None:
+                identity = await asyncio.to_thread(authenticate, state.driver, token)
         except AuthError as exc:
             raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
         if identity.kind != "api":
@@ -597,9 +718,10 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
     router: GraphQLRouter[Context, None] = GraphQLRouter(schema, context_getter=context_getter,
                                                          graphql_ide="graphiql" if graphiql else None)
     app.include_router(router, prefix="/graphql")
+    app.add_middleware(GraphQLResponseCache, cache=RESPONSES, caller=_response_scope)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
@@ -621,13 +743,21 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
             identity = await asyncio.to_thread(authenticate, state.driver, token)
         except AuthError as exc:
             raise HTTPException(status_code=401, detail=str(exc)) from exc
-        body = await request.body()
-        if len(body) > MAX_REPORT_BYTES:
-            raise HTTPException(status_code=413, detail=f"report larger than {MAX_REPORT_BYTES} bytes")
+        too_large = HTTPException(status_code=413, detail=f"report larger than {MAX_REPORT_BYTES} bytes")
+        if int(request.headers.get("content-length") or 0) > MAX_REPORT_BYTES:
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():  # chunked uploads (or a false Content-Length) stop at the limit too
+            size += len(chunk)
+            if size > MAX_REPORT_BYTES:
+                raise too_large
+            chunks.append(chunk)
         try:
-            report = json.loads(body)
-        except json.JSONDecodeError as exc:
+            report = json.loads(b"".join(chunks))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise HTTPException(status_code=400, detail=f"report is not valid JSON: {exc}") from exc
+        if not isinstance(report, dict):
+            raise HTTPException(status_code=400, detail="a host report is a JSON object")
         account_id = request.query_params.get("account") or (identity.accounts[0] if identity.accounts else "")
         if not identity.can_see(account_id) or not identity.at_least("operator") and identity.kind != "agent":
             raise HTTPException(status_code=404, detail="account not found")
@@ -635,7 +765,8 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
             result = await asyncio.to_thread(ingest_hosts, state.driver, account_id, [report], "upload")
         except IngestError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        audit(state.driver, account_id, identity.name, "agent.report", {"host_id": report.get("host_id")})
+        await _audit(state.driver, account_id, identity.name, "agent.report", {"host_id": report.get("host_id")})
+        _Changes(account_id).__exit__()
         return JSONResponse(result)
 
     @app.get("/", response_class=HTMLResponse)

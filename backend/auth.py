@@ -57,23 +57,53 @@ def create_token(driver: Driver, role: str, accounts: list[str], kind: str = "ap
     return {"token": token, "id": token_id, "role": role, "accounts": accounts, "kind": kind}
 
 
-# verified identities are remembered briefly (a revoked token stops working within this many seconds)
+# verified identities are remembered briefly (a revoked token stops working within this many seconds),
+# and so are refusals (a flood of bad tokens costs no database reads)
 AUTH_CACHE_SECONDS = 15.0
-_auth_cache: dict[str, tuple[float, Identity]] = {}
+REFUSAL_CACHE_SECONDS = 5.0
+_auth_cache: dict[str, tuple[float, Identity | AuthError]] = {}
+
+
+def cached_identity(token: str | None) -> Identity | None:
+    """The identity of a token verified moments ago, without I/O (None: ask `authenticate`); a refusal
+    remembered moments ago is raised again."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        raise AuthError("missing or malformed bearer token")
+    hit = _auth_cache.get(_hash(token))
+    if hit is None:
+        return None
+    at, outcome = hit
+    if isinstance(outcome, AuthError):
+        if time.monotonic() - at < REFUSAL_CACHE_SECONDS:
+            raise outcome
+        return None
+    return outcome if time.monotonic() - at < AUTH_CACHE_SECONDS else None
 
 
 def authenticate(driver: Driver, token: str | None) -> Identity:
-    if not token or not token.startswith(TOKEN_PREFIX):
-        raise AuthError("missing or malformed bearer token")
+    cached = cached_identity(token)
+    if cached is not None:
+        return cached
+    assert token is not None  # cached_identity refused a missing token
     token_hash = _hash(token)
-    hit = _auth_cache.get(token_hash)
-    if hit is not None and time.monotonic() - hit[0] < AUTH_CACHE_SECONDS:
-        return hit[1]
-    identity = _lookup(driver, token_hash)
     if len(_auth_cache) > 10_000:
         _auth_cache.clear()
+    try:
+        identity = _lookup(driver, token_hash)
+    except AuthError as exc:
+        _auth_cache[token_hash] = (time.monotonic(), exc)
+        raise
     _auth_cache[token_hash] = (time.monotonic(), identity)
     return identity
+
+
+def revoke_token(driver: Driver, token_id: str, who: str = "cli") -> bool:
+    """Mark a token revoked (it stops working within AUTH_CACHE_SECONDS in every API process)."""
+    rows = driver.execute_query(
+        "MATCH (t:ApiToken {id: $id}) WHERE t.revoked IS NULL SET t.revoked = toString(datetime()), t.revoked_by = $who "
+        "RETURN t.id AS id", id=token_id, who=who).records
+    _auth_cache.clear()
+    return bool(rows)
 
 
 def _lookup(driver: Driver, token_hash: str) -> Identity:

@@ -520,6 +520,17 @@ def token_create(role: str = typer.Option(..., "--role"), account: list[str] = t
     emit_json(doc) if fmt == "json" else out.print(f"token (shown once): {doc['token']}")
 
 
+@token_app.command("revoke")
+def token_revoke(token_id: str = typer.Option(..., "--id", help="the token's id (from `token create`)"),
+                 fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Revoke an API token (it stops working within 15 seconds everywhere)."""
+    from backend.auth import revoke_token
+
+    check_format(fmt)
+    with errors():
+        if not revoke_token(driver(), token_id, who=WHO):
+            fail(f"no active token with id {token_id}")
+    emit_json({"revoked": token_id}) if fmt == "json" else out.print(f"revoked token {token_id}")
 
 
 # ---------------------------------------------------------------- remediation, emulator, activation, serve, demo

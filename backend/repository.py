@@ -40,8 +40,8 @@ class Repository:
 
     def accounts(self, ids: list[str]) -> list[dict[str, Any]]:
         return self.read(
-            "MATCH (a:Account) WHERE a.id IN $ids RETURN a.id AS id, a.name AS name, a.collected_at AS collected_at, "
-            "a.current_sync AS current_sync ORDER BY a.id",
+            "MATCH (a:Account) WHERE a.account_id IN $ids RETURN a.id AS id, a.name AS name, a.collected_at AS collected_at, "
+            "a.current_sync AS current_sync, a.raw_digest AS raw_digest ORDER BY a.id",
             ids=ids,
         )
 
@@ -80,6 +80,12 @@ class Repository:
             "ORDER BY s.started DESC LIMIT $first",
             account=account_id, first=first,
         )
+
+    def queue_scan(self, account_id: str, scan_id: str, who: str) -> None:
+        """The Scan node of a scan handed to a worker: `scan(id)` answers `queued` until the worker starts it."""
+        self.driver.execute_query(
+            "CREATE (:Scan {account_id: $account, id: $id, operation: 'scan', status: 'queued', "
+            "started: toString(datetime()), who: $who})", account=account_id, id=scan_id, who=who)
 
     def audit(self, account_id: str, first: int) -> list[dict[str, Any]]:
         return self.read(

@@ -61,7 +61,9 @@ def sync_and_scan(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 @celery_app.task(name="skypath.scan")
-def scan_task(account_id: str, check_ids: list[str] | None, who: str) -> dict[str, Any]:
+def scan_task(account_id: str, check_ids: list[str] | None, who: str, package: str | None = None,
+              scan_id: str | None = None) -> dict[str, Any]:
+    """A scan queued by the API: the same selection (items and package) and the scan id the caller polls."""
     from backend import billing
     from backend.entitlements import PlanBiller
     from backend.runtime import get_driver
@@ -69,7 +71,8 @@ def scan_task(account_id: str, check_ids: list[str] | None, who: str) -> dict[st
     from checks.scan import run_items
 
     driver = get_driver()
-    items = resolve(check_ids, None, None)
+    items = resolve(check_ids, package, None)
     billing.require_activation(driver, account_id, items)
-    report = run_items(driver, account_id, items, PlanBiller(billing.load_plan(driver, account_id), who), who=who)
+    report = run_items(driver, account_id, items, PlanBiller(billing.load_plan(driver, account_id), who), who=who,
+                       scan_id=scan_id)
     return {"scan_id": report.scan_id, "status": report.status, "authorizations_consumed": report.authorizations_consumed}

@@ -93,6 +93,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+def new_scan_id(operation: str = "scan") -> str:
+    return f"{operation}-{uuid.uuid4().hex[:16]}"
+
+
 def account_exists(driver: Driver, account_id: str) -> bool:
     with driver.session() as session:
         rec = session.run("MATCH (a:Account {uid: $uid}) RETURN a.current_sync AS s", uid=f"{account_id}:{account_id}").single()
@@ -152,18 +156,20 @@ def run_items(
     operation: str = "scan",
     asset_id: str | None = None,
     who: str = "cli",
+    scan_id: str | None = None,
 ) -> ScanReport:
     if not account_exists(driver, account_id):
         raise ScanError(f"account {account_id} is not loaded: run `skypath ingest --snapshot FILE` first")
-    report = ScanReport(account_id, f"{operation}-{uuid.uuid4().hex[:16]}")
+    report = ScanReport(account_id, scan_id or new_scan_id(operation))
     whitelist = whitelist_set(driver, account_id)
     decisions = {item.id: biller.decide(operation, item) for item in items}
     # billable items first: when a subscription runs dry, the scan stops and everything after is NOT_CHECK
     ordered = sorted(items, key=lambda i: (0 if decisions[i.id].allowed and decisions[i.id].cost > 0 else 1, i.id))
     with driver.session() as session:
         session.run(
-            "CREATE (s:Scan {id: $id, account_id: $account, operation: $op, status: 'running', started: $now, who: $who, "
-            "items: $items})",
+            # MERGE: a queued scan (API, Celery) already has its node, with the id the caller polls
+            "MERGE (s:Scan {account_id: $account, id: $id}) "
+            "SET s.operation = $op, s.status = 'running', s.started = $now, s.who = $who, s.items = $items",
             id=report.scan_id, account=account_id, op=operation, now=_now(), who=who, items=[i.id for i in items],
         ).consume()
     exhausted = False

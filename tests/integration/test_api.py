@@ -188,25 +188,66 @@ def test_assets_are_paged_with_cursors(server: str, tenants: Any) -> None:
     assert len(seen) == len(set(seen)) > 50
 
 
+class CountingDriver:
+    """The real driver, counting every query sent through it (execute_query and session runs)."""
+
+    def __init__(self, inner: Driver):
+        self.inner = inner
+        self.queries = 0
+
+    def execute_query(self, *args: Any, **kwargs: Any) -> Any:
+        self.queries += 1
+        return self.inner.execute_query(*args, **kwargs)
+
+    def session(self, *args: Any, **kwargs: Any) -> Any:
+        counter, session = self, self.inner.session(*args, **kwargs)
+
+        class CountingSession:
+            def __enter__(self) -> CountingSession:
+                session.__enter__()
+                return self
+
+            def __exit__(self, *exc: Any) -> Any:
+                return session.__exit__(*exc)
+
+            def run(self, *a: Any, **k: Any) -> Any:
+                counter.queries += 1
+                return session.run(*a, **k)
+
+            def execute_read(self, work: Any, *a: Any, **k: Any) -> Any:
+                counter.queries += 1
+                return session.execute_read(work, *a, **k)
+
+        return CountingSession()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 def test_no_n_plus_one(neo4j_driver: Driver, tenants: Any) -> None:
-    """Asset findings resolve through one DataLoader batch, whatever the page size."""
+    """Asset findings resolve through one DataLoader batch, whatever the page size (counted at the driver)."""
     import asyncio
 
-    from backend.api import Context, schema
+    from backend.api import VERSIONS, Context, schema
     from backend.auth import authenticate
 
     a, _, tokens = tenants
     identity = authenticate(neo4j_driver, tokens["viewer_a"])
 
-    def count(n: int) -> int:
-        ctx = Context(neo4j_driver, identity)
+    def count(n: int) -> tuple[int, int]:
+        VERSIONS.values.clear()  # the same work for both page sizes: no cached account row
+        driver = CountingDriver(neo4j_driver)
         result = asyncio.run(schema.execute(
             "query($a: String!, $n: Int) { account(id: $a) { assets(first: $n) { edges { node { findings { status } } } } } }",
-            variable_values={"a": a, "n": n}, context_value=ctx))
+            variable_values={"a": a, "n": n}, context_value=Context(driver, identity)))
         assert result.errors is None, result.errors
-        return ctx.repo.queries
+        edges = result.data["account"]["assets"]["edges"]
+        assert len(edges) == n
+        return driver.queries, sum(len(e["node"]["findings"]) for e in edges)
 
-    assert count(5) == count(60) == 3
+    (few, _), (many, found) = count(5), count(60)
+    assert few == many <= 3, (few, many)  # account row, asset page, one findings batch
+    assert found > 0  # the batch really loaded findings
 
 
 def test_depth_limit(server: str, tenants: Any) -> None:
@@ -278,3 +319,32 @@ def test_web_console_is_served(server: str) -> None:
 
 
 Path  # noqa: B018 - keep the import for type checkers
+
+
+def test_cached_pages_never_hide_a_write_nor_cross_tenants(neo4j_driver: Driver, server: str, tenants: Any) -> None:
+    a, b, tokens = tenants
+    billing.set_plan(neo4j_driver, a, model="payg", edition="ultimate", cspm=True)  # other tests change plans
+    stale = neo4j_driver.execute_query("MATCH (n {account_id: $a}) WHERE n._stale RETURN count(n) AS c", a=a).records
+    assert stale[0]["c"] == 0  # an agent upload (a partial sync, test_agent_upload) marks nothing stale
+    page = ("query($a: String!) { account(id: $a) { findings(checkId: \"ACS_OSS_BucketPublicAcl\", first: 10) "
+            "{ edges { node { assetId status } } } } }")
+
+    def statuses(token: str, account: str) -> tuple[dict[str, str], str]:
+        resp = gql(server, token, page, {"a": account})
+        rows = data(resp)["account"]
+        return ({e["node"]["assetId"]: e["node"]["status"] for e in rows["findings"]["edges"]} if rows else {},
+                resp.headers.get("x-skypath-cache", ""))
+
+    scan = "mutation($a: String!) { startScan(accountId: $a, checkIds: [\"ACS_OSS_BucketPublicAcl\"], runAsync: false) { status } }"
+    data(gql(server, tokens["operator_a"], scan, {"a": a}))
+    data(gql(server, tokens["viewer_a"], "{ packages }"))  # a token's first request verifies it (never cached)
+    first, _ = statuses(tokens["viewer_a"], a)
+    again, how = statuses(tokens["viewer_a"], a)
+    assert again == first and first["acme-public-assets"] == "NOT_PASS" and how == "hit"
+    whitelist = ("mutation($a: String!) { whitelist(accountId: $a, checkId: \"ACS_OSS_BucketPublicAcl\", "
+                 "assetId: \"acme-public-assets\", reason: \"public by design\") }")
+    data(gql(server, tokens["operator_a"], whitelist, {"a": a}))
+    data(gql(server, tokens["operator_a"], scan, {"a": a}))
+    after, how = statuses(tokens["viewer_a"], a)
+    assert after["acme-public-assets"] == "WHITELIST" and how == "miss"  # the write is visible at once
+    assert statuses(tokens["viewer_a"], b)[0] == {}  # the same page for another tenant: not served from A's entry
