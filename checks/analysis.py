@@ -9,12 +9,13 @@ CAN_ESCALATE that checks and attack paths query.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from checks.escalation import TECHNIQUES
+from checks.escalation import BY_ID, FULL_ADMIN, GRANTS, TAKES_OVER, TARGET_KINDS, TECHNIQUES, Technique
 from checks.policy_engine import (
     CompiledPolicySet,
     Decision,
@@ -23,9 +24,12 @@ from checks.policy_engine import (
     PolicyParseError,
     Principal,
     _action_relevant,
+    _glob,
     bucket_policy_evaluation,
     is_full_admin,
     parse_policy,
+    principal_values,
+    ram_arn,
     trust_allows,
 )
 from graph_schema.store import GraphBatch
@@ -53,15 +57,16 @@ def _policy(document: str | None, name: str) -> Policy | None:
         raise AnalysisError(f"RAM policy {name}: {exc}") from exc
 
 
-# probes that describe what a policy grants on its own (for the policy hygiene items)
+# probes that describe what a policy grants on its own (for the policy hygiene items), on resources
+# spelt like real ones ({acct}: the account; RAM ARNs have an empty region)
 POLICY_PROBES = {
-    "grants_ram_write": ("ram:AttachPolicyToUser", "acs:ram:*:*:user/*"),
-    "assume_any_role": ("sts:AssumeRole", "acs:ram:*:*:role/any-role"),
-    "grants_oss_all": ("oss:DeleteBucket", "acs:oss:*:*:any-bucket"),
+    "grants_ram_write": ("ram:AttachPolicyToUser", "acs:ram::{acct}:user/*"),
+    "assume_any_role": ("sts:AssumeRole", "acs:ram::{acct}:role/any-role"),
+    "grants_oss_all": ("oss:DeleteBucket", "acs:oss:*:{acct}:any-bucket"),
 }
 
 
-def annotate_policies(batch: GraphBatch) -> dict[str, Policy]:
+def annotate_policies(batch: GraphBatch, account_id: str = "*") -> dict[str, Policy]:
     policies: dict[str, Policy] = {}
     for pid, row in batch.nodes.get("RamPolicy", {}).items():
         pol = _policy(row.get("document"), pid)
@@ -70,7 +75,7 @@ def annotate_policies(batch: GraphBatch) -> dict[str, Policy]:
             row["full_admin"] = is_full_admin(pol)
             probe = CompiledPolicySet([pol])
             for prop, (action, resource) in POLICY_PROBES.items():
-                row[prop] = probe.evaluate(action, resource).decision == Decision.ALLOW
+                row[prop] = probe.evaluate(action, resource.format(acct=account_id)).decision == Decision.ALLOW
     return policies
 
 
@@ -113,7 +118,7 @@ def annotate_buckets(batch: GraphBatch, account_id: str) -> dict[str, Policy]:
             continue
         out[name] = pol
         for st in pol.statements:
-            principals = _principal_values(st.principals)
+            principals = principal_values(st.principals)
             if st.effect == "Allow" and "*" in principals and not st.condition:
                 row["policy_public"] = True
                 if any(p.lower() in ("*", "oss:*", "oss:putobject", "oss:put*") for p in st.actions):
@@ -121,29 +126,6 @@ def annotate_buckets(batch: GraphBatch, account_id: str) -> dict[str, Policy]:
             if st.effect == "Deny" and _denies_insecure_transport(st.condition):
                 row["policy_secure_transport"] = True
     return out
-
-
-def _principal_values(principals: Any) -> set[str]:
-    values: set[str] = set()
-    if principals is None:
-        return values
-    if isinstance(principals, str):
-        return {principals}
-    if isinstance(principals, dict):
-        for v in principals.values():
-            values |= _principal_values(v)
-        return values
-    if isinstance(principals, list | tuple | set | frozenset):
-        for v in principals:
-            values |= _principal_values(v)
-        return values
-    for attr in ("values", "ram", "service", "federated"):
-        v = getattr(principals, attr, None)
-        if v is not None:
-            values |= _principal_values(v)
-    if getattr(principals, "any", False) or getattr(principals, "wildcard", False):
-        values.add("*")
-    return values
 
 
 def _denies_insecure_transport(condition: Any) -> bool:
@@ -162,31 +144,81 @@ def _denies_insecure_transport(condition: Any) -> bool:
 
 @dataclass
 class _PrincipalInfo:
-    label: str
+    label: str  # RamUser | RamRole | RamGroup (a member acting with the group's policies)
     node_id: str
     principal: Principal
     policy_ids: tuple[str, ...]
+    groups: tuple[str, ...] = ()  # a user's groups (their policies are in policy_ids)
 
 
-def _principals(batch: GraphBatch, account_id: str) -> list[_PrincipalInfo]:
-    attached: dict[tuple[str, str], list[str]] = defaultdict(list)
-    groups_of: dict[str, list[str]] = defaultdict(list)
-    for (src_label, src_id, rel_type, _dl, dst_id) in batch.rels:
+@dataclass
+class _Universe:
+    """The account's concrete resources, by the names policies use for them."""
+
+    account_id: str
+    buckets: dict[str, dict[str, Any]]
+    rds: dict[str, dict[str, Any]]
+    names: dict[str, dict[str, str]]  # RAM kind (user/role/group/policy) → {lower-case name: node id}; also
+    # "bucket" and "dbinstance" → {name: id} (case-sensitive)
+    arn: dict[str, str]  # RAM node id → its real ARN (`acs:ram::<acct>:<kind>/<name>`)
+    kind_of: dict[str, str]  # RAM node id → kind
+    attached: dict[str, tuple[str, ...]]  # principal node id → policies attached to it directly
+
+
+_RAM_LABELS = {"RamUser": "user", "RamRole": "role", "RamGroup": "group"}
+
+
+def _universe(batch: GraphBatch, account_id: str) -> _Universe:
+    names: dict[str, dict[str, str]] = {k: {} for k in TARGET_KINDS}
+    arn: dict[str, str] = {}
+    kind_of: dict[str, str] = {}
+    for label, kind in _RAM_LABELS.items():
+        for node_id, row in batch.nodes.get(label, {}).items():
+            name = str(row.get("name") or node_id.rsplit("/", 1)[-1])
+            names[kind][name.lower()] = node_id
+            arn[node_id] = ram_arn(account_id, kind, name)
+            kind_of[node_id] = kind
+    for pid, row in batch.nodes.get("RamPolicy", {}).items():
+        if str(row.get("policy_type") or pid.split("/", 1)[0]).lower() == "custom":  # system policies are immutable
+            name = str(row.get("name") or pid.split("/", 1)[-1])
+            names["policy"][name.lower()] = pid
+            arn[pid] = ram_arn(account_id, "policy", name)
+            kind_of[pid] = "policy"
+    attached: dict[str, list[str]] = defaultdict(list)
+    for (_sl, src_id, rel_type, _dl, dst_id) in batch.rels:
         if rel_type == "ATTACHED":
-            attached[(src_label, src_id)].append(dst_id)
-        elif rel_type == "IN_GROUP":
+            attached[src_id].append(dst_id)
+    buckets = {n: r for n, r in batch.nodes.get("OssBucket", {}).items() if r.get("supported", True)}
+    rds = {i: r for i, r in batch.nodes.get("RdsInstance", {}).items() if r.get("supported", True)}
+    names["bucket"] = {n: n for n in buckets}
+    names["dbinstance"] = {i: i for i in rds}
+    return _Universe(account_id, buckets, rds, names, arn, kind_of,
+                     {k: tuple(sorted(set(v))) for k, v in attached.items()})
+
+
+def _principals(batch: GraphBatch, u: _Universe) -> tuple[list[_PrincipalInfo], dict[str, _PrincipalInfo]]:
+    """Users and roles; and every group as the principal a member acts as (used when someone can join it)."""
+    groups_of: dict[str, list[str]] = defaultdict(list)
+    for (_sl, src_id, rel_type, _dl, dst_id) in batch.rels:
+        if rel_type == "IN_GROUP":
             groups_of[src_id].append(dst_id)
+    acct = u.account_id
     out = []
     for uid, row in batch.nodes.get("RamUser", {}).items():
-        pols = list(attached[("RamUser", uid)])
-        for gid in sorted(set(groups_of[uid])):
-            pols.extend(attached[("RamGroup", gid)])
-        out.append(_PrincipalInfo("RamUser", uid, Principal(kind="user", account_id=account_id, name=str(row.get("name")),
-                                                            arn=uid), tuple(sorted(set(pols)))))
+        groups = tuple(sorted(set(groups_of[uid])))
+        pols = list(u.attached.get(uid, ()))
+        for gid in groups:
+            pols.extend(u.attached.get(gid, ()))
+        out.append(_PrincipalInfo("RamUser", uid, Principal(kind="user", account_id=acct, name=str(row.get("name")),
+                                                            arn=uid, uid=str(row.get("user_id") or "")),
+                                  tuple(sorted(set(pols))), groups))
     for rid, row in batch.nodes.get("RamRole", {}).items():
-        out.append(_PrincipalInfo("RamRole", rid, Principal(kind="role", account_id=account_id, name=str(row.get("name")),
-                                                            arn=rid), tuple(sorted(set(attached[("RamRole", rid)])))))
-    return out
+        out.append(_PrincipalInfo("RamRole", rid, Principal(kind="role", account_id=acct, name=str(row.get("name")),
+                                                            arn=rid), u.attached.get(rid, ())))
+    as_group = {gid: _PrincipalInfo("RamGroup", gid, Principal(kind="group", account_id=acct, name=str(row.get("name")),
+                                                               arn=gid), u.attached.get(gid, ()))
+                for gid, row in batch.nodes.get("RamGroup", {}).items()}
+    return out, as_group
 
 
 def _evidence(evaluation: Any) -> str:
@@ -216,127 +248,291 @@ def _name_part(pattern: str, marker: str | None) -> str | None:
 
 
 def _candidates(ps: CompiledPolicySet, action: str, names: dict[str, str], marker: str | None,
-                lower: bool = False) -> list[str]:
-    """Keys whose resource some Allow statement for `action` could name — the only ones worth evaluating."""
+                lower: bool = False) -> set[str] | None:
+    """Keys whose resource some Allow statement for `action` could name — the only ones worth evaluating.
+    None: any of them (a wildcard resource)."""
     out: set[str] = set()
     for _, _, st in ps.entries:
         if st.effect != "Allow" or not _action_relevant(st, action):
             continue
         if st.not_resources or not st.resources:
-            return sorted(names.values())
+            return None
         for pattern in st.resources:
             name = _name_part(pattern, marker)
             if name is None:
-                return sorted(names.values())
+                return None
             key = names.get(name.lower() if lower else name)
             if key is not None:
                 out.add(key)
-    return sorted(out)
+    return out
+
+
+def _pool(candidates: set[str] | None, names: dict[str, str]) -> list[str]:
+    return sorted(names.values() if candidates is None else candidates)
+
+
+def _object_keys(ps: CompiledPolicySet, action: str) -> list[tuple[re.Pattern[str], str]]:
+    """(bucket glob, object key pattern) of the object-level resources Allow statements for `action` name
+    (`acs:oss:*:*:acme-logs/app/*`): a grant on some objects of a bucket is access to that bucket."""
+    out = []
+    for _, _, st in ps.entries:
+        if st.effect != "Allow" or not _action_relevant(st, action):
+            continue
+        for pattern in st.resources:
+            parts = pattern.split(":", 4)
+            if len(parts) < 5 or parts[0].lower() != "acs" or parts[1].lower() != "oss":
+                continue
+            bucket, sep, key = parts[4].partition("/")
+            if sep and key and key != "*":
+                out.append((_glob(bucket, False), key))
+    return out
 
 
 @dataclass
 class _Grants:
-    buckets: dict[str, dict[str, Any]]
-    rds: dict[str, dict[str, Any]]
-    escalation: dict[str, Any] | None
+    """What one policy set allows (shared by every principal holding exactly these policies)."""
+
+    buckets: dict[str, dict[str, tuple[Evaluation, str, str]]]  # bucket → mode → (identity verdict, object ARN, via)
+    rds: dict[str, tuple[str, Evaluation]]  # instance → (action, verdict)
     assume: dict[str, Evaluation]
+    full_admin: Evaluation
+    candidates: dict[str, set[str] | None]  # technique id → targets an Allow could name (None: any)
+
+    def may(self, effect: str) -> bool:
+        return any(self.candidates[t.id] != set() for t in TECHNIQUES if t.effect == effect)
 
 
-def _grants(ps: CompiledPolicySet, account_id: str, buckets: dict[str, dict[str, Any]],
-            rds_instances: dict[str, dict[str, Any]], role_names: dict[str, str], self_name: str, kind: str) -> _Grants:
-    bucket_names = {n: n for n in buckets}
-    out_buckets: dict[str, dict[str, Any]] = {}
-    for mode, action in (("read", READ_ACTION), ("write", WRITE_ACTION)):
-        for name in _candidates(ps, action, bucket_names, None):
-            obj = f"acs:oss:{buckets[name].get('region') or '*'}:{account_id}:{name}/*"
-            ev = ps.evaluate(action, obj, ATTACKER_CONTEXT)
-            if _allowed(ev.decision):
-                entry = out_buckets.setdefault(name, {"conditional": False, "via": []})
-                entry[mode] = ev
-                entry["conditional"] = entry["conditional"] or ev.decision == Decision.CONDITIONAL
-                entry["via"].append(f"{action} via {_evidence(ev)}")
-    out_rds: dict[str, dict[str, Any]] = {}
-    db_names = {i: i for i in rds_instances}
+def _better_ev(new: Evaluation, old: Evaluation | None) -> bool:
+    return old is None or (old.decision == Decision.CONDITIONAL and new.decision == Decision.ALLOW)
+
+
+def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
+    acct = u.account_id
+    bucket_names = u.names["bucket"]
+    out_buckets: dict[str, dict[str, tuple[Evaluation, str, str]]] = {}
+    for mode, action in OSS_MODES:
+        keys = _object_keys(ps, action)
+        for name in _pool(_candidates(ps, action, bucket_names, None), bucket_names):
+            head = f"acs:oss:{u.buckets[name].get('region') or '*'}:{acct}:{name}/"
+            best: tuple[Evaluation, str] | None = None
+            for key in ["*"] + [k for glob, k in keys if glob.fullmatch(name)]:
+                ev = ps.evaluate(action, head + key, ATTACKER_CONTEXT)
+                if _allowed(ev.decision) and _better_ev(ev, best[0] if best else None):
+                    best = (ev, head + key)
+                    if ev.decision == Decision.ALLOW:
+                        break
+            if best is not None:
+                out_buckets.setdefault(name, {})[mode] = (*best, f"{action} via {_evidence(best[0])}")
+    out_rds: dict[str, tuple[str, Evaluation]] = {}
+    db_names = u.names["dbinstance"]
     for action in RDS_ADMIN_ACTIONS:
-        for db_id in _candidates(ps, action, db_names, "dbinstance/"):
-            if db_id in out_rds:
-                continue
-            arn = f"acs:rds:{rds_instances[db_id].get('region')}:{account_id}:dbinstance/{db_id}"
-            ev = ps.evaluate(action, arn, ATTACKER_CONTEXT)
-            if _allowed(ev.decision):
-                out_rds[db_id] = {"conditional": ev.decision == Decision.CONDITIONAL,
-                                  "via": [f"{action} via {_evidence(ev)}"]}
+        for db_id in _pool(_candidates(ps, action, db_names, "dbinstance/"), db_names):
+            ev = ps.evaluate(action, f"acs:rds:{u.rds[db_id].get('region')}:{acct}:dbinstance/{db_id}", ATTACKER_CONTEXT)
+            if _allowed(ev.decision) and _better_ev(ev, out_rds[db_id][1] if db_id in out_rds else None):
+                out_rds[db_id] = (action, ev)
     assume: dict[str, Evaluation] = {}
-    for rid in _candidates(ps, "sts:AssumeRole", role_names, "role/", lower=True):
-        ev = ps.evaluate("sts:AssumeRole", rid.replace("acs:ram::", "acs:ram:*:", 1), ATTACKER_CONTEXT)
+    roles = u.names["role"]
+    for rid in _pool(_candidates(ps, "sts:AssumeRole", roles, "role/", lower=True), roles):
+        ev = ps.evaluate("sts:AssumeRole", u.arn[rid], ATTACKER_CONTEXT)
         if _allowed(ev.decision):
             assume[rid] = ev
-    return _Grants(out_buckets, out_rds, None, assume)
+    ram = _mentions_ram(ps)
+    candidates = {t.id: _candidates(ps, t.action, u.names[t.target], f"{t.target}/", lower=True) if ram else set()
+                  for t in TECHNIQUES if t.effect != FULL_ADMIN}
+    return _Grants(out_buckets, out_rds, assume, ps.full_admin(ATTACKER_CONTEXT), candidates)
+
+
+def _mentions_ram(ps: CompiledPolicySet) -> bool:
+    """Could some Allow statement grant a RAM action at all? (Most policy sets: no, and nothing to probe.)"""
+    for _, _, st in ps.entries:
+        if st.effect != "Allow":
+            continue
+        if st.not_actions or any(_glob(p.split(":", 1)[0], True).fullmatch("ram") for p in st.actions):
+            return True
+    return False
 
 
 def _names_specific_principals(policy: Policy) -> bool:
-    return any(v != "*" for st in policy.statements for v in _principal_values(st.principals))
+    return any(v != "*" for st in policy.statements for v in principal_values(st.principals))
 
 
-def _escalation(ps: CompiledPolicySet, account_id: str, kind: str, self_name: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _Escalation:
+    technique: str
+    target: str  # node id of the technique's target (the account id for full admin)
+    via: str
+    conditional: bool
+
+
+def _prefer(new: _Escalation | None, old: _Escalation | None) -> _Escalation | None:
+    """Unconditional first, then the earlier declaration."""
+    if new is None:
+        return old
+    return new if old is None or (old.conditional and not new.conditional) else old
+
+
+def _technique(ps: CompiledPolicySet, g: _Grants, u: _Universe, tech: Technique, target: str) -> Evaluation | None:
+    cands = g.candidates[tech.id]
+    if cands is not None and target not in cands:
+        return None
+    ev = ps.evaluate(tech.action, u.arn[target], ATTACKER_CONTEXT)
+    return ev if _allowed(ev.decision) else None
+
+
+def _grant_targets(kind: str, becomes: dict[str, bool], u: _Universe) -> dict[str, bool]:
+    """Targets of `kind` whose permissions are those of something the principal is or can become
+    (→ conditional?): those entities, or the custom policies attached to them."""
+    if kind != "policy":
+        return {n: c for n, c in becomes.items() if u.kind_of.get(n) == kind}
+    out: dict[str, bool] = {}
+    for n, c in becomes.items():
+        for pid in u.attached.get(n, ()):
+            if pid in u.arn:
+                out[pid] = out.get(pid, True) and c
+    return out
+
+
+def _account_escalation(ps: CompiledPolicySet, g: _Grants, u: _Universe, info: _PrincipalInfo,
+                        becomes: dict[str, bool]) -> _Escalation | None:
+    best: _Escalation | None = None
     for tech in TECHNIQUES:
-        if kind not in tech.principal_kinds:
+        if tech.effect == TAKES_OVER or info.principal.kind not in tech.principal_kinds:
             continue
-        decisions = [ps.evaluate(action, template.format(acct=account_id, self_name=self_name), ATTACKER_CONTEXT)
-                     for action, template in tech.requires]
-        if all(_allowed(d.decision) for d in decisions):
-            return {"technique": tech.id, "via": [_evidence(d) for d in decisions],
-                    "conditional": any(d.decision == Decision.CONDITIONAL for d in decisions)}
-    return None
+        if tech.effect == FULL_ADMIN:
+            if _allowed(g.full_admin.decision):
+                best = _prefer(_Escalation(tech.id, u.account_id, _evidence(g.full_admin),
+                                           g.full_admin.decision == Decision.CONDITIONAL), best)
+        elif g.candidates[tech.id] != set():
+            for target, via_conditional in sorted(_grant_targets(tech.target, becomes, u).items()):
+                ev = _technique(ps, g, u, tech, target)
+                if ev is not None:
+                    best = _prefer(_Escalation(tech.id, target, _evidence(ev),
+                                               via_conditional or ev.decision == Decision.CONDITIONAL), best)
+        if best is not None and not best.conditional:
+            break
+    return best
+
+
+def _takeovers(ps: CompiledPolicySet, g: _Grants, u: _Universe, info: _PrincipalInfo, worth: set[str],
+               already: dict[str, bool]) -> dict[str, _Escalation]:
+    """Principals this one can act as through a TAKES_OVER technique (only those that reach something)."""
+    out: dict[str, _Escalation] = {}
+    for tech in TECHNIQUES:
+        if tech.effect != TAKES_OVER or info.principal.kind not in tech.principal_kinds:
+            continue
+        cands = g.candidates[tech.id]
+        if cands == set():
+            continue
+        for target in _pool(cands, u.names[tech.target]):
+            if target == info.node_id or target not in worth or already.get(target) is False:
+                continue
+            old = out.get(target)
+            if old is not None and not old.conditional:
+                continue
+            ev = _technique(ps, g, u, tech, target)
+            if ev is not None and (old is None or ev.decision == Decision.ALLOW):
+                out[target] = _Escalation(tech.id, target, _evidence(ev), ev.decision == Decision.CONDITIONAL)
+    return out
+
+
+def _closure(start: str, pivots: dict[str, dict[str, bool]]) -> dict[str, bool]:
+    """What `start` is or can become over the pivot edges (→ only conditionally?)."""
+    seen = {start: False}
+    stack = [start]
+    while stack:  # unconditional first
+        node = stack.pop()
+        for dst, conditional in pivots.get(node, {}).items():
+            if not conditional and dst not in seen:
+                seen[dst] = False
+                stack.append(dst)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for dst in pivots.get(node, {}):
+            if dst not in seen:
+                seen[dst] = True
+                stack.append(dst)
+    return seen
 
 
 MODES = ("read", "write", "admin")
+OSS_MODES = (("read", READ_ACTION), ("write", WRITE_ACTION))
 # a mode granted on at least this share of a label's targets is stored once, with its exceptions
 WILDCARD_SHARE = 0.9
+# per target: {mode: granted only conditionally?}, and the evidence
+Access = dict[str, tuple[dict[str, bool], list[str]]]
 
 
 def _write_access(batch: GraphBatch, src: tuple[str, str], label: str, universe: dict[str, dict[str, Any]],
-                  access: dict[str, tuple[bool, bool, bool, list[str]]]) -> None:
+                  access: Access) -> None:
     """CAN_ACCESS edges. A mode granted unconditionally on (nearly) every target of a label is written
     ONCE, to that label's `AllTargets` node with the exceptions listed, instead of once per target:
-    wildcard policies would otherwise cost principals × targets edges. The rest is written per target."""
+    wildcard policies would otherwise cost principals × targets edges. The rest is written per target,
+    each mode with its own conditional flag: the edge is conditional only when every mode is."""
     if not access:
         return
-    is_rds = label == "RdsInstance"
     granted: dict[str, set[str]] = {m: set() for m in MODES}
-    for target, (read, write, conditional, _) in access.items():
-        if conditional:
-            continue
-        for mode, on in (("read", read and not is_rds), ("write", write and not is_rds), ("admin", is_rds)):
-            if on:
+    for target, (modes, _) in access.items():
+        for mode, conditional in modes.items():
+            if not conditional:
                 granted[mode].add(target)
     threshold = max(2, WILDCARD_SHARE * len(universe))
     wide = {m: granted[m] for m in MODES if len(universe) > 1 and len(granted[m]) >= threshold}
     if wide:
         all_id = f"all:{label}"
         batch.node("AllTargets", all_id, DERIVED, supported=True, target_label=label)
-        via = sorted({v for *_, vs in access.values() for v in vs})
+        via = sorted({v for _, vs in access.values() for v in vs})
         excepts = {f"{m}_except": sorted(set(universe) - wide[m]) for m in wide}
         batch.rel("CAN_ACCESS", src, ("AllTargets", all_id), DERIVED, read="read" in wide, write="write" in wide,
                   admin="admin" in wide, via=via, conditional=False, **excepts)
-    for target, (read, write, conditional, via) in access.items():
-        rest = {
-            "read": read and not is_rds and target not in wide.get("read", ()),
-            "write": write and not is_rds and target not in wide.get("write", ()),
-            "admin": is_rds and target not in wide.get("admin", ()),
-        }
-        if any(rest.values()):
-            batch.rel("CAN_ACCESS", src, (label, target), DERIVED, via=via, conditional=conditional, **rest)
+    for target, (modes, via) in access.items():
+        if all(target in wide.get(m, ()) for m in modes):
+            continue
+        # a target with a mode beyond the wildcard edge gets every mode here (one edge tells it all)
+        rest = {m: modes.get(m) for m in MODES}
+        batch.rel("CAN_ACCESS", src, (label, target), DERIVED, via=via,
+                  conditional=all(modes.values()),
+                  conditional_modes=sorted(m for m, c in modes.items() if c),
+                  **{m: c is not None for m, c in rest.items()})
+
+
+def _bucket_access(info: _PrincipalInfo, g: _Grants, bucket_policies: dict[str, Policy],
+                   names_principals: dict[str, bool], cache: dict[tuple[str, str, str, str], Evaluation]) -> Access:
+    """Identity grants per bucket and mode, less what the bucket policy denies this principal. An
+    identity Allow that holds stays unconditional unless a bucket-policy Deny that may name the principal
+    is itself undecided (an undecided bucket-policy Allow adds nothing to it)."""
+    out: Access = {}
+    action_of = dict(OSS_MODES)
+    for name, modes in g.buckets.items():
+        got: dict[str, bool] = {}
+        via: list[str] = []
+        bpol = bucket_policies.get(name)
+        for mode, (ev, obj, why) in modes.items():
+            conditional = ev.decision == Decision.CONDITIONAL
+            if bpol is not None:
+                # a bucket policy that names no specific principal answers everyone alike
+                who = info.node_id if names_principals[name] else "*"
+                key = (name, action_of[mode], obj, who)
+                bev = cache.get(key)
+                if bev is None:
+                    bev = cache[key] = bucket_policy_evaluation(bpol, name, info.principal, action_of[mode], obj,
+                                                                ATTACKER_CONTEXT)
+                if bev.decision == Decision.DENY:
+                    continue
+                conditional = conditional or bev.undecided_deny
+            got[mode] = conditional
+            via.append(why)
+        if got:
+            out[name] = (got, via)
+    return out
 
 
 def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, Policy],
                        bucket_policies: dict[str, Policy]) -> None:
-    """CAN_ACCESS / CAN_ESCALATE / CAN_ASSUME per principal, evaluated once per distinct policy set."""
-    principals = _principals(batch, account_id)
-    buckets = {n: r for n, r in batch.nodes.get("OssBucket", {}).items() if r.get("supported", True)}
-    rds_instances = {i: r for i, r in batch.nodes.get("RdsInstance", {}).items() if r.get("supported", True)}
+    """CAN_ACCESS / CAN_ASSUME / CAN_ESCALATE per principal; what a policy set allows is evaluated once."""
+    u = _universe(batch, account_id)
+    principals, groups = _principals(batch, u)
     roles = batch.nodes.get("RamRole", {})
-    role_names = {str(r.get("name", "")).lower(): rid for rid, r in roles.items()}
     trust_policies = {rid: _policy(r.get("trust_policy"), f"trust/{r.get('name')}") for rid, r in roles.items()}
     for rid, row in roles.items():
         trust = trust_policies[rid]
@@ -346,70 +542,120 @@ def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, P
 
     compiled: dict[tuple[str, ...], CompiledPolicySet] = {}
     grants_cache: dict[tuple[str, ...], _Grants] = {}
-    bucket_policy_cache: dict[tuple[str, str, str], Evaluation] = {}
-    names_principals = {b: _names_specific_principals(p) for b, p in bucket_policies.items()}
-    for info in principals:
+
+    def prepare(info: _PrincipalInfo) -> tuple[CompiledPolicySet, _Grants]:
         ps = compiled.get(info.policy_ids)
         if ps is None:
             ps = compiled[info.policy_ids] = CompiledPolicySet([policies[i] for i in info.policy_ids if i in policies])
-        grants = grants_cache.get(info.policy_ids)
-        if grants is None:
-            grants = grants_cache[info.policy_ids] = _grants(ps, account_id, buckets, rds_instances, role_names,
-                                                             info.principal.name, info.principal.kind)
-        # only self-referencing techniques depend on the principal's own name: evaluated per principal
-        escalation = _escalation(ps, account_id, info.principal.kind, info.principal.name)
+        g = grants_cache.get(info.policy_ids)
+        if g is None:
+            g = grants_cache[info.policy_ids] = _grants(ps, u)
+        return ps, g
+
+    # groups matter as principals only where someone can join them (a member acts with their policies)
+    join = BY_ID["add_user_to_group"]
+    infos = list(principals)
+    active: set[str] = set()
+    pending = list(principals)
+    while pending:
+        info = pending.pop()
+        ps, g = prepare(info)
+        if info.principal.kind not in join.principal_kinds or g.candidates[join.id] == set():
+            continue
+        if g.full_admin.decision == Decision.ALLOW:
+            continue
+        for gid in _pool(g.candidates[join.id], u.names["group"]):
+            if gid not in active and gid not in info.groups and gid != info.node_id \
+                    and _technique(ps, g, u, join, gid) is not None:
+                active.add(gid)
+                infos.append(groups[gid])
+                pending.append(groups[gid])
+
+    # data access and role assumption
+    pivots: dict[str, dict[str, bool]] = defaultdict(dict)  # principal → what it can act as (→ conditional?)
+    reaches: set[str] = set()
+    bucket_policy_cache: dict[tuple[str, str, str, str], Evaluation] = {}
+    access_cache: dict[tuple[str, ...], Access] = {}
+    names_principals = {b: _names_specific_principals(p) for b, p in bucket_policies.items()}
+    for info in infos:
+        ps, g = prepare(info)
         src = (info.label, info.node_id)
-        bucket_access: dict[str, tuple[bool, bool, bool, list[str]]] = {}
-        for name, g in grants.buckets.items():
-            access = {mode: True for mode in ("read", "write") if mode in g}
-            conditional = g["conditional"]
-            bpol = bucket_policies.get(name)
-            if bpol is not None:
-                for mode, action in (("read", READ_ACTION), ("write", WRITE_ACTION)):
-                    if mode not in access:
-                        continue
-                    obj = f"acs:oss:{buckets[name].get('region') or '*'}:{account_id}:{name}/*"
-                    # a bucket policy that names no specific principal answers everyone alike
-                    who = info.node_id if names_principals[name] else "*"
-                    bev = bucket_policy_cache.get((name, action, who))
-                    if bev is None:
-                        bev = bucket_policy_cache[(name, action, who)] = bucket_policy_evaluation(
-                            bpol, name, info.principal, action, obj, ATTACKER_CONTEXT)
-                    if bev.decision == Decision.DENY:
-                        del access[mode]
-                    elif bev.decision == Decision.CONDITIONAL and any(st.effect == "Deny" for st in bpol.statements):
-                        conditional = True
-            if access:
-                bucket_access[name] = (access.get("read", False), access.get("write", False), conditional, g["via"])
-        _write_access(batch, src, "OssBucket", buckets, bucket_access)
-        _write_access(batch, src, "RdsInstance", rds_instances,
-                      {db: (False, False, g["conditional"], g["via"]) for db, g in grants.rds.items()})
-        if escalation is not None:
-            batch.rel("CAN_ESCALATE", src, ("Account", account_id), DERIVED, **escalation)
-        for rid, ev in grants.assume.items():
+        for gid in info.groups:
+            pivots[info.node_id][gid] = False
+        # what a policy set gets on buckets is the same for all its holders, unless a bucket policy names
+        # specific principals
+        personal = any(names_principals.get(b, False) for b in g.buckets)
+        access_key = (info.node_id,) if personal else info.policy_ids
+        bucket_access = access_cache.get(access_key)
+        if bucket_access is None:
+            bucket_access = access_cache[access_key] = _bucket_access(info, g, bucket_policies, names_principals,
+                                                                      bucket_policy_cache)
+        rds_access = {db: ({"admin": ev.decision == Decision.CONDITIONAL}, [f"{action} via {_evidence(ev)}"])
+                      for db, (action, ev) in g.rds.items()}
+        _write_access(batch, src, "OssBucket", u.buckets, bucket_access)
+        _write_access(batch, src, "RdsInstance", u.rds, rds_access)
+        if bucket_access or rds_access:
+            reaches.add(info.node_id)
+        for rid, ev in g.assume.items():
             trust = trust_policies.get(rid)
             if rid == info.node_id or trust is None:
                 continue
             tev = trust_allows(trust, info.principal, ATTACKER_CONTEXT)
             if _allowed(tev.decision):
-                batch.rel("CAN_ASSUME", src, ("RamRole", rid), DERIVED, via=[_evidence(ev)],
-                          conditional=Decision.CONDITIONAL in (ev.decision, tev.decision))
+                conditional = Decision.CONDITIONAL in (ev.decision, tev.decision)
+                batch.rel("CAN_ASSUME", src, ("RamRole", rid), DERIVED, via=[_evidence(ev)], conditional=conditional)
+                pivots[info.node_id][rid] = conditional
+                reaches.add(info.node_id)
+
+    # escalation: first without takeovers; whoever does not reach the whole account unconditionally may
+    # then take over other principals (those that reach something), which may in turn open a GRANTS target
+    escalation: dict[str, _Escalation | None] = {}
+    for info in infos:
+        ps, g = prepare(info)
+        becomes = _closure(info.node_id, pivots) if g.may(GRANTS) else {info.node_id: False}
+        escalation[info.node_id] = _account_escalation(ps, g, u, info, becomes)
+    worth = reaches | {n for n, e in escalation.items() if e is not None} | {
+        i.node_id for i in infos if prepare(i)[1].may(TAKES_OVER)}
+    takeovers: dict[str, dict[str, _Escalation]] = {}
+    for info in infos:
+        esc = escalation[info.node_id]
+        ps, g = prepare(info)
+        if (esc is not None and not esc.conditional) or not g.may(TAKES_OVER):
+            continue
+        took = _takeovers(ps, g, u, info, worth, _closure(info.node_id, pivots))
+        if took:
+            takeovers[info.node_id] = took
+    for src_id, took in takeovers.items():
+        for dst, esc in took.items():
+            pivots[src_id][dst] = esc.conditional
+    if takeovers:
+        for info in infos:
+            esc = escalation[info.node_id]
+            ps, g = prepare(info)
+            if (esc is None or esc.conditional) and g.may(GRANTS):
+                escalation[info.node_id] = _prefer(
+                    _account_escalation(ps, g, u, info, _closure(info.node_id, pivots)), esc)
+    label_of = {i.node_id: i.label for i in infos} | {n: lbl for lbl, kind in _RAM_LABELS.items()
+                                                        for n in u.names[kind].values()}
+    for info in infos:
+        src = (info.label, info.node_id)
+        final = escalation[info.node_id]
+        if final is not None:
+            batch.rel("CAN_ESCALATE", src, ("Account", account_id), DERIVED, technique=final.technique,
+                      target=u.arn.get(final.target, "*"), via=[final.via], conditional=final.conditional)
+            if not final.conditional:
+                continue
+        for dst, over in sorted(takeovers.get(info.node_id, {}).items()):
+            batch.rel("CAN_ESCALATE", src, (label_of[dst], dst), DERIVED, technique=over.technique,
+                      target=u.arn[dst], via=[over.via], conditional=over.conditional)
 
 
 def _trusts_external(trust: Policy, account_id: str) -> bool:
     for st in trust.statements:
         if st.effect != "Allow" or st.condition:
             continue
-        principals = st.principals
-        ram_values: set[str] = set()
-        if isinstance(principals, dict):
-            ram_values = _principal_values(principals.get("RAM"))
-        elif principals is not None and hasattr(principals, "ram"):
-            ram_values = _principal_values(principals.ram)
-        else:
-            ram_values = _principal_values(principals)
-        for value in ram_values:
-            if value == "*":
+        for value in principal_values(st.principals, "RAM"):
+            if value.strip() == "*":
                 return True
             other = _account_of(value)
             if other and other != account_id:
@@ -418,49 +664,46 @@ def _trusts_external(trust: Policy, account_id: str) -> bool:
 
 
 def _account_of(value: str) -> str:
-    """'1234' or 'acs:ram::1234:root' / 'acs:ram::1234:user/x' → '1234'."""
+    """'1234' or 'acs:ram::1234:root' / 'acs:ram::1234:user/x' → '1234' (any case)."""
+    value = value.strip()
     if value.isdigit():
         return value
     parts = value.split(":")
-    if len(parts) >= 5 and parts[0] == "acs" and parts[1] == "ram":
+    if len(parts) >= 5 and parts[0].lower() == "acs" and parts[1].lower() == "ram":
         return parts[3]
     return ""
 
 
 def _trust_edges(batch: GraphBatch, role_id: str, trust: Policy, account_id: str) -> None:
+    by_arn = {kind: {node_id.lower(): node_id for node_id in batch.nodes.get(label, {})}
+              for label, kind in (("RamUser", ":user/"), ("RamRole", ":role/"))}
     for st in trust.statements:
         if st.effect != "Allow":
             continue
-        p = st.principals
-        ram = service = None
-        if isinstance(p, dict):
-            ram, service = p.get("RAM"), p.get("Service")
-        elif p is not None:
-            ram, service = getattr(p, "ram", None), getattr(p, "service", None)
-            if ram is None and service is None:
-                ram = p
         conditional = bool(st.condition)
         cond = json.dumps(st.condition, sort_keys=True) if st.condition else None
-        for svc in sorted(_principal_values(service)):
+        for svc in sorted(set(principal_values(st.principals, "Service"))):
             batch.node("ServicePrincipal", svc, DERIVED, supported=True)
             batch.rel("TRUSTS", ("RamRole", role_id), ("ServicePrincipal", svc), DERIVED, conditional=conditional, condition=cond)
-        for value in sorted(_principal_values(ram)):
+        for value in sorted(set(principal_values(st.principals, "RAM"))):
             acct = _account_of(value)
-            if value == "*" or (acct and acct != account_id):
+            low = value.strip().lower()
+            if low == "*" or (acct and acct != account_id):
                 batch.node("ExternalPrincipal", value, DERIVED, supported=True)
                 batch.rel("TRUSTS", ("RamRole", role_id), ("ExternalPrincipal", value), DERIVED, conditional=conditional, condition=cond)
-            elif value.isdigit() or value.endswith(":root"):
+            elif low.isdigit() or low.endswith(":root"):
                 batch.rel("TRUSTS", ("RamRole", role_id), ("Account", account_id), DERIVED, conditional=conditional, condition=cond)
-            elif ":user/" in value:
-                batch.rel("TRUSTS", ("RamRole", role_id), ("RamUser", value), DERIVED, conditional=conditional, condition=cond)
-            elif ":role/" in value:
-                target = next((rid for rid in batch.nodes.get("RamRole", {}) if rid.lower() == value.lower()), value)
-                batch.rel("TRUSTS", ("RamRole", role_id), ("RamRole", target), DERIVED, conditional=conditional, condition=cond)
+            else:
+                for (label, marker) in (("RamUser", ":user/"), ("RamRole", ":role/")):
+                    if marker in low:
+                        target = by_arn[marker].get(low, value)
+                        batch.rel("TRUSTS", ("RamRole", role_id), (label, target), DERIVED, conditional=conditional,
+                                  condition=cond)
 
 
 def analyse(batch: GraphBatch, account_id: str, scopes: dict[str, str] | None = None) -> None:
     """Every derived fact of one account, in place on the batch."""
-    policies = annotate_policies(batch)
+    policies = annotate_policies(batch, account_id)
     bucket_policies = annotate_buckets(batch, account_id)
     exposure(batch)
     derive_permissions(batch, account_id, policies, bucket_policies)

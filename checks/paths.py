@@ -1,15 +1,17 @@
 """Attack paths over the derived edges, choke points (min-cut) and what-if.
 
 Entry points: internet-reachable ECS instances (CAN_REACH) and active access keys. Pivots: the
-instance RAM role (HAS_ROLE), role assumption (CAN_ASSUME), escalation (CAN_ESCALATE → Account,
-which then reaches every target). Targets: OSS buckets (read/write), RDS instances (admin), the
-account. The edges come from Cypher (one query per kind); the bounded walk, the representative
+instance RAM role (HAS_ROLE), role assumption (CAN_ASSUME), taking over another principal
+(CAN_ESCALATE → RamUser/RamRole/RamGroup); escalation (CAN_ESCALATE → Account) reaches every target.
+Targets: OSS buckets (read/write), RDS instances (admin), the account. The representative path of a
+pair is unconditional if any is, then the most severe, then the shortest. The edges come from Cypher (one query per kind); the bounded walk, the representative
 path per (entry, target) and the min-cut run in Python over that small derived subgraph.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,10 +34,30 @@ class Edge:
     via: tuple[str, ...] = ()
     # a wildcard grant (dst is an AllTargets node): per mode, the targets it does not cover
     excepts: tuple[tuple[str, frozenset[str]], ...] = ()
+    # modes of `access` granted only under an undecided condition (the edge is conditional if all are)
+    conditional_access: tuple[str, ...] = ()
+
+    def __hash__(self) -> int:
+        # edges key the walk's and the min-cut's dicts millions of times: hash the fields once
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.kind, self.src, self.dst, self.detail, self.conditional, self.access, self.via,
+                           self.excepts, self.conditional_access))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        # string hashes differ between processes: never carry the cached one along
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     @property
     def cuttable(self) -> bool:
         return self.kind != "CONTROLS"
+
+    @property
+    def pivot(self) -> bool:
+        """The walk goes on from dst (a principal); otherwise the edge reaches targets."""
+        return self.kind in PIVOT_KINDS or (self.kind == "CAN_ESCALATE" and self.dst[0] != "Account")
 
 
 PIVOT_KINDS = frozenset({"ASSUMES", "AUTHENTICATES", "CAN_ASSUME"})
@@ -51,6 +73,10 @@ class AttackGraph:
     edges: list[Edge] = field(default_factory=list)
     targets_by_label: dict[str, list[str]] = field(default_factory=dict)
     sg_of: dict[str, list[str]] = field(default_factory=dict)
+    # expand() and controls() answer the same for every entry: computed once per edge / target
+    _expanded: dict[Edge, list[tuple[tuple[str, str], tuple[str, ...], bool]]] = field(
+        default_factory=dict, repr=False, compare=False)
+    _controls: dict[tuple[str, str], Edge] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def account(self) -> tuple[str, str]:
@@ -68,13 +94,24 @@ class AttackGraph:
         return adj
 
     def controls(self, target: tuple[str, str]) -> Edge:
-        access = ("read", "write") if target[0] == "OssBucket" else ("admin",)
-        return Edge("CONTROLS", self.account, target, "full control of the account", access=access)
+        edge = self._controls.get(target)
+        if edge is None:
+            access = ("read", "write") if target[0] == "OssBucket" else ("admin",)
+            edge = self._controls[target] = Edge("CONTROLS", self.account, target, "full control of the account",
+                                                 access=access)
+        return edge
 
     def expand(self, e: Edge) -> list[tuple[tuple[str, str], tuple[str, ...], bool]]:
-        """(target, access, through the account) for an edge that reaches targets."""
+        """(target, access, through the account) for an edge that reaches targets (do not modify)."""
+        out = self._expanded.get(e)
+        if out is None:
+            out = self._expanded[e] = self._expand(e)
+        return out
+
+    def _expand(self, e: Edge) -> list[tuple[tuple[str, str], tuple[str, ...], bool]]:
+        out: list[tuple[tuple[str, str], tuple[str, ...], bool]] = []
         if e.kind == "CAN_ESCALATE":
-            out: list[tuple[tuple[str, str], tuple[str, ...], bool]] = [(self.account, ("admin",), False)]
+            out.append((self.account, ("admin",), False))
             for label, ids in self.targets_by_label.items():
                 access = ("read", "write") if label == "OssBucket" else ("admin",)
                 out.extend(((label, t), access, True) for t in ids)
@@ -83,11 +120,11 @@ class AttackGraph:
             return [(e.dst, e.access, False)]
         label = e.dst[1].removeprefix("all:")
         excepts = dict(e.excepts)
-        out = []
+        some = frozenset().union(*excepts.values())
         for t in self.targets_by_label.get(label, []):
-            access = tuple(m for m in e.access if t not in excepts.get(m, ()))
-            if access:
-                out.append(((label, t), access, False))
+            modes = tuple(m for m in e.access if t not in excepts.get(m, ())) if t in some else e.access
+            if modes:
+                out.append(((label, t), modes, False))
         return out
 
 
@@ -123,18 +160,23 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
         for r in q("MATCH (p {account_id: $account})-[c:CAN_ACCESS]->(t) WHERE coalesce(t.supported, true) "
                    "RETURN labels(p)[0] AS l, p.id AS p, labels(t)[0] AS tl, t.id AS t, c.read AS read, "
                    "c.write AS write, c.admin AS admin, c.via AS via, coalesce(c.conditional, false) AS cond, "
+                   "coalesce(c.conditional_modes, []) AS cond_modes, "
                    "[coalesce(c.read_except, []), coalesce(c.write_except, []), coalesce(c.admin_except, [])] AS excepts"):
             modes = ("read", "write", "admin")
             access = tuple(m for m in modes if r[m])
             excepts = tuple((m, frozenset(ex)) for m, ex in zip(modes, r["excepts"], strict=True) if ex)
             g.edges.append(Edge("CAN_ACCESS", (r["l"], r["p"]), (r["tl"], r["t"]), "; ".join(r["via"] or []),
-                                r["cond"], access, tuple(r["via"] or []), excepts))
-        for r in q("MATCH (p {account_id: $account})-[c:CAN_ESCALATE]->(a:Account) "
-                   "RETURN labels(p)[0] AS l, p.id AS p, c.technique AS t, c.via AS via, "
-                   "coalesce(c.conditional, false) AS cond"):
-            g.edges.append(Edge("CAN_ESCALATE", (r["l"], r["p"]), account,
-                                f"{r['t']} via {', '.join(v for v in (r['via'] or []) if v)}", r["cond"],
-                                ("admin",), tuple(r["via"] or [])))
+                                r["cond"], access, tuple(r["via"] or []), excepts,
+                                tuple(m for m in access if m in (r["cond_modes"] or ()))))
+        # to the Account: escalation (reaches every target); to a principal: taking it over (a pivot)
+        for r in q("MATCH (p {account_id: $account})-[c:CAN_ESCALATE]->(t) "
+                   "RETURN labels(p)[0] AS l, p.id AS p, labels(t)[0] AS tl, t.id AS t, c.technique AS tech, "
+                   "c.target AS on, c.via AS via, coalesce(c.conditional, false) AS cond"):
+            dst = account if r["tl"] == "Account" else (r["tl"], r["t"])
+            on = f" on {r['on']}" if r["on"] and r["on"] != "*" else ""
+            g.edges.append(Edge("CAN_ESCALATE", (r["l"], r["p"]), dst,
+                                f"{r['tech']}{on} via {', '.join(v for v in (r['via'] or []) if v)}", r["cond"],
+                                ("admin",) if dst == account else (), tuple(r["via"] or [])))
     return g
 
 
@@ -145,55 +187,129 @@ class Path:
     edges: list[Edge]
     alternatives: int = 1
     access: tuple[str, ...] = ()
+    conditional_access: tuple[str, ...] = ()  # modes of `access` granted only conditionally
 
     @property
     def conditional(self) -> bool:
         return any(e.conditional for e in self.edges)
 
+    @property
+    def firm_access(self) -> tuple[str, ...]:
+        """The modes the path grants for sure (all of them when the path itself is conditional)."""
+        if self.conditional or not self.conditional_access:
+            return self.access
+        return tuple(m for m in self.access if m not in self.conditional_access)
 
-def _better(new: list[Edge], old: list[Edge]) -> bool:
-    if len(new) != len(old):
-        return len(new) < len(old)
-    return any(e.conditional for e in old) and not any(e.conditional for e in new)
+
+Rank = tuple[bool, bool, int, int]
 
 
-def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
-          prefix: list[Edge]) -> list[Path]:
-    """Bounded BFS over the pivots from one entry, then every target its principals reach."""
+def _rank(conditional: bool, target: tuple[str, str], access: tuple[str, ...], conditional_access: tuple[str, ...],
+          length: int) -> Rank:
+    """Smaller is better: unconditional first, then the more severe (the entry is the same), then shorter."""
+    firm = access if conditional or not conditional_access else tuple(m for m in access if m not in conditional_access)
+    severe = target[0] == "Account" or "write" in firm or "admin" in firm
+    return (conditional, not severe, length, -len(access))
+
+
+def _better(new: Rank, old: Rank) -> bool:
+    return new < old
+
+
+def _chains(adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
+            prefix: list[Edge]) -> tuple[dict[tuple[str, str], list[Edge]], set[tuple[str, str]]]:
+    """The representative pivot chain to every principal an entry reaches (at most MAX_PIVOTS pivots):
+    the shortest unconditional one if any, else the shortest. Also the nodes reached only conditionally."""
     chains: dict[tuple[str, str], list[Edge]] = {entry: list(prefix)}
-    counts: dict[tuple[str, str], int] = {entry: 1}
     queue = deque([entry])
+    soft: list[tuple[int, int, tuple[str, str], list[Edge]]] = []  # conditional candidates (length, seq, node, chain)
+    seq = 0
     while queue:
         node = queue.popleft()
         if len(chains[node]) - len(prefix) >= MAX_PIVOTS:
             continue
         for e in adj.get(node, ()):
-            if e.kind not in PIVOT_KINDS:
+            if not e.pivot or e.dst in chains:
                 continue
-            cand = chains[node] + [e]
-            if e.dst not in chains:
-                chains[e.dst] = cand
+            if e.conditional:
+                seq += 1
+                soft.append((len(chains[node]) + 1, seq, e.dst, chains[node] + [e]))
+            else:
+                chains[e.dst] = chains[node] + [e]
+                queue.append(e.dst)
+    conditional: set[tuple[str, str]] = set()
+    heapq.heapify(soft)
+    while soft:
+        length, _, node, chain = heapq.heappop(soft)
+        if node in chains:
+            continue
+        chains[node] = chain
+        conditional.add(node)
+        if length - len(prefix) >= MAX_PIVOTS:
+            continue
+        for e in adj.get(node, ()):
+            if e.pivot and e.dst not in chains:
+                seq += 1
+                heapq.heappush(soft, (length + 1, seq, e.dst, chain + [e]))
+    return chains, conditional
+
+
+def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
+          prefix: list[Edge]) -> list[Path]:
+    """Bounded walk over the pivots from one entry, then every target its principals reach."""
+    counts: dict[tuple[str, str], int] = {entry: 1}
+    depth: dict[tuple[str, str], int] = {entry: 0}
+    queue = deque([entry])
+    while queue:  # how many pivot walks reach each principal (the alternatives)
+        node = queue.popleft()
+        if depth[node] >= MAX_PIVOTS:
+            continue
+        for e in adj.get(node, ()):
+            if not e.pivot:
+                continue
+            if e.dst not in counts:
                 counts[e.dst] = counts[node]
+                depth[e.dst] = depth[node] + 1
                 queue.append(e.dst)
             else:
                 counts[e.dst] += counts[node]
-                if _better(cand, chains[e.dst]):
-                    chains[e.dst] = cand
-    best: dict[tuple[str, str], Path] = {}
+    chains, soft = _chains(adj, entry, prefix)
+    # per target: its path so far, whether that is conditional, and its rank (computed only when contested)
+    best: dict[tuple[str, str], tuple[Path, bool]] = {}
+    ranks: dict[tuple[str, str], Rank] = {}
     for node, chain in chains.items():
+        chain_conditional = node in soft
+        n = counts.get(node, 1)
         for e in adj.get(node, ()):
-            if e.kind not in REACH_KINDS:
+            if e.pivot or e.kind not in REACH_KINDS:
                 continue
+            conditional = chain_conditional or e.conditional
+            direct = chain + [e]  # shared by the paths of every target this edge reaches directly
             for target, access, through_account in g.expand(e):
-                edges = chain + [e, g.controls(target)] if through_account else chain + [e]
-                old = best.get(target)
-                if old is None:
-                    best[target] = Path(entry, target, edges, counts[node], access)
-                else:
-                    old.alternatives += counts[node]
-                    if _better(edges, old.edges):
-                        old.edges, old.access = edges, access
-    return list(best.values())
+                soft_modes = () if through_account else e.conditional_access
+                held = best.get(target)
+                if held is None:
+                    edges = direct + [g.controls(target)] if through_account else direct
+                    best[target] = (Path(entry, target, edges, n, access, soft_modes), conditional)
+                    continue
+                path, held_conditional = held
+                path.alternatives += n
+                if conditional and not held_conditional:
+                    continue
+                length = len(direct) + 1 if through_account else len(direct)
+                rank = _rank(conditional, target, access, soft_modes, length)
+                if held_conditional == conditional:
+                    old = ranks.get(target)
+                    if old is None:
+                        old = _rank(held_conditional, target, path.access, path.conditional_access, len(path.edges))
+                    if not _better(rank, old):
+                        ranks[target] = old
+                        continue
+                ranks[target] = rank
+                path.edges = direct + [g.controls(target)] if through_account else direct
+                path.access, path.conditional_access = access, soft_modes
+                best[target] = (path, conditional)
+    return [p for p, _ in best.values()]
 
 
 def compute_paths(g: AttackGraph, removed: frozenset[Edge] = frozenset()) -> list[Path]:
@@ -215,6 +331,13 @@ def _access(path: Path) -> list[str]:
     if path.target[0] == "Account":
         return ["admin"]
     return list(path.access or path.edges[-1].access)
+
+
+def _conditional_access(path: Path, access: list[str]) -> list[str]:
+    """The modes that hold only under an undecided condition (every mode of a conditional path)."""
+    if path.conditional:
+        return list(access)
+    return [m for m in access if m in path.conditional_access]
 
 
 def _severity(path: Path, access: list[str]) -> str:
@@ -247,16 +370,19 @@ def path_json(account_id: str, path: Path) -> dict[str, Any]:
         return {"type": node[0], "id": root if node[0] == "Account" else node[1]}
 
     access = _access(path)
+    soft = _conditional_access(path, access)
     nodes = [ref(path.edges[0].src)] + [ref(e.dst) for e in path.edges]
     ident = hashlib.sha1(f"{account_id}|{path.entry}|{path.target}".encode()).hexdigest()[:16]
     return {
         "id": ident,
         "type": _path_type(path),
-        "severity": _severity(path, access),
+        # a conditional path is rated on what it would grant; a firm one on what it grants for sure
+        "severity": _severity(path, access if path.conditional else [m for m in access if m not in soft]),
         "conditional": path.conditional,
         "entry": ref(path.entry),
         "target": ref(path.target),
         "access": access,
+        "conditional_access": soft,
         "alternatives": path.alternatives - 1,
         "nodes": nodes,
         "edges": [{"type": e.kind, "detail": e.detail if e.dst[0] != "AllTargets" else e.detail + " (every target)",
@@ -390,12 +516,12 @@ def choke_points(g: AttackGraph, paths: list[Path]) -> list[dict[str, Any]]:
         if not p.conditional:
             for e in p.edges:
                 carried[e] += 1
-    out = []
+    out: list[dict[str, Any]] = []
     for e in min_cut(g, paths):
         ctype, cid, change = _change(e, g)
         out.append({"type": ctype, "id": cid, "paths_cut": carried[e], "change": change,
                     "edge": {"type": e.kind, "from": e.src[1], "to": e.dst[1]}})
-    out.sort(key=lambda c: (-c["paths_cut"], c["type"], c["id"]))
+    out.sort(key=lambda c: (-int(c["paths_cut"]), str(c["type"]), str(c["id"])))
     return out
 
 

@@ -126,9 +126,9 @@ REL_SCHEMAS: tuple[RelSchema, ...] = (
     RelSchema("LOGS_TO", "Trail|OssBucket", "OssBucket", "delivery/logging target"),
     # derived by the analysis (checks/analysis.py) in the same transaction as the assets
     RelSchema("CAN_REACH", "Internet", "EcsInstance", "internet reaches the instance on ports", derived=True, properties=("ports", "via")),
-    RelSchema("CAN_ASSUME", "RamUser|RamRole|EcsInstance", "RamRole", "principal may assume the role", derived=True, properties=("conditional", "via")),
-    RelSchema("CAN_ACCESS", "RamUser|RamRole", "OssBucket|RdsInstance|AllTargets", "effective data access", derived=True, properties=("read", "write", "admin", "via", "conditional")),
-    RelSchema("CAN_ESCALATE", "RamUser|RamRole", "Account", "RAM privilege escalation or full admin", derived=True, properties=("technique", "via", "conditional")),
+    RelSchema("CAN_ASSUME", "RamUser|RamRole|RamGroup|EcsInstance", "RamRole", "principal may assume the role", derived=True, properties=("conditional", "via")),
+    RelSchema("CAN_ACCESS", "RamUser|RamRole|RamGroup", "OssBucket|RdsInstance|AllTargets", "effective data access", derived=True, properties=("read", "write", "admin", "via", "conditional", "conditional_modes")),
+    RelSchema("CAN_ESCALATE", "RamUser|RamRole|RamGroup", "Account|RamUser|RamRole|RamGroup", "RAM privilege escalation or full admin (→ Account), or taking over another principal", derived=True, properties=("technique", "target", "via", "conditional")),
 )
 
 REL_TYPES: frozenset[str] = frozenset(r.type for r in REL_SCHEMAS)
