@@ -40,13 +40,18 @@ MAX_PAGE = 500
 class _VersionedCache:
     """Per-process cache of expensive per-account documents, keyed by the data version they derive from.
 
-    The version is read with one cheap query per request (latest scan write, current sync), so a new
-    scan or ingest is visible at once; one builder per key runs at a time, the others wait for it."""
+    One builder per key runs at a time. Requests that arrive while a new version is being built get the
+    previous document (readers keep seeing the last complete state, as with a sync) — unless this process
+    changed the account itself (`require_fresh`): then they wait for the new one (read-your-writes)."""
 
     def __init__(self, size: int = 32):
         self.size = size
         self.entries: dict[tuple[str, str], tuple[str, Any]] = {}
         self.locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.fresh_required: set[str] = set()
+
+    def require_fresh(self, account: str) -> None:
+        self.fresh_required.add(account)
 
     async def get(self, kind: str, account: str, version: str, build: Any) -> Any:
         key = (kind, account)
@@ -54,6 +59,8 @@ class _VersionedCache:
         if hit is not None and hit[0] == version:
             return hit[1]
         lock = self.locks.setdefault(key, asyncio.Lock())
+        if hit is not None and lock.locked() and account not in self.fresh_required:
+            return hit[1]
         async with lock:
             hit = self.entries.get(key)
             if hit is not None and hit[0] == version:
@@ -62,6 +69,7 @@ class _VersionedCache:
             if len(self.entries) >= self.size:
                 self.entries.pop(next(iter(self.entries)))
             self.entries[key] = (version, value)
+            self.fresh_required.discard(account)
             # long-lived documents (hundreds of thousands of objects) leave the collector's generations:
             # full collections would otherwise walk them and stall every request in flight
             gc.freeze()
@@ -119,6 +127,7 @@ class _Changes:
 
     def __exit__(self, *exc: object) -> None:
         VERSIONS.invalidate(self.account_id)
+        CACHE.require_fresh(self.account_id)
         RESPONSES.clear()
 
 
