@@ -124,6 +124,67 @@ def test_a_token_for_a_sees_nothing_of_b(server: str, tenants: Any) -> None:
         assert "not found" in doc["errors"][0]["message"]
 
 
+INTROSPECTION = """{ __schema { queryType { name } mutationType { name } types { name kind fields {
+  name args { name defaultValue type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }
+  type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }"""
+# a value for every argument name the schema uses (an unknown required argument fails the walk below)
+ARG_VALUES = {"id": "$acct", "accountId": "$acct", "package": '"CIS_ALIBABA_CLOUD_2_0"', "checkId": '"ACS_OSS_BucketPublicAcl"',
+              "assetId": '"acme-public-assets"', "checkIds": '["ACS_OSS_BucketPublicAcl"]', "reason": '"r"',
+              "query": '"MATCH (n:OssBucket {account_id: $account_id}) RETURN n.id AS id"', "model": '"payg"',
+              "dryRun": "true", "runAsync": "false", "first": "2"}
+
+
+def _unwrap(t: dict[str, Any]) -> tuple[str, str]:
+    while t.get("ofType"):
+        t = t["ofType"]
+    return t["kind"], t["name"]
+
+
+def _selection(types: dict[str, Any], type_name: str, depth: int, skipped: list[str]) -> str:
+    parts = []
+    for f in types[type_name]["fields"] or []:
+        required = [a["name"] for a in f["args"] if a["type"]["kind"] == "NON_NULL" and a["defaultValue"] is None]
+        if any(r not in ARG_VALUES for r in required):
+            skipped.append(f"{type_name}.{f['name']}")
+            continue
+        args = ", ".join(f"{a['name']}: {ARG_VALUES[a['name']]}" for a in f["args"] if a["name"] in ARG_VALUES)
+        call = f"{f['name']}({args})" if args else f["name"]
+        kind, name = _unwrap(f["type"])
+        if kind == "OBJECT":
+            if depth >= 4:
+                continue
+            parts.append(f"{call} {{ {_selection(types, name, depth + 1, skipped)} }}")
+        else:
+            parts.append(call)
+    return " ".join(parts) or "__typename"
+
+
+def test_every_field_of_the_schema_hides_another_tenant(neo4j_driver: Driver, server: str, tenants: Any) -> None:
+    """Walk the schema by introspection: every root query and every Account field, asked with A's token
+    about B, and every mutation about B, shows nothing of B (B's account id appears nowhere)."""
+    a, b, tokens = tenants
+    admin_a = create_token(neo4j_driver, "admin", [a])["token"]
+    schema = data(gql(server, admin_a, INTROSPECTION))["__schema"]
+    types = {t["name"]: t for t in schema["types"] if t["kind"] == "OBJECT"}
+    skipped: list[str] = []
+    for root in (schema["queryType"]["name"], schema["mutationType"]["name"]):
+        for field in types[root]["fields"]:
+            if not any(arg["name"] in ("id", "accountId") for arg in field["args"]):
+                continue  # account-free fields (catalog, packages) hold no tenant data
+            single = {**types, root: {"fields": [field]}}
+            operation = "query" if root == schema["queryType"]["name"] else "mutation"
+            text = f"{operation}($acct: String!) {{ {_selection(single, root, 0, skipped)} }}"
+            resp = gql(server, admin_a, text, {"acct": b})
+            assert resp.status_code == 200, (field["name"], resp.text)
+            doc = resp.json()
+            assert b not in json.dumps(doc.get("data")), (field["name"], doc)
+            assert doc.get("errors") or all(v is None for v in (doc.get("data") or {}).values()), (field["name"], doc)
+    assert not skipped, f"fields the walk could not call (add their arguments to ARG_VALUES): {skipped}"
+    own = data(gql(server, admin_a, f"query($acct: String!) {{ account(id: $acct) {{ "
+                   f"{_selection(types, 'Account', 1, skipped)} }} }}", {"acct": a}))["account"]
+    assert own["id"] == a and b not in json.dumps(own)
+
+
 def test_scan_status_can_be_polled(server: str, tenants: Any) -> None:
     a, b, tokens = tenants
     started = data(gql(server, tokens["operator_a"],
