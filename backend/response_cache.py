@@ -88,7 +88,8 @@ class ResponseCache:
 
 
 class GraphQLResponseCache:
-    """ASGI middleware: POST /graphql read-only operations of verified callers are served from `cache`."""
+    """ASGI middleware in front of POST /graphql: refuses bodies that are too large or not JSON with a clear
+    error, and serves read-only operations of verified callers from `cache`."""
 
     def __init__(self, app: ASGIApp, cache: ResponseCache, caller: Callable[[str | None], tuple[Any, ...] | None],
                  path: str = "/graphql"):
@@ -99,15 +100,23 @@ class GraphQLResponseCache:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        body, replay = await _buffer(receive)
+        if len(body) > MAX_REQUEST_BYTES:
+            await _refuse(send, 413, "request body too large")
+            return
+        if b"json" in headers.get(b"content-type", b""):
+            try:  # strawberry answers 500 to a body that is not UTF-8 JSON, or JSON that is not an object
+                doc = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                await _refuse(send, 400, "the request body is not valid UTF-8 JSON")
+                return
+            if not isinstance(doc, dict):
+                await _refuse(send, 400, 'the request body must be a JSON object: {"query": …, "variables": {…}}')
+                return
         auth = headers.get(b"authorization", b"").decode("latin-1")
         caller = self.caller(auth[7:].strip() if auth.lower().startswith("bearer ") else None)
         if caller is None:
-            await self.app(scope, receive, send)
-            return
-        body, replay = await _buffer(receive)
-        if len(body) > MAX_REQUEST_BYTES:
-            await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": b'{"errors": [{"message": "request body too large"}]}'})
+            await self.app(scope, replay, send)
             return
         key = self.cache.key(caller, body)
         hit = self.cache.get(key) if key else None
@@ -131,6 +140,13 @@ class GraphQLResponseCache:
         await self.app(scope, replay, capture)
         if key and "status" in captured:
             self.cache.put(key, captured["status"], captured["headers"], b"".join(captured["body"]))
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"errors": [{"message": message}]}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _buffer(receive: Receive) -> tuple[bytes, Receive]:

@@ -334,10 +334,64 @@ def test_agent_upload(server: str, tenants: Any, neo4j_driver: Driver) -> None:
     assert httpx.post(f"{server}/api/v1/agent/report", json=report).status_code == 401
     hosts = neo4j_driver.execute_query("MATCH (h:Host {account_id: $a}) RETURN count(h) AS c", a=a).records[0]["c"]
     assert hosts == 4
+    stale = neo4j_driver.execute_query("MATCH (n {account_id: $a}) WHERE n._stale RETURN count(n) AS c", a=a).records
+    assert stale[0]["c"] == 0  # an upload is a partial sync: the rest of the account is still current
 
 
 FIELDS = ["accounts { id }", "checkItems { id }", "packages", "account(id: $id) { id }",
-          "account(id: $id) { findings(first: 3) { total } }", "account(id: $id) { assets(first: 2) { edges { cursor } } }"]
+          "account(id: $id) { findings(first: 3) { total } }", "account(id: $id) { assets(first: 2) { edges { cursor } } }",
+          "account(id: $id) { attackPaths { total chokePoints(first: 2) { change } } }",
+          "account(id: $id) { billing { model quotaUsed } ledger(first: 2) { endCursor } scans(first: 2) { id } }",
+          'account(id: $id) { complianceReport(package: "MLPS_2_0_L3") }']
+MUTATIONS = [
+    "startScan(accountId: $id, checkIds: [$s], runAsync: false) { status }",
+    "startScan(accountId: $id, package: $s, runAsync: false) { status }",
+    "verify(accountId: $id, checkId: $s, assetId: $t) { status }",
+    "whitelist(accountId: $id, checkId: $s, assetId: $t, reason: $t)",
+    "remediate(accountId: $id, checkId: $s, assetId: $t)",
+    "runCypher(accountId: $id, query: $t) { columns }",
+]
+
+
+def _clear_error_or_data(resp: httpx.Response) -> None:
+    assert resp.status_code < 500, resp.text
+    assert "Traceback" not in resp.text
+    if resp.headers.get("content-type", "").startswith("application/json"):
+        body = resp.json()
+        assert "data" in body or "errors" in body or "detail" in body, body
+        for error in body.get("errors") or []:
+            assert isinstance(error.get("message"), str) and error["message"], error
+    else:  # e.g. an empty query: a 400 that says what is wrong
+        assert resp.status_code == 400 and resp.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    mutation=st.sampled_from(MUTATIONS),
+    check=st.one_of(st.sampled_from(["ACS_OSS_BucketPublicAcl", "MLPS_2_0_L3", "HOST_SSH_MaxAuthTries"]),
+                    st.text(max_size=40)),
+    text=st.one_of(st.sampled_from(["acme-public-assets", "MATCH (n) RETURN n", "CREATE (n) RETURN n",
+                                    "MATCH (b:OssBucket {account_id: $account_id}) RETURN b.id"]), st.text(max_size=60)),
+)
+def test_fuzzed_mutations_never_500(server: str, tenants: Any, mutation: str, check: str, text: str) -> None:
+    a, _, tokens = tenants
+    resp = gql(server, tokens["operator_a"], f"mutation($id: String!, $s: String!, $t: String!) {{ {mutation} }}",
+               {"id": a, "s": check, "t": text})
+    _clear_error_or_data(resp)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                      st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                                   lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                                       st.sampled_from(["query", "variables", "operationName", "x"]), inner, max_size=3),
+                                   max_leaves=8).map(lambda doc: json.dumps(doc).encode())))
+def test_fuzzed_request_bodies_never_500(server: str, tenants: Any, body: bytes) -> None:
+    _, _, tokens = tenants
+    resp = httpx.post(f"{server}/graphql", content=body, timeout=60,
+                      headers={"Authorization": f"Bearer {tokens['viewer_a']}", "Content-Type": "application/json"})
+    assert resp.status_code < 500, resp.text
+    assert "Traceback" not in resp.text
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -357,14 +411,7 @@ def test_fuzzed_queries_never_500(server: str, tenants: Any, field: str, noise: 
         noise,
     ]
     variables = {"id": a, "n": first, "c": cursor}
-    resp = gql(server, tokens["viewer_a"], queries[mode], variables)
-    assert resp.status_code < 500, resp.text
-    if resp.headers.get("content-type", "").startswith("application/json"):
-        body = resp.json()
-        assert "data" in body or "errors" in body
-        json.dumps(body)
-    else:  # e.g. an empty query: a 400 that says what is wrong
-        assert resp.status_code == 400 and resp.text
+    _clear_error_or_data(gql(server, tokens["viewer_a"], queries[mode], variables))
 
 
 def test_store_tokens_hashed(neo4j_driver: Driver, tenants: Any) -> None:
@@ -382,11 +429,15 @@ def test_web_console_is_served(server: str) -> None:
 Path  # noqa: B018 - keep the import for type checkers
 
 
-def test_cached_pages_never_hide_a_write_nor_cross_tenants(neo4j_driver: Driver, server: str, tenants: Any) -> None:
-    a, b, tokens = tenants
-    billing.set_plan(neo4j_driver, a, model="payg", edition="ultimate", cspm=True)  # other tests change plans
-    stale = neo4j_driver.execute_query("MATCH (n {account_id: $a}) WHERE n._stale RETURN count(n) AS c", a=a).records
-    assert stale[0]["c"] == 0  # an agent upload (a partial sync, test_agent_upload) marks nothing stale
+def test_cached_pages_never_hide_a_write_nor_cross_tenants(neo4j_driver: Driver, server: str, tenants: Any,
+                                                           tmp_path: Path) -> None:
+    import random
+
+    _, b, _ = tenants
+    a = str(random.randint(10**15, 10**16 - 1))  # an account of its own: other tests whitelist and change plans
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, a))
+    billing.set_plan(neo4j_driver, a, model="payg", edition="ultimate", cspm=True)
+    tokens = {role: create_token(neo4j_driver, role.split("_")[0], [a])["token"] for role in ("viewer_a", "operator_a")}
     page = ("query($a: String!) { account(id: $a) { findings(checkId: \"ACS_OSS_BucketPublicAcl\", first: 10) "
             "{ edges { node { assetId status } } } } }")
 
@@ -409,3 +460,4 @@ def test_cached_pages_never_hide_a_write_nor_cross_tenants(neo4j_driver: Driver,
     after, how = statuses(tokens["viewer_a"], a)
     assert after["acme-public-assets"] == "WHITELIST" and how == "miss"  # the write is visible at once
     assert statuses(tokens["viewer_a"], b)[0] == {}  # the same page for another tenant: not served from A's entry
+    delete_account(neo4j_driver, a)
