@@ -116,3 +116,4 @@ def test_concurrent_scans_never_overspend(neo4j_driver: Driver, account: str, ro
     shown = billing.billing_show(neo4j_driver, account)
     assert shown["quota_used"] <= shown["quota_total"] == 37
     assert consumed == shown["quota_used"] == ledger_sum(neo4j_driver, account) == 37
+    assert shown["usage"]["ledger_total"] == 37  # the current quota period's ledger proves the balance
