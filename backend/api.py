@@ -284,7 +284,25 @@ class ScanType:
     started: str | None
     finished: str | None
     authorizations: int
+    account_id: strawberry.Private[str]
     items_done: int | None = None
+
+    @strawberry.field
+    async def results(self, info: Ctx, first: int | None = 50, after: str | None = None) -> ResultConnection:
+        """This scan's results (the history: `findings` holds the latest per item and asset)."""
+        from checks.catalog import BY_ID
+
+        n = _page_size(first)
+        rows = await asyncio.to_thread(info.context.repo.scan_results, self.account_id, self.id, n, decode_cursor(after))
+        edges = []
+        for r in rows[:n]:
+            item = BY_ID.get(r["check_id"])
+            edges.append(ResultEdge(cursor=encode_cursor(f"{r['check_id']}|{r['asset_id']}"), node=Result(
+                check_id=r["check_id"], asset_type=item.asset_type if item else "", asset_id=r["asset_id"],
+                region=r["region"], status=r["status"], severity=item.severity if item else "",
+                tier=item.tier if item else "")))
+        return ResultConnection(edges=edges, total=len(edges), page_info=PageInfo(
+            has_next_page=len(rows) > n, end_cursor=edges[-1].cursor if edges else after))
 
 
 @strawberry.type
@@ -339,11 +357,11 @@ class AttackPathReport:
         return len(self.doc["paths"])
 
     @strawberry.field
-    def paths(self, first: int | None = None, offset: int = 0) -> list[AttackPath]:
-        rows = self.doc["paths"][max(0, offset):]
-        if first is not None:
-            rows = rows[: max(0, first)]
-        return [_path(p) for p in rows]
+    def paths(self, first: int | None = 50, offset: int = 0) -> list[AttackPath]:
+        """A page of the paths, in the report's order (`total` says how many there are)."""
+        if offset < 0:
+            raise ValueError("offset must not be negative")
+        return [_path(p) for p in self.doc["paths"][offset: offset + _page_size(first)]]
 
     @strawberry.field
     def choke_points(self, first: int = 50) -> list[ChokePoint]:
@@ -384,9 +402,21 @@ class Account:
 
     @strawberry.field
     async def assets(self, info: Ctx, type: str | None = None, region: str | None = None, tag: str | None = None,
-                     first: int | None = 50, after: str | None = None) -> AssetConnection:
+                     risk: str | None = None, first: int | None = 50, after: str | None = None) -> AssetConnection:
+        """Assets by type, region, tag, and risk: `risk: "high"` keeps those with a NOT_PASS finding of
+        severity high or worse in the latest results."""
         n = _page_size(first)
-        rows = await asyncio.to_thread(info.context.repo.assets_page, self.id, type, region, tag, n, decode_cursor(after))
+        ids = None
+        if risk is not None:
+            from checks.model import SEVERITIES
+
+            if risk not in SEVERITIES:
+                raise ValueError(f"risk must be one of {', '.join(SEVERITIES)}")
+            worst = set(SEVERITIES[: SEVERITIES.index(risk) + 1])
+            index = await self._findings_index(info)
+            ids = sorted({r["asset_id"] for r in index.get("NOT_PASS", []) if r["severity"] in worst})
+        rows = await asyncio.to_thread(info.context.repo.assets_page, self.id, type, region, tag, n, decode_cursor(after),
+                                       ids)
         edges = [AssetEdge(cursor=encode_cursor(r["uid"]), node=Asset(id=r["id"], type=r["type"], region=r["region"],
                                                                        name=r["name"], supported=r["supported"],
                                                                        account_id=self.id)) for r in rows[:n]]
@@ -397,14 +427,9 @@ class Account:
     async def findings(self, info: Ctx, severity: str | None = None, status: str | None = None,
                        check_id: str | None = None, asset_id: str | None = None, first: int | None = 50,
                        after: str | None = None) -> ResultConnection:
-        from checks.catalog import BY_ID
-        from checks.scan import latest_findings
 
         n = _page_size(first)
-        version = await _version("findings", self.id, lambda: _findings_version(info.context.repo, self.id))
-        index = await CACHE.get("findings", self.id, version,
-                                lambda: _findings_index(latest_findings(info.context.driver, self.id, BY_ID)))
-        info.context.repo.queries += 1
+        index = await self._findings_index(info)
         rows = index.get(status, []) if status is not None else index[None]
         if severity is not None or check_id is not None or asset_id is not None:
             rows = [r for r in rows if (severity is None or r["severity"] == severity)
@@ -419,10 +444,19 @@ class Account:
         return ResultConnection(edges=edges, total=len(rows), page_info=PageInfo(
             has_next_page=start + n < len(rows), end_cursor=edges[-1].cursor if edges else after))
 
+    async def _findings_index(self, info: Ctx) -> dict[str | None, list[dict[str, Any]]]:
+        from checks.catalog import BY_ID
+        from checks.scan import latest_findings
+
+        version = await _version("findings", self.id, lambda: _findings_version(info.context.repo, self.id))
+        index: dict[str | None, list[dict[str, Any]]] = await CACHE.get(
+            "findings", self.id, version, lambda: _findings_index(latest_findings(info.context.driver, self.id, BY_ID)))
+        return index
+
     @strawberry.field
     async def scans(self, info: Ctx, first: int | None = 20) -> list[ScanType]:
         rows = await asyncio.to_thread(info.context.repo.scans, self.id, _page_size(first))
-        return [ScanType(**r) for r in rows]
+        return [ScanType(**r, account_id=self.id) for r in rows]
 
     @strawberry.field
     async def attack_paths(self, info: Ctx, what_if: list[str] | None = None) -> AttackPathReport:
@@ -542,7 +576,8 @@ class Query:
         if not rows:
             return None
         row = rows[0]
-        return ScanType(**{k: v for k, v in row.items() if k != "items_done"}, items_done=row["items_done"])
+        return ScanType(**{k: v for k, v in row.items() if k != "items_done"}, items_done=row["items_done"],
+                        account_id=account_id)
 
     @strawberry.field
     def check_items(self, package: str | None = None) -> list[CheckItemType]:

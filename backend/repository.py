@@ -46,18 +46,19 @@ class Repository:
         )
 
     def assets_page(self, account_id: str, label: str | None, region: str | None, tag: str | None,
-                    first: int, after: str | None) -> list[dict[str, Any]]:
+                    first: int, after: str | None, ids: list[str] | None = None) -> list[dict[str, Any]]:
         labels = [label] if label else ASSET_QUERY_LABELS
         if any(lbl not in ASSET_QUERY_LABELS for lbl in labels):
             raise ValueError(f"unknown asset type {label!r}; known: {', '.join(ASSET_QUERY_LABELS)}")
         return self.read(
             "MATCH (n {account_id: $account}) WHERE labels(n)[0] IN $labels "
             "AND ($region IS NULL OR n.region = $region) AND ($tag IS NULL OR $tag IN coalesce(n.tags, [])) "
+            "AND ($ids IS NULL OR n.id IN $ids) "
             "WITH n, labels(n)[0] AS label "
             "WHERE $after IS NULL OR n.uid > $after_uid OR (n.uid = $after_uid AND label > $after_label) "
             "RETURN n.uid + '|' + label AS uid, n.id AS id, label AS type, n.region AS region, "
             "coalesce(n.name, n.id) AS name, coalesce(n.supported, true) AS supported ORDER BY n.uid, label LIMIT $limit",
-            account=account_id, labels=labels, region=region, tag=tag, after=after, limit=first + 1,
+            account=account_id, labels=labels, region=region, tag=tag, ids=ids, after=after, limit=first + 1,
             after_uid=(after or "|").rsplit("|", 1)[0], after_label=(after or "|").rsplit("|", 1)[1],
         )
 
@@ -72,6 +73,18 @@ class Repository:
         for r in rows:
             out.setdefault(r["asset_id"], []).append(r)
         return out
+
+    def scan_results(self, account_id: str, scan_id: str, first: int, after: str | None) -> list[dict[str, Any]]:
+        """One scan's results in (check, asset) order, a keyset page (first + 1 rows: is there a next page?)."""
+        check, _, asset = (after or "").partition("|")
+        return self.read(
+            "MATCH (r:CheckRun {account_id: $account, scan_id: $scan}) "
+            "UNWIND range(0, size(r.asset_ids) - 1) AS i "
+            "WITH r.check_id AS check_id, r.asset_ids[i] AS asset_id, r.statuses[i] AS status, r.regions[i] AS region "
+            "WHERE $after IS NULL OR check_id > $check OR (check_id = $check AND asset_id > $asset) "
+            "RETURN check_id, asset_id, status, region ORDER BY check_id, asset_id LIMIT $limit",
+            account=account_id, scan=scan_id, after=after, check=check, asset=asset, limit=first + 1,
+        )
 
     def scans(self, account_id: str, first: int) -> list[dict[str, Any]]:
         return self.read(

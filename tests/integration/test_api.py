@@ -292,7 +292,13 @@ def test_no_n_plus_one(neo4j_driver: Driver, tenants: Any) -> None:
     from backend.api import VERSIONS, Context, schema
     from backend.auth import authenticate
 
+    from backend.entitlements import PlanBiller
+    from checks.catalog import CATALOG
+    from checks.scan import run_items
+
     a, _, tokens = tenants
+    billing.set_plan(neo4j_driver, a, model="payg", edition="ultimate", cspm=True)
+    run_items(neo4j_driver, a, CATALOG, PlanBiller(billing.load_plan(neo4j_driver, a)))  # findings to load
     identity = authenticate(neo4j_driver, tokens["viewer_a"])
 
     def count(n: int) -> tuple[int, int]:
@@ -461,3 +467,37 @@ def test_cached_pages_never_hide_a_write_nor_cross_tenants(neo4j_driver: Driver,
     assert after["acme-public-assets"] == "WHITELIST" and how == "miss"  # the write is visible at once
     assert statuses(tokens["viewer_a"], b)[0] == {}  # the same page for another tenant: not served from A's entry
     delete_account(neo4j_driver, a)
+
+
+def test_scan_results_risk_filter_and_bounded_paths(neo4j_driver: Driver, server: str, tenants: Any) -> None:
+    a, _, tokens = tenants
+    billing.set_plan(neo4j_driver, a, model="payg", edition="ultimate", cspm=True)
+    scan = data(gql(server, tokens["operator_a"], 'mutation($a: String!) { startScan(accountId: $a, checkIds: '
+                    '["ACS_OSS_BucketPublicAcl", "ACS_OSS_BucketLogging"], runAsync: false) { scanId } }', {"a": a}))
+    scan_id = scan["startScan"]["scanId"]
+    page = "query($a: String!, $id: String!, $c: String) { scan(accountId: $a, id: $id) { results(first: 3, after: $c) " \
+           "{ edges { node { checkId assetId status } } pageInfo { hasNextPage endCursor } } } }"
+    seen: list[tuple[str, str]] = []
+    cursor = None
+    while True:
+        results = data(gql(server, tokens["viewer_a"], page, {"a": a, "id": scan_id, "c": cursor}))["scan"]["results"]
+        seen += [(e["node"]["checkId"], e["node"]["assetId"]) for e in results["edges"]]
+        if not results["pageInfo"]["hasNextPage"]:
+            break
+        cursor = results["pageInfo"]["endCursor"]
+    assert len(seen) == 10 and seen == sorted(seen) and len(set(seen)) == 10  # 2 items × 5 buckets, each once
+    risky = data(gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(risk: "critical", '
+                     'type: "OssBucket", first: 50) { edges { node { id } } } } }', {"a": a}))
+    critical_ids = {e["node"]["id"] for e in risky["account"]["assets"]["edges"]}
+    all_buckets = data(gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(type: "OssBucket") '
+                           '{ edges { node { id } } } } }', {"a": a}))["account"]["assets"]["edges"]
+    assert critical_ids < {e["node"]["id"] for e in all_buckets}
+    bad = gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(risk: "severe") { edges { cursor } } } }',
+              {"a": a}).json()
+    assert bad["errors"] and "risk must be one of" in bad["errors"][0]["message"]
+    paths = data(gql(server, tokens["viewer_a"], "query($a: String!) { account(id: $a) { attackPaths { total "
+                     "paths(first: 5) { id } } } }", {"a": a}))["account"]["attackPaths"]
+    assert paths["total"] > 5 and len(paths["paths"]) == 5
+    huge = gql(server, tokens["viewer_a"], "query($a: String!) { account(id: $a) { attackPaths { paths(first: 100000) "
+               "{ id } } } }", {"a": a}).json()
+    assert huge["errors"] and "first must be between" in huge["errors"][0]["message"]
