@@ -291,7 +291,6 @@ def test_no_n_plus_one(neo4j_driver: Driver, tenants: Any) -> None:
 
     from backend.api import VERSIONS, Context, schema
     from backend.auth import authenticate
-
     from backend.entitlements import PlanBiller
     from checks.catalog import CATALOG
     from checks.scan import run_items
