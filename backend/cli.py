@@ -646,7 +646,13 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
         table(f"account {account}", ["label", "count"], [[k, v] for k, v in res.counts.items()])
         out.rule("[bold]3. plan")
         before = billing.billing_show(d, account)
-        quota = max(before["recommended_quota"], 50)
+        recommended = max(before["recommended_quota"], 50)
+        if before["model"] == "subscription" and (before["quota_remaining"] or 0) < recommended:
+            # an earlier demo consumed this period's quota: buy more, as a user would (the period goes on)
+            quota = before["quota_used"] + recommended
+            out.print(f"topping the subscription up to {quota} authorizations ({before['quota_remaining']} left)")
+        else:
+            quota = max(before["quota_total"], recommended) if before["model"] == "subscription" else recommended
         billing.set_plan(d, account, model="subscription", edition="ultimate", cspm=True, quota=quota, who=WHO)
         before = billing.billing_show(d, account)
         out.print(f"subscription, Ultimate + CSPM, quota {before['quota_total']} "

@@ -152,3 +152,15 @@ def test_live_ingest_from_a_named_profile(neo4j_driver: Driver, tmp_path: Path) 
             assert bad.returncode != 0 and "nope" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
     finally:
         delete_account(neo4j_driver, account_id)
+
+
+def test_demo_runs_twice_in_a_row() -> None:
+    """`skypath demo` (what `make demo` runs) is idempotent: the second run loads, scans and bills again."""
+    import re
+
+    for _ in range(2):
+        proc = run("demo")
+        text = proc.stdout
+        assert "attack paths" in text and "choke points" in text, text[-2000:]
+        before, total, after = map(int, re.search(r"quota before (\d+)/\d+ → after (\d+)/(\d+)", text).group(1, 3, 2))
+        assert after > before and after <= total  # authorizations consumed, never past the quota
