@@ -445,12 +445,13 @@ class Account:
             has_next_page=start + n < len(rows), end_cursor=edges[-1].cursor if edges else after))
 
     async def _findings_index(self, info: Ctx) -> dict[str | None, list[dict[str, Any]]]:
-        from checks.catalog import BY_ID
+        from checks.packages import account_items
         from checks.scan import latest_findings
 
         version = await _version("findings", self.id, lambda: _findings_version(info.context.repo, self.id))
         index: dict[str | None, list[dict[str, Any]]] = await CACHE.get(
-            "findings", self.id, version, lambda: _findings_index(latest_findings(info.context.driver, self.id, BY_ID)))
+            "findings", self.id, version,
+            lambda: _findings_index(latest_findings(info.context.driver, self.id, account_items(info.context.driver, self.id))))
         return index
 
     @strawberry.field
@@ -624,17 +625,20 @@ def _workers_available() -> bool:
 class Mutation:
     @strawberry.mutation
     async def start_scan(self, info: Ctx, account_id: str, check_ids: list[str] | None = None,
-                         package: str | None = None, run_async: bool | None = None) -> ScanOutcome:
-        """Run check items: as a Celery task when workers run (poll `scan(accountId, id)`), else inline.
-        `runAsync: true` insists on a worker, `false` on running inline."""
-        from checks.packages import resolve
+                         package: str | None = None, policy: str | None = None,
+                         run_async: bool | None = None) -> ScanOutcome:
+        """Run check items (catalog and custom; by ids, package and/or custom policy): as a Celery task when
+        workers run (poll `scan(accountId, id)`), else inline. `runAsync: true` insists on a worker, `false`
+        on running inline."""
+        from checks.packages import select_items
         from checks.scan import new_scan_id
 
         ident = info.context.require(account_id, "operator")
-        resolve(check_ids, package, None)  # an unknown item or package is an error now, not in the worker
+        # an unknown item, package or policy is an error now, not in the worker
+        await asyncio.to_thread(select_items, info.context.driver, account_id, check_ids, package, policy)
         with _Changes(account_id):
             await _audit(info.context.driver, account_id, ident.name, "api.start_scan",
-                         {"checks": check_ids, "package": package})
+                         {"checks": check_ids, "package": package, "policy": policy})
             queue = await asyncio.to_thread(_workers_available) if run_async is not False else False
             if run_async and not queue:
                 raise ValueError("no Celery worker is running: start one, or scan with runAsync: false")
@@ -643,10 +647,10 @@ class Mutation:
 
                 scan_id = new_scan_id()
                 await asyncio.to_thread(info.context.repo.queue_scan, account_id, scan_id, ident.name)
-                scan_task.delay(account_id, check_ids, ident.name, package, scan_id)
+                scan_task.delay(account_id, check_ids, ident.name, package, scan_id, policy)
                 return ScanOutcome(scan_id=scan_id, status="queued", authorizations_consumed=0, results=[], queued=True)
             return await asyncio.to_thread(_scan_inline, info.context.driver, account_id, check_ids, package,
-                                           ident.name, "scan", None)
+                                           ident.name, "scan", None, policy)
 
     @strawberry.mutation
     async def verify(self, info: Ctx, account_id: str, check_id: str, asset_id: str) -> ScanOutcome:
@@ -659,14 +663,52 @@ class Mutation:
 
     @strawberry.mutation
     async def whitelist(self, info: Ctx, account_id: str, check_id: str, asset_id: str, reason: str) -> JSON:
-        from checks.catalog import get_item
+        from checks.packages import select_items
         from checks.scan import whitelist_add
 
         ident = info.context.require(account_id, "operator")
-        get_item(check_id)
+        await asyncio.to_thread(select_items, info.context.driver, account_id, [check_id], None, None)
         with _Changes(account_id):
             return await asyncio.to_thread(whitelist_add, info.context.driver, account_id, check_id, asset_id, reason,
                                            ident.name)
+
+    @strawberry.mutation
+    async def remove_whitelist(self, info: Ctx, account_id: str, check_id: str, asset_id: str) -> bool:
+        """The next scans evaluate the (item, asset) again; false when it was not whitelisted."""
+        from checks.scan import whitelist_remove
+
+        ident = info.context.require(account_id, "operator")
+        with _Changes(account_id):
+            removed: bool = await asyncio.to_thread(whitelist_remove, info.context.driver, account_id, check_id,
+                                                    asset_id, ident.name)
+            return removed
+
+    @strawberry.mutation
+    async def add_custom_check(self, info: Ctx, account_id: str, check_id: str, title: str, asset_type: str,
+                               severity: str, query: str, description: str = "") -> JSON:
+        """A custom check item: read-only Cypher returning the failing `asset_id`s, every read scoped to the
+        account (refused otherwise, before anything is stored)."""
+        from checks.custom import add_custom_check
+
+        ident = info.context.require(account_id, "admin")
+        with _Changes(account_id):
+            row: dict[str, Any] = await asyncio.to_thread(
+                add_custom_check, info.context.driver, account_id, check_id, title, asset_type, severity, query,
+                ident.name, description)
+            return row
+
+    @strawberry.mutation
+    async def save_policy(self, info: Ctx, account_id: str, name: str, check_ids: list[str] | None = None,
+                          packages: list[str] | None = None) -> JSON:
+        """A custom policy: a named selection of items (catalog or custom) and packages; scan it with `policy`."""
+        from checks.packages import save_policy
+
+        ident = info.context.require(account_id, "operator")
+        with _Changes(account_id):
+            doc: dict[str, Any] = await asyncio.to_thread(save_policy, info.context.driver, account_id, name,
+                                                          list(check_ids or []), list(packages or []), ident.name)
+            await _audit(info.context.driver, account_id, ident.name, "api.save_policy", doc)
+            return doc
 
     @strawberry.mutation
     async def remediate(self, info: Ctx, account_id: str, check_id: str, asset_id: str, dry_run: bool = True) -> JSON:
@@ -712,12 +754,12 @@ class Mutation:
 
 
 def _scan_inline(driver: Any, account_id: str, check_ids: list[str] | None, package: str | None, who: str,
-                 operation: str, asset_id: str | None) -> ScanOutcome:
+                 operation: str, asset_id: str | None, policy: str | None = None) -> ScanOutcome:
     from backend.entitlements import PlanBiller
-    from checks.packages import resolve
+    from checks.packages import select_items
     from checks.scan import run_items
 
-    items = resolve(check_ids, package, None)
+    items = select_items(driver, account_id, check_ids, package, policy)
     billing.require_activation(driver, account_id, items)
     report = run_items(driver, account_id, items, PlanBiller(billing.load_plan(driver, account_id), who),
                        operation=operation, asset_id=asset_id, who=who)

@@ -272,19 +272,6 @@ def _show_plan(doc: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- scans
 
-def _items(d: Any, account: str, checks: list[str] | None, package: str | None, policy: str | None) -> list[Any]:
-    from checks.custom import custom_items
-    from checks.packages import load_policy, resolve
-
-    custom = {i.id: i for i in custom_items(d, account)}
-    builtin_checks = [c for c in checks or [] if c not in custom]
-    policy_items = load_policy(d, account, policy) if policy else None
-    items = resolve(builtin_checks, package, policy_items) if (builtin_checks or package or policy or not checks) else []
-    if not checks and not package and not policy:
-        return items + list(custom.values())
-    return items + [custom[c] for c in checks or [] if c in custom] + [custom[c] for c in policy_items or [] if c in custom]
-
-
 def _print_results(title: str, doc: dict[str, Any]) -> None:
     rows = [[r["check_id"], r["asset_id"], r["region"], r["status"], r["severity"], r["tier"]] for r in doc["results"]]
     table(title, ["check", "asset", "region", "status", "severity", "tier"], rows)
@@ -305,12 +292,13 @@ def scan(
     """Run check items (one set-based query per item), consuming authorizations per the plan."""
     from backend import billing
     from backend.entitlements import PlanBiller
+    from checks.packages import select_items
     from checks.scan import run_items
 
     check_format(fmt)
     with errors():
         d = driver()
-        items = _items(d, account, check, package, policy)
+        items = select_items(d, account, check, package, policy)
         billing.require_activation(d, account, items)
         report = run_items(d, account, items, PlanBiller(billing.load_plan(d, account), WHO), who=WHO)
         doc = report.as_dict()
@@ -322,12 +310,13 @@ def findings(account: str = typer.Option(..., "--account"),
              status: str = typer.Option(None, "--status", help="only this status"),
              fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
     """The latest result per (check item, asset), with first/last seen."""
-    from checks.catalog import BY_ID
+    from checks.packages import account_items
     from checks.scan import latest_findings
 
     check_format(fmt)
     with errors():
-        results = latest_findings(driver(), account, BY_ID)
+        d = driver()
+        results = latest_findings(d, account, account_items(d, account))
     if status:
         results = [r for r in results if r["status"] == status]
     doc = {"account_id": account, "results": results}
@@ -340,13 +329,13 @@ def verify(account: str = typer.Option(..., "--account"), check: str = typer.Opt
     """Re-check one finding from the current data."""
     from backend import billing
     from backend.entitlements import PlanBiller
-    from checks.catalog import get_item
+    from checks.packages import select_items
     from checks.scan import run_items
 
     check_format(fmt)
     with errors():
         d = driver()
-        item = get_item(check)
+        [item] = select_items(d, account, [check], None, None)  # a catalog or a custom item of the account
         billing.require_activation(d, account, [item])
         report = run_items(d, account, [item], PlanBiller(billing.load_plan(d, account), WHO), operation="verify",
                            asset_id=asset, who=WHO)
@@ -359,13 +348,14 @@ def whitelist_add(account: str = typer.Option(..., "--account"), check: str = ty
                   asset: str = typer.Option(..., "--asset"), reason: str = typer.Option(..., "--reason"),
                   fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
     """Whitelist an item for an asset (later scans report WHITELIST, consume nothing)."""
-    from checks.catalog import get_item
+    from checks.packages import select_items
     from checks.scan import whitelist_add as add
 
     check_format(fmt)
     with errors():
-        get_item(check)
-        entry = add(driver(), account, check, asset, reason, WHO)
+        d = driver()
+        select_items(d, account, [check], None, None)  # a catalog or a custom item of the account
+        entry = add(d, account, check, asset, reason, WHO)
     emit_json(entry) if fmt == "json" else out.print(f"whitelisted {check} on {asset}: {reason}")
 
 

@@ -62,16 +62,16 @@ def sync_and_scan(entry: dict[str, Any]) -> dict[str, Any]:
 
 @celery_app.task(name="skypath.scan")
 def scan_task(account_id: str, check_ids: list[str] | None, who: str, package: str | None = None,
-              scan_id: str | None = None) -> dict[str, Any]:
-    """A scan queued by the API: the same selection (items and package) and the scan id the caller polls."""
+              scan_id: str | None = None, policy: str | None = None) -> dict[str, Any]:
+    """A scan queued by the API: the same selection (items, package, policy) and the scan id the caller polls."""
     from backend import billing
     from backend.entitlements import PlanBiller
     from backend.runtime import get_driver
-    from checks.packages import resolve
+    from checks.packages import select_items
     from checks.scan import run_items
 
     driver = get_driver()
-    items = resolve(check_ids, package, None)
+    items = select_items(driver, account_id, check_ids, package, policy)
     billing.require_activation(driver, account_id, items)
     report = run_items(driver, account_id, items, PlanBiller(billing.load_plan(driver, account_id), who), who=who,
                        scan_id=scan_id)

@@ -48,10 +48,41 @@ def resolve(checks: list[str] | None, package: str | None, policy_items: list[st
     return [chosen[k] for k in sorted(chosen)]
 
 
+def account_items(driver: Driver, account_id: str) -> dict[str, CheckItem]:
+    """Every item the account can run: the catalog and its own custom items."""
+    from checks.custom import custom_items
+
+    return {**BY_ID, **{i.id: i for i in custom_items(driver, account_id)}}
+
+
+def select_items(driver: Driver, account_id: str, checks: list[str] | None, package: str | None,
+                 policy: str | None) -> list[CheckItem]:
+    """What a scan runs: --check ids (catalog or the account's custom items), --package, --policy (union);
+    nothing selected means the whole catalog and every custom item. Used by the CLI, the API and the workers."""
+    known = account_items(driver, account_id)
+    custom = {k: v for k, v in known.items() if k not in BY_ID}
+    for cid in checks or []:
+        if cid not in known:
+            raise SelectionError(f"unknown check item {cid!r}")
+    policy_ids = load_policy(driver, account_id, policy) if policy else None
+    if not checks and not package and policy_ids is None:
+        return list(CATALOG) + list(custom.values())
+    chosen = {i.id: i for i in resolve([c for c in checks or [] if c in BY_ID], package, None)} if (
+        package or any(c in BY_ID for c in checks or [])) else {}
+    for cid in [*(checks or []), *(policy_ids or [])]:
+        if cid in known:
+            chosen[cid] = known[cid]
+    return [chosen[k] for k in sorted(chosen)]
+
+
 def save_policy(driver: Driver, account_id: str, name: str, checks: list[str], packages: list[str], who: str) -> dict[str, Any]:
     if not POLICY_NAME.match(name):
         raise SelectionError("policy names are 1-64 letters, digits, '.', '_' or '-'")
-    items = resolve(checks, None, None) if checks else []
+    known = account_items(driver, account_id)
+    unknown = [c for c in checks if c not in known]
+    if unknown:
+        raise SelectionError(f"unknown check item {unknown[0]!r}")
+    items = [known[c] for c in checks]
     for pkg in packages:
         items.extend(package_items(pkg))
     ids = sorted({i.id for i in items})

@@ -131,7 +131,8 @@ INTROSPECTION = """{ __schema { queryType { name } mutationType { name } types {
 ARG_VALUES = {"id": "$acct", "accountId": "$acct", "package": '"CIS_ALIBABA_CLOUD_2_0"', "checkId": '"ACS_OSS_BucketPublicAcl"',
               "assetId": '"acme-public-assets"', "checkIds": '["ACS_OSS_BucketPublicAcl"]', "reason": '"r"',
               "query": '"MATCH (n:OssBucket {account_id: $account_id}) RETURN n.id AS id"', "model": '"payg"',
-              "dryRun": "true", "runAsync": "false", "first": "2"}
+              "dryRun": "true", "runAsync": "false", "first": "2", "name": '"weekly"', "title": '"t"',
+              "assetType": '"OssBucket"', "severity": '"high"', "packages": '["WEAK_PASSWORD"]'}
 
 
 def _unwrap(t: dict[str, Any]) -> tuple[str, str]:
@@ -500,3 +501,37 @@ def test_scan_results_risk_filter_and_bounded_paths(neo4j_driver: Driver, server
     huge = gql(server, tokens["viewer_a"], "query($a: String!) { account(id: $a) { attackPaths { paths(first: 100000) "
                "{ id } } } }", {"a": a}).json()
     assert huge["errors"] and "first must be between" in huge["errors"][0]["message"]
+
+
+def test_custom_items_policies_and_whitelist_removal_through_the_api(neo4j_driver: Driver, server: str,
+                                                                     tenants: Any) -> None:
+    a, _, tokens = tenants
+    billing.set_plan(neo4j_driver, a, model="payg", edition="ultimate", cspm=True)
+    admin = create_token(neo4j_driver, "admin", [a])["token"]
+    add = ("mutation($a: String!, $q: String!) { addCustomCheck(accountId: $a, checkId: \"ACS_CUSTOM_PublicNamed\", "
+           "title: \"public-named buckets\", assetType: \"OssBucket\", severity: \"high\", query: $q) }")
+    good = "MATCH (b:OssBucket {account_id: $account_id}) WHERE b.id CONTAINS 'public' RETURN b.id AS asset_id"
+    data(gql(server, admin, add, {"a": a, "q": good}))
+    for bad in ("MATCH (b:OssBucket) RETURN b.id AS asset_id", "MATCH (b {account_id: $account_id}) SET b.x = 1 "
+                "RETURN b.id AS asset_id"):
+        refused = gql(server, admin, add, {"a": a, "q": bad}).json()
+        assert refused["errors"] and "refused" in refused["errors"][0]["message"], refused
+    assert gql(server, tokens["operator_a"], add, {"a": a, "q": good}).json()["errors"]  # admin only
+    data(gql(server, tokens["operator_a"], 'mutation($a: String!) { savePolicy(accountId: $a, name: "weekly", '
+             'checkIds: ["ACS_CUSTOM_PublicNamed", "ACS_OSS_BucketPublicAcl"]) }', {"a": a}))
+    ran = data(gql(server, tokens["operator_a"], 'mutation($a: String!) { startScan(accountId: $a, policy: "weekly", '
+                   'runAsync: false) { results { checkId assetId status severity } } }', {"a": a}))["startScan"]["results"]
+    assert {r["checkId"] for r in ran} == {"ACS_CUSTOM_PublicNamed", "ACS_OSS_BucketPublicAcl"}
+    custom = {r["assetId"]: r for r in ran if r["checkId"] == "ACS_CUSTOM_PublicNamed"}
+    assert custom["acme-public-assets"]["status"] == "NOT_PASS" and custom["acme-logs"]["status"] == "PASS"
+    found = data(gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { findings(checkId: '
+                     '"ACS_CUSTOM_PublicNamed", first: 10) { edges { node { assetType severity } } } } }', {"a": a}))
+    assert {(e["node"]["assetType"], e["node"]["severity"]) for e in found["account"]["findings"]["edges"]} == {
+        ("OssBucket", "high")}
+    pair = 'accountId: $a, checkId: "ACS_CUSTOM_PublicNamed", assetId: "acme-public-assets"'
+    data(gql(server, tokens["operator_a"], f'mutation($a: String!) {{ whitelist({pair}, reason: "by design") }}', {"a": a}))
+    assert data(gql(server, tokens["operator_a"], f"mutation($a: String!) {{ removeWhitelist({pair}) }}", {"a": a}))[
+        "removeWhitelist"] is True
+    assert data(gql(server, tokens["operator_a"], f"mutation($a: String!) {{ removeWhitelist({pair}) }}", {"a": a}))[
+        "removeWhitelist"] is False
+    neo4j_driver.execute_query("MATCH (c:CustomCheck {account_id: $a}) DETACH DELETE c", a=a)
