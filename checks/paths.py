@@ -10,10 +10,12 @@ path per (entry, target) and the min-cut run in Python over that small derived s
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import heapq
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -312,7 +314,25 @@ def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[s
     return [p for p, _ in best.values()]
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The walk allocates hundreds of thousands of acyclic objects (paths, chains): the cyclic collector
+    would rescan the whole heap again and again for nothing. Paused, then restored as it was."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def compute_paths(g: AttackGraph, removed: frozenset[Edge] = frozenset()) -> list[Path]:
+    with _no_gc():
+        return _compute_paths(g, removed)
+
+
+def _compute_paths(g: AttackGraph, removed: frozenset[Edge]) -> list[Path]:
     adj = g.adjacency(removed)
     exposes = {e.dst: e for e in g.edges if e.kind == "EXPOSES" and e not in removed}
     paths: list[Path] = []
@@ -511,6 +531,11 @@ def _change(e: Edge, g: AttackGraph) -> tuple[str, str, str]:
 
 def choke_points(g: AttackGraph, paths: list[Path]) -> list[dict[str, Any]]:
     """The min-cut's edges, each with how many (entry, target) pairs' representative paths it carries."""
+    with _no_gc():
+        return _choke_points(g, paths)
+
+
+def _choke_points(g: AttackGraph, paths: list[Path]) -> list[dict[str, Any]]:
     carried: dict[Edge, int] = defaultdict(int)
     for p in paths:
         if not p.conditional:
