@@ -39,7 +39,7 @@ EMPTY_LISTS: dict[tuple[str, str], dict[str, Any]] = {
     ("Sls", "ListProject"): {"count": 0, "total": 0, "projects": []},
 }
 WRITE_PREFIXES = ("Revoke", "Authorize", "Modify", "Set", "Create", "Delete", "Attach", "Detach", "Add", "Remove",
-                  "Update", "Start", "Stop", "Put", "Release")
+                  "Update", "Start", "Stop", "Put", "Release", "Cancel", "Import", "Schedule")
 
 
 class EmulatedAccount:
@@ -108,7 +108,13 @@ class EmulatedAccount:
         if handler is None:
             raise ApiError("UnsupportedOperation", f"the emulator does not implement {product}:{action}", 400, key)
         with self._lock:
-            result = handler(self, region, params)
+            # a write is atomic, like the real API's: a handler that fails leaves the account as it was
+            saved = copy.deepcopy(self.snapshot.calls)
+            try:
+                result = handler(self, region, params)
+            except BaseException:
+                self.snapshot.calls[:] = saved
+                raise
             self.writes.append({"product": product, "action": action, "region": region, "params": copy.deepcopy(params)})
             self._replay = ReplayTransport(self.snapshot)  # re-index: handlers may add calls
         return {"RequestId": f"emulator-{len(self.writes)}", **(result or {})}
@@ -187,7 +193,7 @@ def _authorize_sg(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
         "Direction": "ingress", "IpProtocol": p.get("IpProtocol", "TCP"), "PortRange": p.get("PortRange", "-1/-1"),
         "SourceCidrIp": p.get("SourceCidrIp", ""), "Ipv6SourceCidrIp": p.get("Ipv6SourceCidrIp", ""),
         "Policy": p.get("Policy", "Accept"), "Priority": str(p.get("Priority", "1")),
-        "SecurityGroupRuleId": f"sgr-emu{len(s.writes)}",
+        "SecurityGroupRuleId": f"sgr-emu{len(s.writes)}", "Description": p.get("Description", ""),
     })
 
 
@@ -309,6 +315,32 @@ def _add_user_to_group(s: EmulatedAccount, region: str, p: dict[str, Any]) -> No
     s.one("Ram", "ListGroupsForUser", "UserName", p["UserName"])["response"]["Groups"]["Group"].append({"GroupName": p["GroupName"]})
 
 
+def _remove_user_from_group(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+    users = s.one("Ram", "ListUsersForGroup", "GroupName", p["GroupName"])["response"]["Users"]["User"]
+    if not any(u.get("UserName") == p["UserName"] for u in users):
+        raise ApiError("EntityNotExist.User.Group", f"{p['UserName']} is not in {p['GroupName']}", 404)
+    users[:] = [u for u in users if u.get("UserName") != p["UserName"]]
+    groups = s.one("Ram", "ListGroupsForUser", "UserName", p["UserName"])["response"]["Groups"]["Group"]
+    groups[:] = [g for g in groups if g.get("GroupName") != p["GroupName"]]
+
+
+def _delete_group(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+    name = p["GroupName"]
+    listing = next(iter(s.calls("Ram", "ListGroups")))
+    groups = listing["response"].setdefault("Groups", {}).setdefault("Group", [])
+    if not any(g["GroupName"] == name for g in groups):
+        raise ApiError("EntityNotExist.Group", name, 404)
+    # like RAM: a group that still has members or policies cannot be deleted
+    if s.one("Ram", "ListUsersForGroup", "GroupName", name)["response"]["Users"]["User"]:
+        raise ApiError("DeleteConflict.Group.User", f"group {name} still has members", 409)
+    if s.one("Ram", "ListPoliciesForGroup", "GroupName", name)["response"]["Policies"]["Policy"]:
+        raise ApiError("DeleteConflict.Group.Policy", f"group {name} still has policies", 409)
+    groups[:] = [g for g in groups if g["GroupName"] != name]
+    s.snapshot.calls[:] = [c for c in s.snapshot.calls if not (
+        c["product"] == "Ram" and c["action"] in ("ListUsersForGroup", "ListPoliciesForGroup")
+        and c.get("params", {}).get("GroupName") == name)]
+
+
 def _update_role(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
     call = s.one("Ram", "GetRole", "RoleName", p["RoleName"])
     if "NewAssumeRolePolicyDocument" in p:
@@ -330,12 +362,26 @@ def _update_trail(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
                 t[k] = p[k]
 
 
-def _start_logging(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
-    found = [t for t in _trails(s) if t.get("Name") == p["Name"]]
+def _logging_status(status: str) -> Handler:
+    def handler(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+        found = [t for t in _trails(s) if t.get("Name") == p["Name"]]
+        if not found:
+            raise ApiError("TrailNotFoundException", p["Name"], 404)
+        for t in found:
+            t["Status"] = status
+    return handler
+
+
+def _delete_trail(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+    found = False
+    for c in s.calls("Actiontrail", "DescribeTrails"):
+        trails = c.get("response", {}).get("TrailList", [])
+        kept = [t for t in trails if t.get("Name") != p["Name"]]
+        found = found or len(kept) != len(trails)
+        if "response" in c:
+            c["response"]["TrailList"] = kept
     if not found:
         raise ApiError("TrailNotFoundException", p["Name"], 404)
-    for t in found:
-        t["Status"] = "Enable"
 
 
 def _create_trail(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
@@ -365,6 +411,62 @@ def _service_linked_role(s: EmulatedAccount, region: str, p: dict[str, Any]) -> 
                    {"Role": {"RoleName": name, "Arn": arn, "AssumeRolePolicyDocument": json.dumps(trust)}})
         s.add_call("Ram", "ListPoliciesForRole", "global", {"RoleName": name}, {"Policies": {"Policy": []}})
     return {"Role": {"RoleName": name, "Arn": arn}}
+
+
+def _backup_policy(r: dict[str, Any], p: dict[str, Any]) -> None:
+    for key in ("BackupRetentionPeriod", "LogBackupRetentionPeriod"):
+        if key in p:
+            r[key] = int(p[key])
+    for key in ("BackupLog", "PreferredBackupTime", "PreferredBackupPeriod"):
+        if key in p:
+            r[key] = str(p[key])
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("true", "1", "yes", "on", "enable", "enabled")
+
+
+def _key_metadata(s: EmulatedAccount, key: str, value: str) -> dict[str, Any]:
+    for call in s.calls("Kms", "DescribeKey"):
+        meta = call.get("response", {}).get("KeyMetadata")
+        if isinstance(meta, dict) and str(meta.get(key)) == value:
+            return meta
+    raise ApiError("Forbidden.KeyNotFound", f"no key with {key} {value}", 404)
+
+
+def _rotation_policy(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+    meta = _key_metadata(s, "KeyId", str(p["KeyId"]))
+    enabled = _truthy(p.get("EnableAutomaticRotation"))
+    meta["AutomaticRotation"] = "Enabled" if enabled else "Disabled"
+    interval = str(p.get("RotationInterval") or "")
+    if enabled and interval:
+        seconds = int(interval[:-1]) * 86400 if interval.endswith("d") else int(interval.rstrip("s"))
+        if not 7 * 86400 <= seconds <= 365 * 86400:
+            raise ApiError("InvalidParameter", f"RotationInterval {interval} is not within 7d..365d", 400)
+        meta["RotationInterval"] = f"{seconds}s"
+    elif not enabled:
+        meta["RotationInterval"] = ""
+
+
+def _deletion_protection(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+    meta = _key_metadata(s, "Arn", str(p["ProtectedResourceArn"]))
+    meta["DeletionProtection"] = "Enabled" if _truthy(p.get("EnableDeletionProtection")) else "Disabled"
+
+
+def _cancel_key_deletion(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+    meta = _key_metadata(s, "KeyId", str(p["KeyId"]))
+    if meta.get("KeyState") != "PendingDeletion":
+        raise ApiError("Forbidden.KeyNotPendingDeletion", f"{p['KeyId']} is {meta.get('KeyState')}", 409)
+    meta["KeyState"] = "Enabled"
+    meta["DeleteDate"] = ""
+
+
+def _slb_delete_protection(s: EmulatedAccount, region: str, p: dict[str, Any]) -> None:
+    value = str(p.get("DeleteProtection", "on")).lower()
+    if value not in ("on", "off"):
+        raise ApiError("InvalidParameter", f"DeleteProtection {value}", 400)
+    s.one("Slb", "DescribeLoadBalancerAttribute", "LoadBalancerId", p["LoadBalancerId"])["response"][
+        "DeleteProtection"] = value
 
 
 def _oss_call(s: EmulatedAccount, action: str, bucket: str) -> dict[str, Any]:
@@ -416,14 +518,17 @@ WRITE_HANDLERS: dict[tuple[str, str], Handler] = {
     ("Rds", "ModifyDBInstanceTDE"): _rds_field("DescribeDBInstanceTDE", lambda r, p: r.update(TDEStatus=p.get("TDEStatus", "Enabled"))),
     ("Rds", "ModifyDBInstanceSSL"): _rds_field("DescribeDBInstanceSSL", lambda r, p: r.update(
         SSLEnabled="Yes" if str(p.get("SSLEnabled", "1")) in ("1", "Yes", "true") else "No")),
-    ("Rds", "ModifyBackupPolicy"): _rds_field("DescribeBackupPolicy", lambda r, p: r.update(
-        BackupRetentionPeriod=int(p.get("BackupRetentionPeriod", r.get("BackupRetentionPeriod", 7))))),
+    ("Rds", "ModifyBackupPolicy"): _rds_field("DescribeBackupPolicy", _backup_policy),
+    ("Rds", "ModifySQLCollectorRetention"): _rds_field("DescribeSQLCollectorPolicy", lambda r, p: r.update(
+        StoragePeriod=int(p["ConfigValue"]))),
     ("Rds", "ModifySQLCollectorPolicy"): _rds_field("DescribeSQLCollectorPolicy", lambda r, p: r.update(
         SQLCollectorStatus=p.get("SQLCollectorStatus", "Enable"))),
     ("Rds", "ReleaseInstancePublicConnection"): _release_public,
     ("Ram", "SetPasswordPolicy"): _password_policy,
     ("Ram", "CreateGroup"): _create_group,
     ("Ram", "AddUserToGroup"): _add_user_to_group,
+    ("Ram", "RemoveUserFromGroup"): _remove_user_from_group,
+    ("Ram", "DeleteGroup"): _delete_group,
     ("Ram", "AttachPolicyToUser"): _attach("User"),
     ("Ram", "AttachPolicyToGroup"): _attach("Group"),
     ("Ram", "AttachPolicyToRole"): _attach("Role"),
@@ -432,8 +537,14 @@ WRITE_HANDLERS: dict[tuple[str, str], Handler] = {
     ("Ram", "DetachPolicyFromRole"): _detach("Role"),
     ("Ram", "UpdateRole"): _update_role,
     ("Actiontrail", "UpdateTrail"): _update_trail,
-    ("Actiontrail", "StartLogging"): _start_logging,
+    ("Actiontrail", "StartLogging"): _logging_status("Enable"),
+    ("Actiontrail", "StopLogging"): _logging_status("Disable"),
     ("Actiontrail", "CreateTrail"): _create_trail,
+    ("Actiontrail", "DeleteTrail"): _delete_trail,
+    ("Kms", "UpdateRotationPolicy"): _rotation_policy,
+    ("Kms", "SetDeletionProtection"): _deletion_protection,
+    ("Kms", "CancelKeyDeletion"): _cancel_key_deletion,
+    ("Slb", "SetLoadBalancerDeleteProtection"): _slb_delete_protection,
     ("ResourceManager", "CreateServiceLinkedRole"): _service_linked_role,
     ("Oss", "PutBucketAcl"): _put_acl,
     ("Oss", "PutBucketPolicy"): _put_policy,

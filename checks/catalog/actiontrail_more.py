@@ -10,7 +10,7 @@ AUDIT = {MLPS: "8.1.4.3 security audit"}
 
 
 def trail_item(check_id: str, title: str, severity: str, fails: str, refs: dict[str, str], description: str,
-               remediation: str, action: str, passing: dict[str, object], failing: dict[str, object]) -> CheckItem:
+               remediation: str, action: str | None, passing: dict[str, object], failing: dict[str, object]) -> CheckItem:
     return CheckItem(
         id=check_id, title=title, product="ACTIONTRAIL", asset_type="Trail", severity=severity, tier="free",
         collected="n.status IS NOT NULL", fails=fails, refs=refs, description=description, remediation=remediation,
@@ -33,17 +33,21 @@ ITEMS: tuple[CheckItem, ...] = (
     trail_item("ACS_ACTIONTRAIL_TrailSLSIntegration", "ActionTrail delivers to Log Service", "low",
                "coalesce(n.sls_project_arn, '') = ''", {CIS: "2.3", **AUDIT},
                "Events are not delivered to an SLS project, so they cannot be alerted on in real time.",
-               "UpdateTrail SlsProjectArn=<project> (and SlsWriteRoleArn).", "UpdateTrail",
+               "Manual (needs an SLS project and a role ActionTrail writes with): `aliyun actiontrail UpdateTrail "
+               "--Name <trail> --SlsProjectArn acs:log:<region>:<account>:project/<project> --SlsWriteRoleArn "
+               "acs:ram::<account>:role/aliyunactiontraildefaultrole`.", None,
                {"status": "Enable", "sls_project_arn": "acs:log:cn-hangzhou:1:project/audit"},
                {"status": "Enable", "sls_project_arn": ""}),
     trail_item("ACS_ACTIONTRAIL_TrailOSSDelivery", "ActionTrail exports copies of all events to OSS", "medium",
                "coalesce(n.oss_bucket, '') = ''", {CIS: "2.1", **AUDIT},
                "The trail keeps no copy of its events in an OSS bucket (long-term, tamper-evident storage).",
-               "UpdateTrail OssBucketName=<a private, versioned bucket>.", "UpdateTrail",
+               "Manual (choose a private, versioned bucket for the audit record): `aliyun actiontrail UpdateTrail "
+               "--Name <trail> --OssBucketName <bucket> --OssKeyPrefix actiontrail`.", None,
                {"status": "Enable", "oss_bucket": "audit-logs"}, {"status": "Enable", "oss_bucket": ""}),
     trail_item("ACS_ACTIONTRAIL_TrailDelivery", "ActionTrail trails deliver events somewhere durable", "medium",
                "coalesce(n.oss_bucket, '') = '' AND coalesce(n.sls_project_arn, '') = ''", {CIS: "2.1", **AUDIT},
                "The trail delivers to neither OSS nor SLS: events older than 90 days are lost.",
-               "UpdateTrail with an OssBucketName or SlsProjectArn.", "UpdateTrail",
+               "Manual (choose where events are kept): `aliyun actiontrail UpdateTrail --Name <trail> --OssBucketName "
+               "<private bucket>` and/or `--SlsProjectArn <project arn> --SlsWriteRoleArn <role arn>`.", None,
                {"status": "Enable", "oss_bucket": "audit-logs"}, {"status": "Enable", "oss_bucket": "", "sls_project_arn": ""}),
 )

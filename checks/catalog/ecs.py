@@ -87,7 +87,11 @@ ITEMS: tuple[CheckItem, ...] = (
         severity="medium", tier="paid", collected="n.encrypted IS NOT NULL", fails="n.encrypted = false",
         refs={CIS: "4.1", MLPS: "8.1.4.8 data confidentiality"},
         description="The disk's `Encrypted` attribute is false.",
-        remediation="Create an encrypted snapshot copy and replace the disk (disks cannot be encrypted in place).",
+        remediation="Manual (disks cannot be encrypted in place; the swap needs downtime): `aliyun ecs CreateSnapshot "
+        "--DiskId <disk>`, `aliyun ecs CreateDisk --RegionId <region> --ZoneId <zone> --SnapshotId <snapshot> "
+        "--Encrypted true [--KMSKeyId <key>]`, stop the instance, `aliyun ecs DetachDisk` the old disk, `aliyun ecs "
+        "AttachDisk` the new one (a system disk: `ReplaceSystemDisk` from an encrypted image copy), check, then delete "
+        "the old disk.",
         passing_example=Example({"encrypted": True}), failing_example=Example({"encrypted": False}),
     ),
 )

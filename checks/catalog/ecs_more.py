@@ -154,8 +154,11 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
         collected="n.inner_access_policy IS NOT NULL", fails="toLower(n.inner_access_policy) = 'accept'",
         refs={MLPS: "8.1.3.2 access control"},
         description="InnerAccessPolicy is Accept: every member reaches every other member on every port.",
-        remediation="ModifySecurityGroupPolicy InnerAccessPolicy=Drop and add the rules members need.",
-        remediation_action="ModifySecurityGroupPolicy",
+        remediation="Manual (members may rely on reaching each other): first authorise what members need, e.g. "
+        "`aliyun ecs AuthorizeSecurityGroup --RegionId <region> --SecurityGroupId <sg> --SourceGroupId <sg> "
+        "--IpProtocol TCP --PortRange <p>/<p>`, then `aliyun ecs ModifySecurityGroupPolicy --RegionId <region> "
+        "--SecurityGroupId <sg> --InnerAccessPolicy Drop`.",
+        remediation_action=None,
         passing_example=Example({"inner_access_policy": "Drop"}), failing_example=Example({"inner_access_policy": "Accept"}),
     ),
     CheckItem(
@@ -174,8 +177,11 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
         refs={CIS: "3.5", **ACCESS},
         description="A TCP range of 100 ports or more is reachable from 0.0.0.0/0 or ::/0 (after rule precedence): "
         "rules are not fine grained.",
-        remediation="Replace the range by rules for the individual ports the service listens on.",
-        remediation_action="RevokeSecurityGroup",
+        remediation="Manual (only you know the ports the service listens on): for each of them `aliyun ecs "
+        "AuthorizeSecurityGroup --RegionId <region> --SecurityGroupId <sg> --IpProtocol TCP --PortRange <p>/<p> "
+        "--SourceCidrIp <cidr>`, then revoke the wide rule: `aliyun ecs RevokeSecurityGroup --RegionId <region> "
+        "--SecurityGroupId <sg> --SecurityGroupRuleId.1 <rule id>`.",
+        remediation_action=None,
         passing_example=Example({"rules_collected": True, "inet_tcp_from": [80, 443], "inet_tcp_to": [80, 443]}),
         failing_example=Example({"rules_collected": True, "inet_tcp_from": [8000], "inet_tcp_to": [9000]}),
     ),

@@ -57,7 +57,10 @@ ITEMS: tuple[CheckItem, ...] = (
              f"coalesce(n.material_expires_in_days, {EXPIRY_WARNING_DAYS + 1}) <= {EXPIRY_WARNING_DAYS}",
              f"The key's imported (BYOK) material expires within {EXPIRY_WARNING_DAYS} days of the snapshot: the key "
              "then stops working until material is imported again.",
-             "Re-import the key material with a later KeyMaterialExpireUnix (ImportKeyMaterial).", "ImportKeyMaterial",
+             "Manual (needs your key material): `aliyun kms GetParametersForImport --KeyId <key> --WrappingAlgorithm "
+             "RSAES_OAEP_SHA_256 --WrappingKeySpec RSA_2048`, wrap the material with the returned public key, then "
+             "`aliyun kms ImportKeyMaterial --KeyId <key> --EncryptedKeyMaterial <base64> --ImportToken <token> "
+             "--KeyMaterialExpireUnix <later, or 0: never>`.", None,
              {"origin": "EXTERNAL", "material_expires_in_days": 200.0},
              {"origin": "EXTERNAL", "material_expires_in_days": 10.0}),
 )

@@ -11,7 +11,7 @@ AUDIT = {MLPS: "8.1.4.3 security audit"}
 PUBLIC = "(n.acl IN ['public-read', 'public-read-write'] OR coalesce(n.policy_public, false))"
 PUBLIC_KNOWN = "n.acl_collected AND n.policy_collected"
 TRAIL_BUCKET = "EXISTS { (:Trail)-[:LOGS_TO]->(n) }"
-FROM_TRAIL = (("<LOGS_TO", "Trail", {}),)
+FROM_TRAIL: tuple[tuple[str, str, dict[str, object]], ...] = (("<LOGS_TO", "Trail", {}),)
 
 
 def trail_bucket_item(check_id: str, title: str, severity: str, tier: str, collected: str, fails: str,

@@ -25,7 +25,10 @@ ITEMS: tuple[CheckItem, ...] = (
         asset_type="RamUser", severity="high", tier="free", collected="n.login_collected AND n.mfa_collected",
         fails="n.has_login_profile AND NOT n.mfa_enabled", refs={CIS: "1.5", MLPS: "8.1.4.1 identity authentication"},
         description="The user has a console login profile and no MFA device.",
-        remediation="Bind a virtual MFA device to the user and require MFA at console logon.",
+        remediation="Manual (the device is the user's own phone or key): `aliyun ram CreateVirtualMFADevice "
+        "--VirtualMFADeviceName <user>`, the user scans the QR code, `aliyun ram BindMFADevice --UserName <user> "
+        "--SerialNumber <serial> --AuthenticationCode1 <code> --AuthenticationCode2 <next code>`, then `aliyun ram "
+        "UpdateLoginProfile --UserName <user> --MFABindRequired true`.",
         passing_example=Example({"login_collected": True, "mfa_collected": True, "has_login_profile": True, "mfa_enabled": True}),
         failing_example=Example({"login_collected": True, "mfa_collected": True, "has_login_profile": True, "mfa_enabled": False}),
     ),
@@ -34,7 +37,9 @@ ITEMS: tuple[CheckItem, ...] = (
         asset_type="AccessKey", severity="medium", tier="paid", collected="n.age_days IS NOT NULL",
         fails="toLower(n.status) = 'active' AND n.age_days > 90", refs={CIS: "1.10", MLPS: "8.1.4.1 identity authentication"},
         description="The key is Active and was created more than 90 days before the snapshot's collected_at.",
-        remediation="Create a new key, move clients to it, then disable and delete the old one.",
+        remediation="Manual (every client of the key must switch): `aliyun ram CreateAccessKey --UserName <user>`, "
+        "move clients to the new key, `aliyun ram UpdateAccessKey --UserName <user> --UserAccessKeyId <old> --Status "
+        "Inactive`, watch for failures, then `aliyun ram DeleteAccessKey --UserName <user> --UserAccessKeyId <old>`.",
         passing_example=Example({"status": "Active", "age_days": 30.0}),
         failing_example=Example({"status": "Active", "age_days": 200.0}),
     ),
@@ -56,7 +61,7 @@ ITEMS: tuple[CheckItem, ...] = (
         refs={CIS: "1.15", MLPS: "8.1.4.2 access control"},
         description="Its default version allows Action * on Resource *, and it is attached to a user, group or role.",
         remediation="Replace the policy with least-privilege policies and detach it.",
-        remediation_action="DetachPolicy",
+        remediation_action="DetachPolicyFromUser",  # and FromGroup / FromRole: wherever it is attached
         passing_example=Example({"policy_type": "Custom", "document_collected": True, "full_admin": False, "attachment_count": 1}),
         failing_example=Example({"policy_type": "Custom", "document_collected": True, "full_admin": True, "attachment_count": 1}),
     ),

@@ -80,10 +80,11 @@ KEY_ITEMS: tuple[CheckItem, ...] = (
     principal_item("ACS_RAM_UserConsoleAndAccessKey", "Console users do not also hold active access keys", "RamUser",
                    "medium", "paid", f"n.has_login_profile AND {ACTIVE_KEY}",
                    "The user signs in to the console and also has an active access key: separate humans from programs.",
-                   "Give programs their own RAM users or roles; delete the human's keys.",
+                   "Manual (programs may use the key): give the program its own RAM user or role, switch it to that identity, then `aliyun ram UpdateAccessKey --UserName <user> --UserAccessKeyId <key> --Status Inactive`, "
+                   "watch for failures, and `aliyun ram DeleteAccessKey --UserName <user> --UserAccessKeyId <key>`.",
                    Example({"login_collected": True, "has_login_profile": True}),
                    Example({"login_collected": True, "has_login_profile": True}, (ACTIVE,)),
-                   collected="n.login_collected", refs=dict(AUTH), action="DeleteAccessKey"),
+                   collected="n.login_collected", refs=dict(AUTH)),
     principal_item("ACS_RAM_UserMultipleActiveKeys", "RAM users have at most one active access key", "RamUser",
                    "low", "paid",
                    "COUNT { (k:AccessKey)-[:AUTHENTICATES]->(n) WHERE toLower(k.status) = 'active' } > 1",
@@ -91,25 +92,30 @@ KEY_ITEMS: tuple[CheckItem, ...] = (
                    Example({}, (ACTIVE,)), Example({}, (ACTIVE, ACTIVE)), refs=dict(AUTH)),
     principal_item("ACS_RAM_AccessKeyInactive", "Inactive access keys are deleted", "AccessKey", "low", "free",
                    "toLower(n.status) = 'inactive'", "The key is disabled but still exists.",
-                   "DeleteAccessKey once you are sure nothing uses it.",
+                   "Manual (deletion is irreversible): check the key's last use (`aliyun ram GetAccessKeyLastUsed "
+                   "--UserName <user> --UserAccessKeyId <key>` and ActionTrail), then `aliyun ram DeleteAccessKey "
+                   "--UserName <user> --UserAccessKeyId <key>`.",
                    Example({"status": "Active"}), Example({"status": "Inactive"}), collected="n.status IS NOT NULL",
-                   refs=dict(AUTH), action="DeleteAccessKey"),
+                   refs=dict(AUTH)),
     principal_item("ACS_RAM_AdminUserAccessKey", "Administrators do not hold active access keys", "RamUser",
                    "high", "paid", f"{FULL_ADMIN} AND {ACTIVE_KEY}",
                    "A user with full administrator access has an active access key: one leaked key (code, CI logs, "
                    "a laptop) is the whole account.",
-                   "Delete the administrator's keys; give automation a least-privilege user or role.",
+                   "Manual (programs may use the key): give the program its own RAM user or role, switch it to that identity, then `aliyun ram UpdateAccessKey --UserName <user> --UserAccessKeyId <key> --Status Inactive`, "
+                   "watch for failures, and `aliyun ram DeleteAccessKey --UserName <user> --UserAccessKeyId <key>`.",
                    Example({"policies_collected": True}, (FULL_ADMIN_TO,)),
                    Example({"policies_collected": True}, (FULL_ADMIN_TO, ACTIVE)),
-                   collected="n.policies_collected", refs=dict(AUTH), action="DeleteAccessKey"),
+                   collected="n.policies_collected", refs=dict(AUTH)),
 )
 
 PRINCIPAL_ITEMS: tuple[CheckItem, ...] = (
     principal_item("ACS_RAM_UserNotInGroup", "RAM users belong to a group", "RamUser", "low", "paid",
                    "NOT EXISTS { (n)-[:IN_GROUP]->(:RamGroup) }",
                    "The user is in no group: permissions are managed user by user.",
-                   "Add the user to a group that carries its permissions.",
-                   Example({}, (("IN_GROUP", "RamGroup", {}),)), Example({}), action="AddUserToGroup"),
+                   "Manual (which group is a decision): `aliyun ram AddUserToGroup --UserName <user> --GroupName "
+                   "<group>`, then `aliyun ram DetachPolicyFromUser --PolicyType <type> --PolicyName <policy> "
+                   "--UserName <user>` for each direct policy the group already grants.",
+                   Example({}, (("IN_GROUP", "RamGroup", {}),)), Example({})),
     principal_item("ACS_RAM_UserFullAdmin", "RAM users do not hold full administrator access", "RamUser", "high", "free",
                    FULL_ADMIN, "The user's effective permissions (own and group policies) allow * on *.",
                    "Grant least-privilege policies; keep administrators few and MFA-protected.",
@@ -192,14 +198,19 @@ POLICY_ITEMS: tuple[CheckItem, ...] = (
     principal_item("ACS_RAM_PolicyUnattached", "Custom policies are in use", "RamPolicy", "low", "free",
                    "NOT EXISTS { (n)<-[:ATTACHED]-() } AND coalesce(n.attachment_count, 0) = 0",
                    "The custom policy is attached to nobody: dead permissions waiting to be misused.",
-                   "DeletePolicy if it is not needed.", Example({"policy_type": "Custom", "attachment_count": 1}),
+                   "Manual (deletion is irreversible): keep a copy (`aliyun ram GetPolicyVersion --PolicyType Custom "
+                   "--PolicyName <policy> --VersionId <default>`), delete its other versions (`aliyun ram "
+                   "DeletePolicyVersion --PolicyName <policy> --VersionId <v>`), then `aliyun ram DeletePolicy "
+                   "--PolicyName <policy>`.", Example({"policy_type": "Custom", "attachment_count": 1}),
                    Example({"policy_type": "Custom", "attachment_count": 0}),
                    collected="n.attachment_count IS NOT NULL OR EXISTS { (n)<-[:ATTACHED]-() }",
-                   applies="n.policy_type = 'Custom'", action="DeletePolicy"),
+                   applies="n.policy_type = 'Custom'"),
     principal_item("ACS_RAM_GroupEmpty", "RAM groups have members", "RamGroup", "low", "free",
                    "NOT EXISTS { (:RamUser)-[:IN_GROUP]->(n) }", "The group has no users.",
-                   "DeleteGroup if it is not needed.", Example({}, (("<IN_GROUP", "RamUser", {}),)), Example({}),
-                   action="DeleteGroup"),
+                   "Manual (deletion is irreversible): detach its policies (`aliyun ram ListPoliciesForGroup "
+                   "--GroupName <group>`, then `aliyun ram DetachPolicyFromGroup --PolicyType <type> --PolicyName "
+                   "<policy> --GroupName <group>`), then `aliyun ram DeleteGroup --GroupName <group>`.",
+                   Example({}, (("<IN_GROUP", "RamUser", {}),)), Example({})),
 )
 
 ITEMS: tuple[CheckItem, ...] = PASSWORD_ITEMS + KEY_ITEMS + PRINCIPAL_ITEMS + POLICY_ITEMS

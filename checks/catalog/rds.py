@@ -14,7 +14,9 @@ ITEMS: tuple[CheckItem, ...] = (
     rds_item("ACS_RDS_DBInstanceHAConfig", "RDS instance uses a high-availability edition", "medium", "paid",
              "n.category IS NOT NULL", "toLower(n.category) = 'basic'", {MLPS: "8.1.4.10 availability"},
              "Category is Basic (single node). MySQL 5.1/5.5 do not support the check (NOT_SUPPORTED).",
-             "Upgrade the instance to the High-availability edition (manual: ModifyDBInstanceSpec with Category).",
+             "Manual (a paid edition change with a switchover, in a maintenance window): `aliyun rds "
+             "ModifyDBInstanceSpec --DBInstanceId <id> --Category HighAvailability --DBInstanceClass <an HA class> "
+             "--PayType <current> --EffectiveTime MaintainTime`, then check the new Category.",
              None, {"category": "HighAvailability"}, {"category": "Basic"}),
     rds_item("ACS_RDS_DBInstanceWhitelistPublic", "RDS whitelist does not allow every address", "high", "free",
              "n.whitelist_collected", "any(ip IN coalesce(n.security_ips, []) WHERE ip IN ['0.0.0.0/0', '0.0.0.0'])",

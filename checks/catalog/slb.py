@@ -20,9 +20,12 @@ def public_port_item(check_id: str, title: str, service: str, ports: tuple[int, 
                     {MLPS: "8.1.3.2 access control"},
                     f"An internet-facing load balancer listens on {service} ports ({port_text}) and forwards them to "
                     "its backends: the service is published to the whole internet.",
-                    "Delete the listener (DeleteLoadBalancerListener), or use an intranet load balancer / VPN, or "
-                    "restrict the listener with an access control list (SetListenerAccessControlStatus).",
-                    "DeleteLoadBalancerListener",
+                    "Manual (deleting the listener takes the service off the internet): restrict it to trusted "
+                    "sources (`aliyun slb CreateAccessControlList`, `aliyun slb AddAccessControlListEntry`, `aliyun slb "
+                    "SetListenerAccessControlStatus --LoadBalancerId <lb> --ListenerPort <p> --AccessControlStatus "
+                    "open_acl`), or move it behind an intranet load balancer / VPN and `aliyun slb "
+                    "DeleteLoadBalancerListener --LoadBalancerId <lb> --ListenerPort <p>`.",
+                    None,
                     {**LISTENERS, "address_type": "internet", "listener_ports": [443]},
                     {**LISTENERS, "address_type": "internet", "listener_ports": [443, ports[0]]})
 
@@ -32,7 +35,11 @@ ITEMS: tuple[CheckItem, ...] = (
              "n.listeners_collected", f"{INTERNET} AND 'http' IN coalesce(n.listener_protocols, [])",
              {MLPS: "8.1.4.7 data integrity"},
              "An internet-facing SLB has an HTTP listener: traffic crosses the internet unencrypted.",
-             "Add an HTTPS listener with a certificate and redirect HTTP to it.", "CreateLoadBalancerHTTPSListener",
+             "Manual (needs a certificate): `aliyun slb UploadServerCertificate`, `aliyun slb "
+             "CreateLoadBalancerHTTPSListener --LoadBalancerId <lb> --ListenerPort 443 --BackendServerPort <p> "
+             "--ServerCertificateId <cert> --Bandwidth -1`, then redirect HTTP: `aliyun slb "
+             "SetLoadBalancerHTTPListenerAttribute --LoadBalancerId <lb> --ListenerPort 80 --ListenerForward on "
+             "--ForwardPort 443`.", None,
              {**LISTENERS, "address_type": "internet", "listener_protocols": ["https"]},
              {**LISTENERS, "address_type": "internet", "listener_protocols": ["http", "https"]}),
     slb_item("ACS_SLB_DeleteProtection", "Load balancers have deletion protection", "low", "paid",
@@ -49,13 +56,18 @@ ITEMS: tuple[CheckItem, ...] = (
              f"any(p IN coalesce(n.tls_policies, []) WHERE p IN {list(WEAK_TLS_POLICIES)!r})",
              {MLPS: "8.1.4.8 data confidentiality"},
              "An HTTPS listener uses tls_cipher_policy_1_0 or _1_1, which still negotiate TLS 1.0/1.1 and weak ciphers.",
-             "SetLoadBalancerHTTPSListenerAttribute TLSCipherPolicy=tls_cipher_policy_1_2 (or stricter).",
-             "SetLoadBalancerHTTPSListenerAttribute",
+             "Manual (the graph keeps the set of TLS policies, not which listener has which): for each HTTPS "
+             "listener `aliyun slb DescribeLoadBalancerHTTPSListenerAttribute --LoadBalancerId <lb> --ListenerPort <p>`; "
+             "where TLSCipherPolicy is tls_cipher_policy_1_0 or _1_1: `aliyun slb SetLoadBalancerHTTPSListenerAttribute "
+             "--LoadBalancerId <lb> --ListenerPort <p> --TLSCipherPolicy tls_cipher_policy_1_2`.",
+             None,
              {**LISTENERS, "tls_collected": True, "tls_policies": ["tls_cipher_policy_1_2"]},
              {**LISTENERS, "tls_collected": True, "tls_policies": ["tls_cipher_policy_1_0"]}),
     slb_item("ACS_SLB_NoListeners", "Load balancers have listeners", "low", "free", "n.listeners_collected",
              "size(coalesce(n.listener_ports, [])) = 0", {MLPS: "8.1.3.2 access control"},
              "The load balancer has no listener: an idle public or private address that costs money and may be "
-             "reused by mistake.", "DeleteLoadBalancer if it is not needed.", "DeleteLoadBalancer",
+             "reused by mistake.", "Manual (deletion is irreversible and releases the address): make sure nothing "
+             "resolves to it, `aliyun slb SetLoadBalancerDeleteProtection --LoadBalancerId <lb> --DeleteProtection off`, "
+             "then `aliyun slb DeleteLoadBalancer --LoadBalancerId <lb>`.", None,
              {**LISTENERS, "listener_ports": [443]}, {**LISTENERS, "listener_ports": []}),
 )

@@ -11,7 +11,7 @@ STORE = {"details_collected": True}
 # logstores of a project an enabled ActionTrail trail delivers to (SlsProjectArn ends with project/<name>)
 TRAIL_PROJECT = ("EXISTS { MATCH (t:Trail {account_id: n.account_id}) WHERE toLower(coalesce(t.status, '')) = 'enable' "
                  "AND t.sls_project_arn ENDS WITH ('project/' + n.project) }")
-TRAIL = (("", "Trail", {"status": "Enable", "sls_project_arn": "acs:log:cn-hangzhou:1:project/audit"}),)
+TRAIL: tuple[tuple[str, str, dict[str, object]], ...] = (("", "Trail", {"status": "Enable", "sls_project_arn": "acs:log:cn-hangzhou:1:project/audit"}),)
 
 
 def logstore_item(check_id: str, title: str, severity: str, tier: str, fails: str, refs: dict[str, str],
@@ -20,7 +20,7 @@ def logstore_item(check_id: str, title: str, severity: str, tier: str, fails: st
     return CheckItem(
         id=check_id, title=title, product="SLS", asset_type="SlsLogstore", severity=severity, tier=tier,
         applies=applies, collected="n.details_collected", fails=fails, refs=refs, description=description,
-        remediation=remediation, remediation_action="UpdateLogStore",
+        remediation=remediation, remediation_action=None,  # manual: Skypath's SLS client only reads
         passing_example=Example({**STORE, **passing}, related), failing_example=Example({**STORE, **failing}, related),
     )
 
@@ -31,7 +31,9 @@ def retention_item(check_id: str, title: str, days: int, severity: str, refs: di
     """Logstores must keep data `days` days or more (ttl 3650 is permanent storage)."""
     return logstore_item(check_id, title, severity, "paid", f"n.ttl_days < {days}", refs,
                          f"The logstore keeps data for fewer than {days} days: {why}",
-                         f"UpdateLogStore ttl={days} (or more, or permanent storage).",
+                         f"Manual: `aliyun log update_logstore --project_name=<project> --logstore_name=<logstore> "
+                         f"--ttl={days}` (or more; 3650 is permanent), or in the console: Logstore › Modify › Data "
+                         "Retention Period.",
                          {**(extra or {}), "ttl_days": days}, {**(extra or {}), "ttl_days": 30}, applies, related)
 
 
@@ -47,12 +49,16 @@ ITEMS: tuple[CheckItem, ...] = (
     logstore_item("ACS_SLS_LogstoreEncryption", "Logstores encrypt data at rest", "medium", "paid",
                   "NOT coalesce(n.encrypted, false)", {MLPS: "8.1.4.8 data confidentiality"},
                   "encrypt_conf is off: the logs (often holding IPs, user names, tokens) are stored unencrypted.",
-                  "UpdateLogStore with encrypt_conf enable=true (service key or a KMS key).",
+                  "Manual (encryption cannot be turned off again): `aliyun log update_logstore --project_name=<project> "
+                  "--logstore_name=<logstore> --encrypt_conf='{\"enable\": true, \"encrypt_type\": \"default\"}'`.",
                   {"encrypted": True}, {"encrypted": False}),
     logstore_item("ACS_SLS_LogstoreCustomerKey", "Encrypted logstores use a customer-managed KMS key", "low", "paid",
                   "NOT coalesce(n.customer_key, false)", {MLPS: "8.1.4.8 data confidentiality"},
                   "The logstore is encrypted with the service-managed key, not a key you control (BYOK).",
-                  "UpdateLogStore encrypt_conf.user_cmk_info with a KMS key and a role SLS may use.",
+                  "Manual (needs a KMS key and a role SLS may use): `aliyun log update_logstore --project_name=<project> "
+                  "--logstore_name=<logstore> --encrypt_conf='{\"enable\": true, \"encrypt_type\": \"default\", "
+                  "\"user_cmk_info\": {\"cmk_key_id\": \"<key>\", \"arn\": \"<role arn>\", \"region_id\": "
+                  "\"<region>\"}}'`.",
                   {"encrypted": True, "customer_key": True}, {"encrypted": True, "customer_key": False},
                   applies="coalesce(n.encrypted, false)"),
 )
