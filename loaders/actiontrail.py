@@ -28,6 +28,8 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
         if not name:
             raise CollectError(f"Actiontrail:DescribeTrails in {region}: a trail has no Name")
         home = trail.get("HomeRegion") or region
+        if not isinstance(home, str) or not isinstance(name, str):
+            raise CollectError(f"Actiontrail:DescribeTrails in {region}: trail {name!r}: Name and HomeRegion must be strings")
         # shadow trails of multi-region trails appear in every region: keep the home copy's facts
         if batch.has_node("Trail", name) and home != region:
             continue

@@ -205,5 +205,8 @@ def link_hosts(batch: GraphBatch) -> None:
 
 def add_regions(batch: GraphBatch) -> None:
     regions = {row.get("region") for rows in batch.nodes.values() for row in rows.values()}
+    odd = [r for r in regions if r and not isinstance(r, str)]
+    if odd:
+        raise CollectError(f"a response names a region that is not a string: {odd[0]!r}")
     for region in sorted(r for r in regions if r):
         batch.node("Region", region, "region", supported=is_supported("ecs", region))
