@@ -321,11 +321,12 @@ def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncS
 
 
 def delete_account(driver: Driver, account_id: str) -> None:
-    """Remove every node of one account (tests and account removal), in batches."""
+    """Remove every node of one account, its assets and its records (results, plan, ledger, audit, custom
+    items), in batches (tests and account removal)."""
     with driver.session() as session:
-        for schema in NODE_SCHEMAS:
+        for label in [schema.label for schema in NODE_SCHEMAS] + list(TENANT_RECORD_LABELS):
             session.run(
-                f"MATCH (n:{schema.label} {{account_id: $account}}) "
+                f"MATCH (n:{label} {{account_id: $account}}) "
                 "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS",
                 account=account_id,
             ).consume()

@@ -77,3 +77,25 @@ def redis_client(services: dict[str, Any]) -> Any:
 @pytest.fixture
 def fresh_account_id() -> str:
     return str(random.randint(10**15, 10**16 - 1))
+
+
+@pytest.fixture
+def sample_account(neo4j_driver: Driver, tmp_path: Any) -> Iterator[str]:
+    """A fresh account loaded from the sample snapshot, removed (with its records) afterwards."""
+    from backend.ingest import ingest_snapshot
+    from graph_schema.store import delete_account
+    from tests.helpers.sample import write_sample
+
+    account_id = str(random.randint(10**15, 10**16 - 1))
+    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account_id))
+    yield account_id
+    delete_account(neo4j_driver, account_id)
+
+
+@pytest.fixture
+def cspm_account(neo4j_driver: Driver, sample_account: str) -> str:
+    """The sample account on pay-as-you-go with CSPM on the Ultimate edition: every item may run."""
+    from backend import billing
+
+    billing.set_plan(neo4j_driver, sample_account, model="payg", edition="ultimate", cspm=True)
+    return sample_account

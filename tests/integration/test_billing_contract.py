@@ -22,7 +22,7 @@ from checks.scan import BILLABLE, NOT_CHECK, run_items
 from graph_schema.model import ASSET_LABELS
 from graph_schema.store import delete_account
 from tests.helpers.extra_products import with_extra_products
-from tests.helpers.sample import sample_doc, write_sample
+from tests.helpers.sample import sample_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOW_KEYS = {"model", "edition", "cspm", "quota_total", "quota_used", "quota_remaining", "expires", "usage",
@@ -44,12 +44,8 @@ def cli_json(*args: str) -> Any:
 
 
 @pytest.fixture
-def account(neo4j_driver: Driver, tmp_path: Path) -> Any:
-    account_id = str(random.randint(10**15, 10**16 - 1))
-    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account_id))
-    yield account_id
-    delete_account(neo4j_driver, account_id)
-    neo4j_driver.execute_query("MATCH (n) WHERE n.account_id = $a DETACH DELETE n", a=account_id)
+def account(sample_account: str) -> str:
+    return sample_account
 
 
 def scan(driver: Driver, account_id: str, items: Any = CATALOG) -> Any:

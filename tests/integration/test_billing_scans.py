@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -15,22 +14,15 @@ from neo4j import Driver
 
 from backend import billing
 from backend.entitlements import PlanBiller
-from backend.ingest import ingest_snapshot
 from checks.catalog import CATALOG
 from checks.scan import BILLABLE, NOT_CHECK, run_items
-from graph_schema.store import delete_account
-from tests.helpers.sample import write_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def account(neo4j_driver: Driver, tmp_path: Path) -> Any:
-    account_id = str(random.randint(10**15, 10**16 - 1))
-    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account_id))
-    yield account_id
-    delete_account(neo4j_driver, account_id)
-    neo4j_driver.execute_query("MATCH (n) WHERE n.account_id = $a DETACH DELETE n", a=account_id)
+def account(sample_account: str) -> str:
+    return sample_account
 
 
 def scan(driver: Driver, account_id: str) -> Any:

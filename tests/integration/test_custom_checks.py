@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -12,24 +11,15 @@ from pathlib import Path
 import pytest
 from neo4j import Driver
 
-from backend import billing
-from backend.ingest import ingest_snapshot
 from checks.custom import CustomCheckError, add_custom_check
-from graph_schema.store import delete_account
-from tests.helpers.sample import write_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "MATCH (i:EcsInstance {account_id: $account_id}) WHERE i.name STARTS WITH 'web' RETURN i.id AS asset_id"
 
 
 @pytest.fixture
-def account(neo4j_driver: Driver, tmp_path: Path) -> str:
-    account_id = str(random.randint(10**15, 10**16 - 1))
-    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account_id))
-    billing.set_plan(neo4j_driver, account_id, model="payg", edition="ultimate", cspm=True)
-    yield account_id
-    delete_account(neo4j_driver, account_id)
-    neo4j_driver.execute_query("MATCH (c:CustomCheck {account_id: $a}) DETACH DELETE c", a=account_id)
+def account(cspm_account: str) -> str:
+    return cspm_account
 
 
 @pytest.mark.parametrize("query", [

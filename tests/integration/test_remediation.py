@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
-from typing import Any
-
 import pytest
 from neo4j import Driver
 
 from backend import billing
 from backend.emulator import Emulator
-from backend.ingest import ingest_snapshot
 from backend.remediate import plan
 from backend.remediation_runtime import execute_for_account
 from checks.catalog import BY_ID
 from checks.remediation import REMEDIATIONS, RemediationError
-from graph_schema.store import delete_account
 from loaders.snapshot import parse_snapshot
 from tests.helpers.remediation import sent_as_planned
-from tests.helpers.sample import expected, sample_doc, write_sample
+from tests.helpers.sample import expected, sample_doc
 
 CORE = expected()["checks"]
 # every remediable core item with one of its failing sample assets
@@ -42,12 +36,8 @@ def test_every_automatable_core_item_is_covered() -> None:
 
 
 @pytest.fixture
-def account(neo4j_driver: Driver, tmp_path: Path) -> Any:
-    account_id = str(random.randint(10**15, 10**16 - 1))
-    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account_id))
-    billing.set_plan(neo4j_driver, account_id, model="payg", edition="ultimate", cspm=True)
-    yield account_id
-    delete_account(neo4j_driver, account_id)
+def account(cspm_account: str) -> str:
+    return cspm_account
 
 
 def status(driver: Driver, account_id: str, check_id: str, asset_id: str) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,26 +12,21 @@ from neo4j import Driver
 
 from backend import billing
 from backend.emulator import Emulator
-from backend.ingest import IngestError, ingest_snapshot
+from backend.ingest import IngestError
 from backend.remediate import current_status, execute
 from backend.remediation_runtime import execute_for_account
 from checks.catalog import BY_ID
 from checks.remediation import RemediationError
-from graph_schema.store import delete_account
 from loaders.snapshot import parse_snapshot
 from loaders.transport_live import LiveTransport
-from tests.helpers.sample import sample_doc, write_sample
+from tests.helpers.sample import sample_doc
 
 CI_BOT = "acs:ram::{account}:user/ci-bot"
 
 
 @pytest.fixture
-def account(neo4j_driver: Driver, tmp_path: Path) -> Any:
-    account_id = str(random.randint(10**15, 10**16 - 1))
-    ingest_snapshot(neo4j_driver, write_sample(tmp_path, account_id))
-    billing.set_plan(neo4j_driver, account_id, model="payg", edition="ultimate", cspm=True)
-    yield account_id
-    delete_account(neo4j_driver, account_id)
+def account(cspm_account: str) -> str:
+    return cspm_account
 
 
 def _call(doc: dict[str, Any], action: str, **params: Any) -> dict[str, Any]:
