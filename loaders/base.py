@@ -113,6 +113,20 @@ def dig_list(body: Any, *path: str, call: str = "") -> list[Any]:
     return value
 
 
+def fetch_page(ctx: CollectContext, product: str, version: str, action: str, region: str, params: dict[str, Any],
+               list_path: tuple[str, ...], *, scope: str | None = None,
+               optional: bool = False) -> tuple[dict[str, Any], list[Any]] | Gap | None:
+    """One page of a listing: (body, its items), a Gap, or None when the API says "not configured"."""
+    body = ctx.call(product, version, action, region, params, scope=scope, optional=optional)
+    if isinstance(body, Gap):
+        return body
+    if body is NOT_CONFIGURED:
+        return None
+    if not isinstance(body, dict):
+        raise CollectError(f"{product}:{action} in {region}: response must be a JSON object")
+    return body, dig_list(body, *list_path, call=f"{product}:{action}")
+
+
 def paged(
     ctx: CollectContext,
     product: str,
@@ -134,14 +148,11 @@ def paged(
     page, token, seen = 1, "", set()
     while True:
         sized = {"MaxResults": page_size, "NextToken": token} if token else {"PageNumber": page, "PageSize": page_size}
-        body = ctx.call(product, version, action, region, {**params, **sized}, scope=scope, optional=optional)
-        if isinstance(body, Gap):
-            return body
-        if body is NOT_CONFIGURED:
-            return items
-        if not isinstance(body, dict):
-            raise CollectError(f"{product}:{action} in {region}: response must be a JSON object")
-        got = dig_list(body, *list_path, call=f"{product}:{action}")
+        answer = fetch_page(ctx, product, version, action, region, {**params, **sized}, list_path, scope=scope,
+                            optional=optional)
+        if answer is None or isinstance(answer, Gap):
+            return items if answer is None else answer
+        body, got = answer
         items.extend(got)
         next_token = str(body.get("NextToken") or "")
         if next_token:

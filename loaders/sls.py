@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph_schema.store import GraphBatch
-from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, as_bool, dig_list
+from loaders.base import CollectContext, CollectError, Gap, as_bool, fetch_page
 from loaders.regions import is_supported
 
 SLS = ("Sls", "2020-12-30")
@@ -21,15 +21,11 @@ def _offset_paged(ctx: CollectContext, action: str, region: str, params: dict[st
                   scope: str | None = None) -> list[Any] | Gap:
     items: list[Any] = []
     while True:
-        body = ctx.call(*SLS, action, region, {**params, "offset": len(items), "size": PAGE}, scope=scope,
-                        optional=True)
-        if isinstance(body, Gap):
-            return body
-        if body is NOT_CONFIGURED:
-            return items
-        if not isinstance(body, dict):
-            raise CollectError(f"Sls:{action} in {region}: response must be a JSON object")
-        got = dig_list(body, field, call=f"Sls:{action}")
+        answer = fetch_page(ctx, *SLS, action, region, {**params, "offset": len(items), "size": PAGE}, (field,),
+                            scope=scope, optional=True)
+        if answer is None or isinstance(answer, Gap):
+            return items if answer is None else answer
+        body, got = answer
         items.extend(got)
         try:
             total = int(body.get("total", len(items)))
