@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,26 +18,17 @@ from checks.catalog import BY_ID, CATALOG
 from checks.scan import BILLABLE, NOT_CHECK, run_items
 from graph_schema.model import ASSET_LABELS
 from graph_schema.store import delete_account
+from tests.helpers.cli import run as cli
+from tests.helpers.cli import run_json as cli_json
 from tests.helpers.extra_products import with_extra_products
 from tests.helpers.sample import sample_doc
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOW_KEYS = {"model", "edition", "cspm", "quota_total", "quota_used", "quota_remaining", "expires", "usage",
              "recommended_quota"}
 FUTURE = "2999-01-01T00:00:00Z"
 PAST = "2020-01-01T00:00:00Z"
 
 
-def cli(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=dict(os.environ),
-                          capture_output=True, text=True, timeout=300)
-    if ok:
-        assert proc.returncode == 0, proc.stderr
-    return proc
-
-
-def cli_json(*args: str) -> Any:
-    return json.loads(cli(*args, "--format", "json").stdout)
 
 
 @pytest.fixture

@@ -14,22 +14,8 @@ import pytest
 from neo4j import Driver
 
 from graph_schema.store import delete_account
+from tests.helpers.cli import ROOT, run, run_json
 from tests.helpers.sample import expected, write_sample
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=dict(os.environ),
-                          capture_output=True, text=True, timeout=300)
-    if ok:
-        assert proc.returncode == 0, proc.stderr
-    return proc
-
-
-def run_json(*args: str) -> Any:
-    proc = run(*args, "--format", "json")
-    return json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="module")
