@@ -497,7 +497,7 @@ class Account:
         from checks.scan import latest_findings
 
         rows = await asyncio.to_thread(latest_findings, info.context.driver, self.id, BY_ID)
-        return compliance_report(package, rows)
+        return compliance_report(package, rows, self.id)  # the document `skypath compliance --format json` prints
 
     @strawberry.field
     async def remediation_plan(self, info: Ctx, check_id: str, asset_id: str) -> JSON:

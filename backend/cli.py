@@ -414,26 +414,65 @@ def custom_check(
 
 
 @app.command()
-def report(account: str = typer.Option(..., "--account"), package: str = typer.Option(..., "--package"),
-           fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
-    """Compliance report for a package from the latest results (requirement → items → pass rate)."""
+def compliance(account: str = typer.Option(..., "--account"), package: str = typer.Option(..., "--package"),
+               fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Compliance report for a package from the latest results: section → requirement → items → pass rate,
+    and the requirements Skypath cannot decide, with the reason."""
     from checks.catalog import BY_ID
     from checks.packages import compliance_report
     from checks.scan import latest_findings
 
     check_format(fmt)
     with errors():
-        doc = compliance_report(package, latest_findings(driver(), account, BY_ID))
-    doc["account_id"] = account
+        doc = compliance_report(package, latest_findings(driver(), account, BY_ID), account)
     if fmt == "json":
         emit_json(doc)
         return
-    rows = []
+    summary = doc["summary"]
+    rows: list[list[Any]] = []
     for s in doc["sections"]:
-        for r in s["items"]:
-            rows.append([s["requirement"], r["check_id"], r["pass"], r["not_pass"], r["not_checked"], r["pass_rate"]])
-    table(f"{doc['title']} — pass rate {doc['pass_rate']}", ["requirement", "check", "pass", "not pass", "not checked",
-                                                             "pass rate"], rows)
+        decided = [r for r in s["requirements"] if r["status"] not in ("not_decidable", "pending")]
+        if decided:
+            rows.append([s["id"], "", "", "", "", "", _rate_text(s["pass_rate"]), Text(s["title"], style="bold")])
+        rows.extend([r["id"], r["status"], len(r["items"]), r["pass"], r["not_pass"], r["not_checked"],
+                     _rate_text(r["pass_rate"]), r["title"]] for r in decided)
+    _compact_table(f"{doc['title']} — account {account}: pass rate {_rate_text(doc['pass_rate'])}",
+                   ["req", "status", "items", "pass", "fail", "n/c", "rate", "title"], rows)
+    _compact_table("Sections: requirements by state (n/d: not decidable)",
+                   ["section", "total", "pass", "fail", "incomplete", "no results", "pending", "n/d", "rate", "title"],
+                   [[s["id"], *(s[k] for k in ("total", "pass", "fail", "incomplete", "no_results", "pending",
+                                               "not_decidable")), _rate_text(s["pass_rate"]), s["title"]]
+                    for s in summary["sections"]])
+    undecided = [[r["id"], state, r["reason"] or ""] for key, state in (("pending", "pending"),
+                 ("not_decidable", "not decidable")) for r in summary[key]]
+    if undecided:
+        _compact_table(f"Not decided by Skypath: {len(undecided)} of {summary['requirements']}",
+                       ["req", "state", "why"], undecided, wrap_last=True)
+
+
+def _compact_table(title: str, columns: list[str], rows: list[list[Any]], wrap_last: bool = False) -> None:
+    """Short columns keep their width and never wrap; the last one (a title or reason) takes the rest and is
+    cut to one line, or wrapped when asked."""
+    t = Table(title=title, show_lines=False)
+    widths = [max([len(c), *(len(str(r[i])) for r in rows)]) for i, c in enumerate(columns[:-1])]
+    for c, width in zip(columns[:-1], widths, strict=True):
+        t.add_column(c, no_wrap=True, min_width=width)
+    rest = max(20, out.width - sum(widths) - 3 * len(columns) - 1)
+    t.add_column(columns[-1], no_wrap=not wrap_last, overflow="fold" if wrap_last else "ellipsis", max_width=rest)
+    for r in rows:
+        t.add_row(*[x if isinstance(x, Text) else Text(str(x)) for x in r])
+    out.print(t)
+
+
+def _rate_text(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.0%}"
+
+
+@app.command(hidden=True)
+def report(account: str = typer.Option(..., "--account"), package: str = typer.Option(..., "--package"),
+           fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Old name of `compliance`."""
+    compliance(account, package, fmt)
 
 
 @policy_app.command("save")

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from neo4j import Driver
 
 from checks.catalog import BY_ID, CATALOG
+from checks.compliance import Requirement, coverage, framework
 from checks.model import PACKAGES, CheckItem
 
-PACKAGE_TITLES = {
-    "CIS_ALIBABA_CLOUD_2_0": "CIS Alibaba Cloud Foundations Benchmark v2.0",
-    "MLPS_2_0_L3": "China MLPS 2.0 (GB/T 22239-2019) level 3",
-    "CIS_ALIBABA_CLOUD_LINUX_3": "CIS Alibaba Cloud Linux 3 Benchmark",
-    "WEAK_PASSWORD": "Weak passwords (the Advanced edition's baseline)",
-}
+PACKAGE_TITLES = {package: framework(package).title for package in PACKAGES}
 POLICY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -105,34 +101,99 @@ def load_policy(driver: Driver, account_id: str, name: str) -> list[str]:
     return list(rec["items"])
 
 
-def compliance_report(package: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
-    """requirement/section → items → pass rate, from the latest results."""
+def compliance_report(package: str, findings: list[dict[str, Any]], account_id: str | None = None) -> dict[str, Any]:
+    """The package's requirements from the latest results: section → requirement → items → pass rate, with
+    titles, and a summary (sections with their pass rates, the requirements Skypath cannot decide and why).
+
+    Pass rates count asset results: PASS / (PASS + NOT_PASS); NOT_CHECK, WHITELIST and NOT_SUPPORTED are
+    reported beside them and never count as passing. A requirement is `pass` when its items have results, none
+    NOT_PASS and none NOT_CHECK; `fail` when any is NOT_PASS; `incomplete` when none fails but some result is
+    NOT_CHECK; `no_results` when its items have no result (no such assets, or not scanned); `pending` when no
+    item decides it yet; `not_decidable` when the data it needs is not collected (the reason says which).
+    """
     items = package_items(package)
-    by_item: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    fw = framework(package)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
     for f in findings:
-        by_item[f["check_id"]][f["status"]] += 1
-    sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        counts[f["check_id"]][f["status"]] += 1
+    by_requirement: dict[str, list[CheckItem]] = defaultdict(list)
     for item in items:
-        counts = by_item.get(item.id, {})
-        checked = counts.get("PASS", 0) + counts.get("NOT_PASS", 0)
-        sections[item.refs[package]].append({
-            "check_id": item.id, "title": item.title, "pass": counts.get("PASS", 0),
-            "not_pass": counts.get("NOT_PASS", 0), "not_checked": counts.get("NOT_CHECK", 0),
-            "pass_rate": round(counts.get("PASS", 0) / checked, 4) if checked else None,
-        })
-    out_sections = []
-    total_pass = total_checked = 0
-    for section in sorted(sections, key=_section_key):
-        rows = sections[section]
-        p = sum(r["pass"] for r in rows)
-        c = sum(r["pass"] + r["not_pass"] for r in rows)
-        total_pass += p
-        total_checked += c
-        out_sections.append({"requirement": section, "items": rows, "pass_rate": round(p / c, 4) if c else None,
-                             "compliant": c > 0 and p == c})
-    return {"package": package, "title": PACKAGE_TITLES[package], "items": len(items),
-            "pass_rate": round(total_pass / total_checked, 4) if total_checked else None, "sections": out_sections}
+        by_requirement[item.refs[package]].append(item)
+
+    sections = []
+    for section_id, section_title in fw.sections.items():
+        rows = [_requirement_row(r, by_requirement.get(r.id, []), counts)
+                for r in fw.requirements if r.section == section_id]
+        sections.append({"id": section_id, "title": section_title, **_tally(rows), "requirements": rows})
+    everything = [row for s in sections for row in s["requirements"]]
+    cover = coverage(fw, items)
+
+    def listed(state: str) -> list[dict[str, Any]]:
+        return [{"id": r["id"], "section": s["id"], "title": r["title"], "reason": r["reason"]}
+                for s in sections for r in s["requirements"] if r["status"] == state]
+
+    doc: dict[str, Any] = {"package": package}
+    if account_id is not None:
+        doc["account_id"] = account_id
+    doc.update({
+        "title": fw.title, "source": fw.source, "scope": fw.scope or None, "items": len(items),
+        "pass_rate": _tally(everything)["pass_rate"],
+        "summary": {
+            "requirements": cover["total"], "decidable": cover["decidable"], "mapped": cover["mapped"],
+            **{k: v for k, v in _tally(everything).items() if k != "total"},
+            "sections": [{k: v for k, v in s.items() if k != "requirements"} for s in sections],
+            "not_decidable": listed("not_decidable"), "pending": listed("pending"),
+        },
+        "sections": sections,
+    })
+    return doc
 
 
-def _section_key(section: str) -> list[Any]:
-    return [int(x) if x.isdigit() else x for x in re.split(r"[.\s]", section)]
+RESULT_KEYS = {"PASS": "pass", "NOT_PASS": "not_pass", "NOT_CHECK": "not_checked", "WHITELIST": "whitelisted",
+               "NOT_SUPPORTED": "not_supported"}
+REQUIREMENT_STATES = ("pass", "fail", "incomplete", "no_results", "pending", "not_decidable")
+
+
+def _rate(passed: int, failed: int) -> float | None:
+    return round(passed / (passed + failed), 4) if passed + failed else None
+
+
+def _results(counts: Counter[str]) -> dict[str, int]:
+    return {key: counts.get(status, 0) for status, key in RESULT_KEYS.items()}
+
+
+def _requirement_row(req: Requirement, items: list[CheckItem], counts: dict[str, Counter[str]]) -> dict[str, Any]:
+    rows = []
+    total: Counter[str] = Counter()
+    for item in sorted(items, key=lambda i: i.id):
+        c = counts.get(item.id, Counter())
+        total.update(c)
+        res = _results(c)
+        rows.append({"check_id": item.id, "title": item.title, "severity": item.severity, **res,
+                     "pass_rate": _rate(res["pass"], res["not_pass"])})
+    res = _results(total)
+    status: str
+    reason: str | None
+    if req.not_decidable is not None:
+        status, reason = "not_decidable", req.not_decidable
+    elif not items:
+        status, reason = "pending", req.pending
+    elif res["not_pass"]:
+        status, reason = "fail", None
+    elif res["not_checked"]:
+        status, reason = "incomplete", None
+    elif res["pass"]:
+        status, reason = "pass", None
+    else:
+        status, reason = "no_results", None
+    return {"id": req.id, "title": req.title, "assessment": req.assessment or None, "profile": req.profile or None,
+            "status": status, "reason": reason, "note": req.note or None, **res,
+            "pass_rate": _rate(res["pass"], res["not_pass"]), "items": rows}
+
+
+def _tally(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Requirement states and the asset-level pass rate over `rows`."""
+    states = Counter(r["status"] for r in rows)
+    passed = sum(r["pass"] for r in rows)
+    failed = sum(r["not_pass"] for r in rows)
+    return {"total": len(rows), **{s: states.get(s, 0) for s in REQUIREMENT_STATES}, "pass_rate": _rate(passed, failed)}

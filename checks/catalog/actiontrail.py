@@ -17,7 +17,7 @@ ITEMS: tuple[CheckItem, ...] = (
         id="ACS_ACTIONTRAIL_MultiRegionTrail", title="An enabled ActionTrail trail covers all regions",
         product="ACTIONTRAIL", asset_type="Account", severity="high", tier="free",
         collected="coalesce(n.actiontrail_collected, false)", fails=f"NOT ({MULTI_REGION_TRAIL})",
-        refs={CIS: "2.1", MLPS: "8.1.4.3 security audit"},
+        refs={CIS: "2.1", MLPS: "8.1.4.3"},
         description="No trail with TrailRegion All and Status Enable.",
         remediation="CreateTrail with TrailRegion=All delivering to OSS/SLS, then StartLogging.",
         remediation_action="CreateTrail",

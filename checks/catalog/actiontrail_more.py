@@ -6,7 +6,7 @@ from checks.model import CheckItem, Example
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
-AUDIT = {MLPS: "8.1.4.3 security audit"}
+AUDIT = {MLPS: "8.1.4.3"}
 
 
 def trail_item(check_id: str, title: str, severity: str, fails: str, refs: dict[str, str], description: str,
@@ -31,7 +31,7 @@ ITEMS: tuple[CheckItem, ...] = (
                "The trail covers one region only.", "UpdateTrail TrailRegion=All.", "UpdateTrail",
                {"status": "Enable", "trail_region": "All"}, {"status": "Enable", "trail_region": "cn-hangzhou"}),
     trail_item("ACS_ACTIONTRAIL_TrailSLSIntegration", "ActionTrail delivers to Log Service", "low",
-               "coalesce(n.sls_project_arn, '') = ''", {CIS: "2.3", **AUDIT},
+               "coalesce(n.sls_project_arn, '') = ''", {CIS: "2.3", MLPS: "8.1.5.4"},
                "Events are not delivered to an SLS project, so they cannot be alerted on in real time.",
                "Manual (needs an SLS project and a role ActionTrail writes with): `aliyun actiontrail UpdateTrail "
                "--Name <trail> --SlsProjectArn acs:log:<region>:<account>:project/<project> --SlsWriteRoleArn "

@@ -42,7 +42,7 @@ def sg_port_item(
     port_text = ", ".join(str(p) for p in ports)
     return CheckItem(
         id=check_id, title=title, product="ECS", asset_type="SecurityGroup", severity=severity, tier=tier,
-        collected="n.rules_collected", fails=predicate, refs=refs or {MLPS: "8.1.3.2 access control"},
+        collected="n.rules_collected", fails=predicate, refs=refs or {MLPS: "8.1.3.2"},
         description=f"An ingress rule from 0.0.0.0/0 or ::/0 lets {protocol.upper()} {port_text} in and no rule of "
         "higher precedence (lower priority number; Drop on ties) drops it.",
         remediation=f"Revoke the rules that open {protocol.upper()} {port_text} to 0.0.0.0/0 or ::/0, or narrow their "
@@ -56,14 +56,14 @@ def sg_port_item(
 
 ITEMS: tuple[CheckItem, ...] = (
     sg_port_item("ACS_ECS_SecurityGroupPublicSSH", "Security group allows SSH (22) from the internet", (22,), "high",
-                 "free", {CIS: "4.3", MLPS: "8.1.3.2 access control"}),
+                 "free", {CIS: "4.3", MLPS: "8.1.3.2"}),
     sg_port_item("ACS_ECS_SecurityGroupPublicRDP", "Security group allows RDP (3389) from the internet", (3389,),
-                 "high", "free", {CIS: "4.4", MLPS: "8.1.3.2 access control"}),
+                 "high", "free", {CIS: "4.4", MLPS: "8.1.3.2"}),
     CheckItem(
         id="ACS_ECS_SecurityGroupPublicAllPorts", title="Security group opens every TCP port to the internet",
         product="ECS", asset_type="SecurityGroup", severity="high", tier="paid", collected="n.rules_collected",
         fails="any(i IN range(0, size(coalesce(n.inet_tcp_from, [])) - 1) WHERE n.inet_tcp_from[i] <= 1 AND n.inet_tcp_to[i] >= 65535)",
-        refs={MLPS: "8.1.3.2 access control"},
+        refs={MLPS: "8.1.3.2"},
         description="Every TCP port is reachable from 0.0.0.0/0 or ::/0 (-1/-1 or 1/65535 after precedence).",
         remediation="Replace the all-ports rule by rules for the ports the service needs, from trusted sources.",
         remediation_action="RevokeSecurityGroup", legacy_free_editions=("enterprise", "ultimate"),
@@ -75,7 +75,7 @@ ITEMS: tuple[CheckItem, ...] = (
         id="ACS_ECS_InstanceMetadataTokenRequired", title="ECS instance metadata requires tokens (IMDSv2 hardened mode)",
         product="ECS", asset_type="EcsInstance", severity="medium", tier="paid",
         collected="n.metadata_collected", fails="toLower(coalesce(n.metadata_http_tokens, '')) <> 'required'",
-        refs={MLPS: "8.1.4.2 intrusion prevention"},
+        refs={MLPS: "8.1.4.4"},
         description="MetadataOptions.HttpTokens is not `required`, so SSRF can read the instance role's credentials.",
         remediation="Call ModifyInstanceMetadataOptions with HttpTokens=required.",
         remediation_action="ModifyInstanceMetadataOptions",
@@ -85,7 +85,7 @@ ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_ECS_DiskEncrypted", title="ECS disk is encrypted", product="ECS", asset_type="Disk",
         severity="medium", tier="paid", collected="n.encrypted IS NOT NULL", fails="n.encrypted = false",
-        refs={CIS: "4.1", MLPS: "8.1.4.8 data confidentiality"},
+        refs={CIS: "4.1", MLPS: "8.1.4.8"},
         description="The disk's `Encrypted` attribute is false.",
         remediation="Manual (disks cannot be encrypted in place; the swap needs downtime): `aliyun ecs CreateSnapshot "
         "--DiskId <disk>`, `aliyun ecs CreateDisk --RegionId <region> --ZoneId <zone> --SnapshotId <snapshot> "

@@ -7,7 +7,7 @@ from checks.model import CheckItem, Example
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
-ACCESS = {MLPS: "8.1.3.2 access control"}
+ACCESS = {MLPS: "8.1.3.2"}
 
 # (id suffix, service, ports, severity, tier, protocol)
 EXPOSED_SERVICES: tuple[tuple[str, str, tuple[int, ...], str, str, str], ...] = (
@@ -84,7 +84,7 @@ def instance_item(check_id: str, title: str, severity: str, tier: str, fails: st
                   action: str | None = None, refs: dict[str, str] | None = None) -> CheckItem:
     return CheckItem(
         id=check_id, title=title, product="ECS", asset_type="EcsInstance", severity=severity, tier=tier,
-        collected=collected, fails=fails, refs=refs or {MLPS: "8.1.4.4 intrusion prevention"}, description=description,
+        collected=collected, fails=fails, refs=refs or {MLPS: "8.1.4.4"}, description=description,
         remediation=remediation, remediation_action=action, passing_example=passing, failing_example=failing,
     )
 
@@ -105,7 +105,8 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
     instance_item("ACS_ECS_InstancePublicIP", "ECS instance has no public address", "low", "free",
                   "coalesce(n.is_public, false)", "The instance has a public IP or an EIP.",
                   "Put internet-facing services behind SLB/NAT and release the public address.",
-                  Example({"is_public": False}), Example({"is_public": True}), collected="n.is_public IS NOT NULL"),
+                  Example({"is_public": False}), Example({"is_public": True}), collected="n.is_public IS NOT NULL",
+                  refs={MLPS: "8.1.3.1"}),
     instance_item("ACS_ECS_InstanceInternetReachable", "ECS instance is not reachable from the internet", "medium", "paid",
                   REACHABLE,
                   "The instance has a public address and a security group that lets some TCP port in from the internet.",
@@ -134,16 +135,16 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
                   Example(_public(role_collected=True), (KNOWN_GROUP, ADMIN_ROLE)),
                   Example(_public(role_collected=True), (KNOWN_GROUP, ESCALATING_ROLE)),
                   collected=f"n.role_collected AND {REACH_COLLECTED} AND {ROLE_POLICIES_COLLECTED}",
-                  refs={MLPS: "8.1.4.2 access control"}),
+                  refs={MLPS: "8.1.4.2"}),
     instance_item("ACS_ECS_InstanceClassicNetwork", "ECS instances run in a VPC, not the classic network", "medium",
                   "free", "n.vpc_id = ''", "The instance is on the legacy classic network (no VpcId): no network "
                   "isolation of its own.", "Migrate the instance to a VPC (classic-to-VPC migration).",
                   Example({"vpc_id": "vpc-bp1"}), Example({"vpc_id": ""}), collected="n.vpc_id IS NOT NULL",
-                  refs={CIS: "3.1", MLPS: "8.1.2.1 network architecture"}),
+                  refs={CIS: "3.1", MLPS: "8.1.2.1"}),
     CheckItem(
         id="ACS_ECS_SecurityGroupUnused", title="Security group is used by some instance", product="ECS",
         asset_type="SecurityGroup", severity="low", tier="free", collected="true",
-        fails="NOT EXISTS { (n)<-[:MEMBER_OF]-(:EcsInstance) }", refs={MLPS: "8.1.3.2 access control"},
+        fails="NOT EXISTS { (n)<-[:MEMBER_OF]-(:EcsInstance) }", refs={MLPS: "8.1.3.2"},
         description="No instance is a member of the group: stale rules invite mistakes.",
         remediation="Delete the group (DeleteSecurityGroup) if nothing will use it.",
         passing_example=Example({}, (("<MEMBER_OF", "EcsInstance", {}),)), failing_example=Example({}),
@@ -152,7 +153,7 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
         id="ACS_ECS_SecurityGroupInnerAccessAccept", title="Security group does not allow all traffic between members",
         product="ECS", asset_type="SecurityGroup", severity="low", tier="paid",
         collected="n.inner_access_policy IS NOT NULL", fails="toLower(n.inner_access_policy) = 'accept'",
-        refs={MLPS: "8.1.3.2 access control"},
+        refs={MLPS: "8.1.3.2"},
         description="InnerAccessPolicy is Accept: every member reaches every other member on every port.",
         remediation="Manual (members may rely on reaching each other): first authorise what members need, e.g. "
         "`aliyun ecs AuthorizeSecurityGroup --RegionId <region> --SecurityGroupId <sg> --SourceGroupId <sg> "
@@ -186,19 +187,19 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
         failing_example=Example({"rules_collected": True, "inet_tcp_from": [8000], "inet_tcp_to": [9000]}),
     ),
     disk_item("ACS_ECS_SystemDiskEncrypted", "ECS system disks are encrypted", "toLower(coalesce(n.type, '')) = 'system'",
-              {CIS: "4.2", MLPS: "8.1.4.8 data confidentiality"}, "The system disk is not encrypted.",
+              {CIS: "4.2", MLPS: "8.1.4.8"}, "The system disk is not encrypted.",
               {"type": "system"}, {"type": "system"}),
     disk_item("ACS_ECS_DataDiskEncrypted", "Attached ECS data disks are encrypted",
               "toLower(coalesce(n.type, '')) = 'data' AND coalesce(n.instance_id, '') <> ''",
-              {CIS: "4.2", MLPS: "8.1.4.8 data confidentiality"}, "A data disk attached to an instance is not encrypted.",
+              {CIS: "4.2", MLPS: "8.1.4.8"}, "A data disk attached to an instance is not encrypted.",
               {"type": "data", "instance_id": "i-1"}, {"type": "data", "instance_id": "i-1"}),
     disk_item("ACS_ECS_UnattachedDiskEncrypted", "Unattached ECS disks are encrypted", "n.instance_id = ''",
-              {CIS: "4.1", MLPS: "8.1.4.8 data confidentiality"},
+              {CIS: "4.1", MLPS: "8.1.4.8"},
               "A disk that is attached to no instance is not encrypted.", {"instance_id": ""}, {"instance_id": ""}),
     CheckItem(
         id="ACS_ECS_DiskCustomerManagedKey", title="Encrypted disks use a customer-managed KMS key", product="ECS",
         asset_type="Disk", severity="low", tier="paid", applies="coalesce(n.encrypted, false)",
-        collected="n.kms_key_id IS NOT NULL", fails="n.kms_key_id = ''", refs={MLPS: "8.1.4.8 data confidentiality"},
+        collected="n.kms_key_id IS NOT NULL", fails="n.kms_key_id = ''", refs={MLPS: "8.1.4.8"},
         description="The disk is encrypted with the default service key, not a customer-managed KMS key.",
         remediation="Encrypt with a KMS customer master key you control (rotation, access policy).",
         passing_example=Example({"encrypted": True, "kms_key_id": "key-123"}),
@@ -207,7 +208,7 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_ECS_DiskUnattached", title="Disks are attached to an instance", product="ECS", asset_type="Disk",
         severity="low", tier="free", collected="n.instance_id IS NOT NULL", fails="n.instance_id = ''",
-        refs={MLPS: "8.1.4.9 data backup and recovery"},
+        refs={MLPS: "8.1.4.9"},
         description="The disk is not attached: forgotten data outside any instance's controls.",
         remediation="Snapshot and release the disk if it is no longer needed.",
         passing_example=Example({"instance_id": "i-1"}), failing_example=Example({"instance_id": ""}),
@@ -215,11 +216,33 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_VPC_EipUnbound", title="Elastic IPs are bound to a resource", product="VPC", asset_type="Eip",
         severity="low", tier="free", collected="n.instance_id IS NOT NULL", fails="n.instance_id = ''",
-        refs={MLPS: "8.1.3.2 access control"},
+        refs={MLPS: "8.1.3.2"},
         description="The EIP is allocated but not bound (cost, and an address that may be re-bound by mistake).",
         remediation="ReleaseEipAddress if it is not needed.",
         passing_example=Example({"instance_id": "i-1"}), failing_example=Example({"instance_id": ""}),
     ),
 )
 
-ITEMS: tuple[CheckItem, ...] = PORT_ITEMS + OTHER_ITEMS
+# a host report of the instance (the agent's RUNS_ON edge) that lists its missing patches
+PATCHES_KNOWN = "EXISTS { (h:Host)-[:RUNS_ON]->(n) WHERE coalesce(h.patches_collected, false) }"
+PATCHES_MISSING = ("EXISTS { (h:Host)-[:RUNS_ON]->(n) WHERE coalesce(h.patches_collected, false) "
+                   "AND coalesce(h.missing_patch_count, 0) > 0 }")
+
+CIS_ITEMS: tuple[CheckItem, ...] = (
+    # CIS 2.0 3.2 asks the same of ports 22 and 3389 together (4.3 and 4.4 ask it port by port)
+    sg_port_item("ACS_ECS_SecurityGroupPublicRemoteAdmin",
+                 "Security group allows neither SSH (22) nor RDP (3389) from the internet", (22, 3389), "high",
+                 "paid", {CIS: "3.2"}),
+    instance_item("ACS_ECS_InstanceOsPatches", "ECS instances have the latest OS patches", "medium", "paid",
+                  PATCHES_MISSING,
+                  "The host agent on the instance reports security updates that are not installed. Instances "
+                  "without a host report (no agent) are not checked.",
+                  "Manual (updates may need a reboot and a maintenance window): on the instance run `dnf upgrade "
+                  "--security` (Alibaba Cloud Linux / RHEL family; `apt-get upgrade` on Debian/Ubuntu), reboot if the "
+                  "kernel changed, then let the agent report again.",
+                  Example({}, (("<RUNS_ON", "Host", {"patches_collected": True, "missing_patch_count": 0}),)),
+                  Example({}, (("<RUNS_ON", "Host", {"patches_collected": True, "missing_patch_count": 3}),)),
+                  collected=PATCHES_KNOWN, refs={CIS: "4.5"}),
+)
+
+ITEMS: tuple[CheckItem, ...] = PORT_ITEMS + OTHER_ITEMS + CIS_ITEMS

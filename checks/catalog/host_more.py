@@ -9,7 +9,7 @@ from checks.model import CheckItem
 MLPS = "MLPS_2_0_L3"
 CISL = "CIS_ALIBABA_CLOUD_LINUX_3"
 WEAK = "WEAK_PASSWORD"
-AUTH = {MLPS: "8.1.4.1 identity authentication"}
+AUTH = {MLPS: "8.1.4.1"}
 LOGIN_DEFS = "/etc/login.defs"
 
 # (os name fragment, version prefixes) whose vendor no longer ships security updates
@@ -54,7 +54,7 @@ ITEMS: tuple[CheckItem, ...] = (
               "sshd forwards X11 sessions.", "Set `X11Forwarding no` and reload sshd.",
               {"ssh_x11_forwarding": "no"}, {"ssh_x11_forwarding": "yes"}),
     host_item("HOST_SSH_Protocol2", "SSH uses protocol 2 only", "ssh", "high", "n.ssh_protocol IS NOT NULL",
-              "n.ssh_protocol CONTAINS '1'", {MLPS: "8.1.4.7 data integrity"},
+              "n.ssh_protocol CONTAINS '1'", {MLPS: "8.1.4.7"},
               "sshd allows the broken SSH protocol 1.", "Set `Protocol 2` and reload sshd.",
               {"ssh_protocol": "2"}, {"ssh_protocol": "2,1"}),
     host_item("HOST_SSH_IdleTimeout", "SSH idle sessions time out within 15 minutes", "ssh", "low",
@@ -69,7 +69,7 @@ ITEMS: tuple[CheckItem, ...] = (
               {"ssh_login_grace_time": 60}, {"ssh_login_grace_time": 120}),
     host_item("HOST_SSH_PermitRootLoginAnyMethod", "SSH root login is refused for every method", "ssh", "medium",
               "n.ssh_permit_root_login IS NOT NULL", "n.ssh_permit_root_login <> 'no'",
-              {CISL: "5.2.10", MLPS: "8.1.4.2 access control"},
+              {CISL: "5.2.10", MLPS: "8.1.4.2"},
               "PermitRootLogin is not `no` (e.g. prohibit-password): root still logs in directly with a key.",
               "Set `PermitRootLogin no`; administrators log in as themselves and use sudo.",
               {"ssh_permit_root_login": "no"}, {"ssh_permit_root_login": "prohibit-password"}),
@@ -104,13 +104,13 @@ ITEMS: tuple[CheckItem, ...] = (
               {"weak_password_collected": True, "ssh_password_authentication": "no", "weak_password_accounts": ["deploy"]},
               {"weak_password_collected": True, "ssh_password_authentication": "yes", "weak_password_accounts": ["deploy"]}),
     host_item("HOST_PATCH_AnyMissing", "No security update is pending", "patch", "low", "n.patches_collected",
-              "n.missing_patch_count > 0", {CISL: "1.9", MLPS: "8.1.4.4 intrusion prevention"},
+              "n.missing_patch_count > 0", {CISL: "1.9", MLPS: "8.1.4.4"},
               "Security updates of any severity are available but not installed.",
               "Run `dnf upgrade --security` (or the distribution's equivalent).",
               {"patches_collected": True, "missing_patch_count": 0}, {"patches_collected": True, "missing_patch_count": 3}),
     host_item("HOST_PATCH_OsEndOfLife", "The operating system still receives security updates", "patch", "high",
               "n.os_name IS NOT NULL AND n.os_version IS NOT NULL AND n.os_version <> ''", end_of_life(),
-              {MLPS: "8.1.4.4 intrusion prevention"},
+              {MLPS: "8.1.4.4"},
               "The OS release is end of life (e.g. CentOS Linux, Alibaba Cloud Linux 2, Ubuntu 18.04 or older): "
               "new vulnerabilities are never fixed.",
               "Migrate to a supported release (Alibaba Cloud Linux 3, or the distribution's current LTS).",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from checks.model import CheckItem, Example
 
 MLPS = "MLPS_2_0_L3"
-KEYS = {MLPS: "8.1.4.8 data confidentiality"}
+KEYS = {MLPS: "8.1.4.8"}
 CUSTOMER = "coalesce(n.customer_managed, false)"
 ENABLED = f"{CUSTOMER} AND n.key_state = 'Enabled'"
 SYMMETRIC = (f"{ENABLED} AND n.origin = 'Aliyun_KMS' AND "

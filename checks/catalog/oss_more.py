@@ -7,10 +7,17 @@ from checks.model import CheckItem, Example
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
-AUDIT = {MLPS: "8.1.4.3 security audit"}
+AUDIT = {MLPS: "8.1.4.3"}
 PUBLIC = "(n.acl IN ['public-read', 'public-read-write'] OR coalesce(n.policy_public, false))"
 PUBLIC_KNOWN = "n.acl_collected AND n.policy_collected"
 TRAIL_BUCKET = "EXISTS { (:Trail)-[:LOGS_TO]->(n) }"
+# CIS 2.0 5.7: the bucket policy names the networks that may reach it (condition keys are case-insensitive)
+_DOC = "toLower(coalesce(n.policy_document, ''))"
+NETWORK_OPEN = (f"NOT ({_DOC} CONTAINS 'acs:sourceip' OR {_DOC} CONTAINS 'acs:sourcevpc') "
+                f"OR {_DOC} CONTAINS '\"0.0.0.0/0\"' OR coalesce(n.policy_public, false)")
+RESTRICTED_POLICY = ('{"Statement": [{"Action": ["oss:*"], "Condition": {"NotIpAddress": {"acs:SourceIp": '
+                     '["10.0.0.0/8"]}}, "Effect": "Deny", "Principal": ["*"], "Resource": ["acs:oss:*:*:b/*"]}], '
+                     '"Version": "1"}')
 FROM_TRAIL: tuple[tuple[str, str, dict[str, object]], ...] = (("<LOGS_TO", "Trail", {}),)
 
 
@@ -28,25 +35,25 @@ def trail_bucket_item(check_id: str, title: str, severity: str, tier: str, colle
 
 ITEMS: tuple[CheckItem, ...] = (
     bucket_item("ACS_OSS_BucketPublicReadWrite", "OSS bucket ACL does not allow anonymous writes", "critical", "free",
-                "n.acl_collected", "n.acl = 'public-read-write'", {CIS: "5.1", MLPS: "8.1.4.2 access control"},
+                "n.acl_collected", "n.acl = 'public-read-write'", {CIS: "5.1", MLPS: "8.1.4.2"},
                 "The bucket ACL is public-read-write: anyone can overwrite or plant objects.",
                 "PutBucketAcl private.", "PutBucketAcl",
                 {"acl_collected": True, "acl": "public-read"}, {"acl_collected": True, "acl": "public-read-write"}),
     bucket_item("ACS_OSS_BucketPolicyPublicWrite", "OSS bucket policy does not grant anonymous writes", "critical", "paid",
                 "n.policy_collected", "coalesce(n.policy_public_write, false)",
-                {CIS: "5.1", MLPS: "8.1.4.2 access control"},
+                {CIS: "5.1", MLPS: "8.1.4.2"},
                 "An Allow statement for Principal * without Condition covers oss:PutObject.",
                 "Remove the anonymous write statement from the bucket policy.", "PutBucketPolicy",
                 {"policy_collected": True, "policy_public_write": False}, {"policy_collected": True, "policy_public_write": True}),
     bucket_item("ACS_OSS_BucketEncryptionKMS", "OSS bucket encrypts with KMS", "low", "paid", "n.encryption_collected",
-                "toUpper(coalesce(n.encryption_algorithm, '')) <> 'KMS'", {CIS: "5.8", MLPS: "8.1.4.8 data confidentiality"},
+                "toUpper(coalesce(n.encryption_algorithm, '')) <> 'KMS'", {CIS: "5.8", MLPS: "8.1.4.8"},
                 "Server-side encryption is missing or uses OSS-managed keys (AES256) instead of KMS.",
                 "PutBucketEncryption SSEAlgorithm=KMS (the service key, or a customer master key).", "PutBucketEncryption",
                 {"encryption_collected": True, "encryption_algorithm": "KMS"},
                 {"encryption_collected": True, "encryption_algorithm": "AES256"}),
     bucket_item("ACS_OSS_PublicBucketUnencrypted", "Public OSS buckets are encrypted", "high", "paid",
                 f"{PUBLIC_KNOWN} AND n.encryption_collected", f"{PUBLIC} AND coalesce(n.encryption_algorithm, '') = ''",
-                {MLPS: "8.1.4.8 data confidentiality"}, "A publicly readable bucket has no server-side encryption.",
+                {MLPS: "8.1.4.8"}, "A publicly readable bucket has no server-side encryption.",
                 "Make the bucket private, and enable server-side encryption.", "PutBucketEncryption",
                 {"acl_collected": True, "policy_collected": True, "encryption_collected": True, "acl": "public-read",
                  "encryption_algorithm": "AES256"},
@@ -68,6 +75,17 @@ ITEMS: tuple[CheckItem, ...] = (
                 "PutBucketLogging with TargetBucket set to a dedicated log bucket.", "PutBucketLogging",
                 {"logging_collected": True, "logging_enabled": True, "logging_target": "central-logs"},
                 {"id": "app-data", "logging_collected": True, "logging_enabled": True, "logging_target": "app-data"}),
+    bucket_item("ACS_OSS_BucketNetworkRestricted", "OSS bucket access is limited to chosen networks", "low", "paid",
+                "n.policy_collected", NETWORK_OPEN, {CIS: "5.7"},
+                "No bucket-policy statement conditions access on the source network (acs:SourceIp, acs:SourceVpc), "
+                "or one admits 0.0.0.0/0, or an anonymous Allow has no Condition at all: the bucket accepts "
+                "requests from any network.",
+                "Manual (which networks may reach the bucket is your choice): add a bucket-policy statement, e.g. "
+                "Effect Deny, Principal *, Action oss:*, Resource the bucket and its objects, Condition "
+                "NotIpAddress acs:SourceIp [<office and VPC CIDRs>] (or StringNotEquals acs:SourceVpc <vpc-id>), "
+                "with `aliyun oss bucket-policy --method put oss://<bucket> policy.json`.", None,
+                {"policy_collected": True, "policy_document": RESTRICTED_POLICY},
+                {"policy_collected": True, "policy_document": ""}),
     trail_bucket_item("ACS_OSS_TrailBucketNotPublic", "The ActionTrail log bucket is not publicly accessible", "high",
                       "free", PUBLIC_KNOWN, PUBLIC, {CIS: "2.2", **AUDIT},
                       "The bucket ActionTrail delivers to is public through its ACL or bucket policy.",
@@ -81,14 +99,14 @@ ITEMS: tuple[CheckItem, ...] = (
                       {"logging_collected": True, "logging_enabled": False}),
     trail_bucket_item("ACS_OSS_TrailBucketVersioning", "The ActionTrail log bucket keeps object versions", "medium",
                       "paid", "n.versioning_collected", "coalesce(n.versioning_status, '') <> 'Enabled'",
-                      {MLPS: "8.1.4.3 security audit (protection of audit records)"},
+                      {MLPS: "8.1.4.3"},
                       "Versioning is not Enabled on the trail's bucket: an intruder can overwrite or delete the audit "
                       "records of what they did.", "PutBucketVersioning Status=Enabled on the trail's bucket.",
                       "PutBucketVersioning", {"versioning_collected": True, "versioning_status": "Enabled"},
                       {"versioning_collected": True, "versioning_status": ""}),
     trail_bucket_item("ACS_OSS_TrailBucketEncryption", "The ActionTrail log bucket is encrypted", "medium", "paid",
                       "n.encryption_collected", "coalesce(n.encryption_algorithm, '') = ''",
-                      {CIS: "5.8", MLPS: "8.1.4.8 data confidentiality"},
+                      {CIS: "5.8", MLPS: "8.1.4.8"},
                       "The trail's bucket has no server-side encryption.",
                       "PutBucketEncryption on the trail's bucket (KMS preferred).", "PutBucketEncryption",
                       {"encryption_collected": True, "encryption_algorithm": "KMS"},

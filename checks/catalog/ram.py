@@ -23,7 +23,7 @@ ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_RAM_UserConsoleMFA", title="RAM users with console access have MFA", product="RAM",
         asset_type="RamUser", severity="high", tier="free", collected="n.login_collected AND n.mfa_collected",
-        fails="n.has_login_profile AND NOT n.mfa_enabled", refs={CIS: "1.5", MLPS: "8.1.4.1 identity authentication"},
+        fails="n.has_login_profile AND NOT n.mfa_enabled", refs={CIS: "1.4", MLPS: "8.1.4.1"},
         description="The user has a console login profile and no MFA device.",
         remediation="Manual (the device is the user's own phone or key): `aliyun ram CreateVirtualMFADevice "
         "--VirtualMFADeviceName <user>`, the user scans the QR code, `aliyun ram BindMFADevice --UserName <user> "
@@ -35,7 +35,7 @@ ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_RAM_AccessKeyRotation", title="Access keys are rotated within 90 days", product="RAM",
         asset_type="AccessKey", severity="medium", tier="paid", collected="n.age_days IS NOT NULL",
-        fails="toLower(n.status) = 'active' AND n.age_days > 90", refs={CIS: "1.10", MLPS: "8.1.4.1 identity authentication"},
+        fails="toLower(n.status) = 'active' AND n.age_days > 90", refs={CIS: "1.6", MLPS: "8.1.4.1"},
         description="The key is Active and was created more than 90 days before the snapshot's collected_at.",
         remediation="Manual (every client of the key must switch): `aliyun ram CreateAccessKey --UserName <user>`, "
         "move clients to the new key, `aliyun ram UpdateAccessKey --UserName <user> --UserAccessKeyId <old> --Status "
@@ -46,7 +46,7 @@ ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_RAM_UserDirectPolicy", title="RAM users get permissions through groups only", product="RAM",
         asset_type="RamUser", severity="low", tier="paid", collected="n.policies_collected",
-        fails="coalesce(n.direct_policy_count, 0) > 0", refs={CIS: "1.14", MLPS: "8.1.4.2 access control"},
+        fails="coalesce(n.direct_policy_count, 0) > 0", refs={CIS: "1.16", MLPS: "8.1.4.2"},
         description="Policies are attached to the user directly.",
         remediation="Attach the policies to a group, add the user to it, detach them from the user.",
         remediation_action="DetachPolicyFromUser",
@@ -58,7 +58,7 @@ ITEMS: tuple[CheckItem, ...] = (
         product="RAM", asset_type="RamPolicy", severity="high", tier="free", applies="n.policy_type = 'Custom'",
         collected="n.document_collected",
         fails="coalesce(n.full_admin, false) AND (EXISTS { (n)<-[:ATTACHED]-() } OR coalesce(n.attachment_count, 0) > 0)",
-        refs={CIS: "1.15", MLPS: "8.1.4.2 access control"},
+        refs={CIS: "1.15", MLPS: "8.1.4.2"},
         description="Its default version allows Action * on Resource *, and it is attached to a user, group or role.",
         remediation="Replace the policy with least-privilege policies and detach it.",
         remediation_action="DetachPolicyFromUser",  # and FromGroup / FromRole: wherever it is attached
@@ -68,7 +68,7 @@ ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_RAM_RoleTrustExternalAccount", title="RAM role trust policies do not trust other accounts without conditions",
         product="RAM", asset_type="RamRole", severity="high", tier="paid", collected="n.trust_collected",
-        fails="coalesce(n.trust_external, false)", refs={MLPS: "8.1.4.2 access control"},
+        fails="coalesce(n.trust_external, false)", refs={MLPS: "8.1.4.2"},
         description="The trust policy lets a principal of another account (or *) assume the role without a Condition.",
         remediation="Restrict the trust policy's Principal to this account, or add a Condition (e.g. sts:ExternalId).",
         remediation_action="UpdateRole",
@@ -78,7 +78,7 @@ ITEMS: tuple[CheckItem, ...] = (
     CheckItem(
         id="ACS_RAM_PasswordPolicy", title="RAM password policy is strong", product="RAM", asset_type="Account",
         severity="medium", tier="free", collected="n.password_policy_collected", fails=PASSWORD_POLICY_WEAK,
-        refs={CIS: "1.9", MLPS: "8.1.4.1 identity authentication"},
+        refs={CIS: "1.11", MLPS: "8.1.4.1"},
         description="Minimum length < 14, or upper/lower/number/symbol not all required, or reuse prevention < 5, "
         "or MaxLoginAttemps > 5 or 0.",
         remediation="SetPasswordPolicy: length 14, all character classes, reuse prevention 5, max login attempts 5.",

@@ -8,8 +8,8 @@ from checks.model import CheckItem, Example
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
-AUTH = {MLPS: "8.1.4.1 identity authentication"}
-ACCESS = {MLPS: "8.1.4.2 access control"}
+AUTH = {MLPS: "8.1.4.1"}
+ACCESS = {MLPS: "8.1.4.2"}
 
 
 def password_item(suffix: str, title: str, section: str | None, fails: str, weak: dict[str, object]) -> CheckItem:
@@ -69,9 +69,25 @@ PASSWORD_ITEMS: tuple[CheckItem, ...] = (
                   {"pw_min_length": 8}),
     password_item("ReusePrevention", "Password reuse is prevented for 5 generations", "1.12",
                   "coalesce(n.pw_reuse_prevention, 0) < 5", {"pw_reuse_prevention": 0}),
-    # MLPS asks for periodic changes; CIS 2.0 (1.13) recommends the opposite (365 days or more), so no CIS ref
+    # MLPS asks for periodic changes; CIS 2.0 (1.13) recommends the opposite (365 days or more): its own item below
     password_item("MaxAge90", "Passwords expire within 90 days", None,
                   "coalesce(n.pw_max_age, 0) = 0 OR n.pw_max_age > 90", {"pw_max_age": 0}),
+    # CIS 2.0 1.13: no forced expiry sooner than a year (0 = never). Its opposite, MaxAge90, is MLPS's: no
+    # policy passes both; the automated password fix (90 days) serves MLPS, so this one is manual.
+    CheckItem(
+        id="ACS_RAM_MaxPasswordAgeAtLeast365", title="Passwords do not expire sooner than 365 days", product="RAM",
+        asset_type="Account", severity="low", tier="paid",
+        collected="n.password_policy_collected AND n.pw_max_age IS NOT NULL",
+        fails="n.pw_max_age > 0 AND n.pw_max_age < 365", refs={CIS: "1.13"},
+        description="MaxPasswordAge is between 1 and 364 days: CIS 2.0 asks for 365 days or more, or no expiry "
+        "(0). MLPS level 3 asks for periodic changes instead (ACS_RAM_PasswordMaxAge90); assess each against "
+        "its own framework.",
+        remediation="Manual (the value depends on the framework you are assessed against): `aliyun ram "
+        "SetPasswordPolicy --MaxPasswordAge 365` (or 0 for no expiry), repeating the policy's current values of "
+        "the other fields.",
+        passing_example=Example({**STRONG_PASSWORD_POLICY, "pw_max_age": 0}),
+        failing_example=Example({**STRONG_PASSWORD_POLICY, "pw_max_age": 90}),
+    ),
     password_item("MaxLoginAttempts", "Logins lock after at most 5 failed attempts", "1.14",
                   "coalesce(n.pw_max_login_attempts, 0) = 0 OR n.pw_max_login_attempts > 5", {"pw_max_login_attempts": 0}),
 )

@@ -6,7 +6,7 @@ from checks.model import CheckItem, Example
 
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
-AUDIT = {MLPS: "8.1.4.3 security audit"}
+AUDIT = {MLPS: "8.1.4.3"}
 STORE = {"details_collected": True}
 # logstores of a project an enabled ActionTrail trail delivers to (SlsProjectArn ends with project/<name>)
 TRAIL_PROJECT = ("EXISTS { MATCH (t:Trail {account_id: n.account_id}) WHERE toLower(coalesce(t.status, '')) = 'enable' "
@@ -41,19 +41,19 @@ ITEMS: tuple[CheckItem, ...] = (
     retention_item("ACS_SLS_LogstoreRetention365", "Logstores keep data 365 days or more", 365, "low",
                    {CIS: "2.23", **AUDIT}, "incidents are often found long after they happen."),
     retention_item("ACS_SLS_LogstoreRetention180", "Logstores keep data at least six months", 180, "medium",
-                   {MLPS: "8.1.4.3 security audit (records kept at least six months)"},
+                   {MLPS: "8.1.5.4"},
                    "the Cybersecurity Law and MLPS level 3 ask for six months of logs."),
     retention_item("ACS_SLS_TrailLogstoreRetention", "ActionTrail's logstores keep events 365 days or more", 365,
-                   "high", {CIS: "2.3", **AUDIT}, "the account's audit trail disappears before it is needed.",
+                   "high", {CIS: "2.23", **AUDIT}, "the account's audit trail disappears before it is needed.",
                    applies=TRAIL_PROJECT, related=TRAIL, extra={"project": "audit"}),
     logstore_item("ACS_SLS_LogstoreEncryption", "Logstores encrypt data at rest", "medium", "paid",
-                  "NOT coalesce(n.encrypted, false)", {MLPS: "8.1.4.8 data confidentiality"},
+                  "NOT coalesce(n.encrypted, false)", {MLPS: "8.1.4.8"},
                   "encrypt_conf is off: the logs (often holding IPs, user names, tokens) are stored unencrypted.",
                   "Manual (encryption cannot be turned off again): `aliyun log update_logstore --project_name=<project> "
                   "--logstore_name=<logstore> --encrypt_conf='{\"enable\": true, \"encrypt_type\": \"default\"}'`.",
                   {"encrypted": True}, {"encrypted": False}),
     logstore_item("ACS_SLS_LogstoreCustomerKey", "Encrypted logstores use a customer-managed KMS key", "low", "paid",
-                  "NOT coalesce(n.customer_key, false)", {MLPS: "8.1.4.8 data confidentiality"},
+                  "NOT coalesce(n.customer_key, false)", {MLPS: "8.1.4.8"},
                   "The logstore is encrypted with the service-managed key, not a key you control (BYOK).",
                   "Manual (needs a KMS key and a role SLS may use): `aliyun log update_logstore --project_name=<project> "
                   "--logstore_name=<logstore> --encrypt_conf='{\"enable\": true, \"encrypt_type\": \"default\", "
