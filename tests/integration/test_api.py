@@ -535,3 +535,17 @@ def test_custom_items_policies_and_whitelist_removal_through_the_api(neo4j_drive
     assert data(gql(server, tokens["operator_a"], f"mutation($a: String!) {{ removeWhitelist({pair}) }}", {"a": a}))[
         "removeWhitelist"] is False
     neo4j_driver.execute_query("MATCH (c:CustomCheck {account_id: $a}) DETACH DELETE c", a=a)
+
+
+def test_compliance_report_is_the_cli_document(server: str, tenants: Any) -> None:
+    from tests.helpers.cli import run_json
+
+    a, _, tokens = tenants
+    done = data(gql(server, tokens["operator_a"], "mutation($a: String!) { startScan(accountId: $a, runAsync: false) "
+                    "{ scanId status } }", {"a": a}))
+    assert done["startScan"]["status"] == "completed"
+    for package in ("CIS_ALIBABA_CLOUD_2_0", "MLPS_2_0_L3"):
+        doc = data(gql(server, tokens["viewer_a"], "query($id: String!, $p: String!) { account(id: $id) { "
+                       "complianceReport(package: $p) } }", {"id": a, "p": package}))["account"]["complianceReport"]
+        assert doc == run_json("compliance", "--account", a, "--package", package)
+        assert doc["account_id"] == a and doc["sections"][0]["requirements"][0]["items"] is not None

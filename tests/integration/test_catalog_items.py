@@ -99,3 +99,12 @@ def test_item_passes_fails_and_never_passes_without_data(neo4j_driver: Driver, i
         assert status_of(neo4j_driver, item, stripped, passing.related) == "NOT_CHECK"
         if item.applies.strip() == "true":
             assert status_of(neo4j_driver, item, {}) == "NOT_CHECK"
+
+
+def test_items_over_related_data_never_pass_without_it(neo4j_driver: Driver) -> None:
+    """Items whose `collected` reads a related node (not `n.…`): without it they are NOT_CHECK."""
+    from checks.catalog import BY_ID
+
+    patches = BY_ID["ACS_ECS_InstanceOsPatches"]
+    assert status_of(neo4j_driver, patches, {}) == "NOT_CHECK"  # no host agent on the instance
+    assert status_of(neo4j_driver, patches, {}, (("<RUNS_ON", "Host", {"missing_patch_count": 0}),)) == "NOT_CHECK"

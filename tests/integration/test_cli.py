@@ -150,3 +150,28 @@ def test_demo_runs_twice_in_a_row() -> None:
         assert "attack paths" in text and "choke points" in text, text[-2000:]
         before, total, after = map(int, re.search(r"quota before (\d+)/\d+ → after (\d+)/(\d+)", text).group(1, 3, 2))
         assert after > before and after <= total  # authorizations consumed, never past the quota
+
+
+def test_compliance_report_json_and_table(account: str) -> None:
+    """`skypath compliance`: section → requirement → items → pass rate, with the undecidable listed and why."""
+    run_json("scan", "--account", account)
+    doc = run_json("compliance", "--account", account, "--package", "CIS_ALIBABA_CLOUD_2_0")
+    assert doc["package"] == "CIS_ALIBABA_CLOUD_2_0" and doc["account_id"] == account
+    assert [s["id"] for s in doc["sections"]] == [str(n) for n in range(1, 9)]
+    reqs = {r["id"]: r for s in doc["sections"] for r in s["requirements"]}
+    assert len(reqs) == doc["summary"]["requirements"] == 85
+    ssh = reqs["4.3"]
+    want = list(expected(account)["checks"]["ACS_ECS_SecurityGroupPublicSSH"].values())
+    item = next(i for i in ssh["items"] if i["check_id"] == "ACS_ECS_SecurityGroupPublicSSH")
+    assert (item["pass"], item["not_pass"], item["not_supported"]) == (
+        want.count("PASS"), want.count("NOT_PASS"), want.count("NOT_SUPPORTED"))
+    assert item["pass_rate"] == round(item["pass"] / (item["pass"] + item["not_pass"]), 4)
+    assert ssh["status"] == "fail" and ssh["title"].endswith("port 22")
+    assert reqs["7.1"]["status"] == "not_decidable" and reqs["7.1"]["reason"]
+    assert {r["id"] for r in doc["summary"]["not_decidable"]} == {k for k, r in reqs.items()
+                                                                  if r["status"] == "not_decidable"}
+    table = run("compliance", "--account", account, "--package", "MLPS_2_0_L3")
+    assert "MLPS" in table.stdout and "8.1.4.1" in table.stdout and "Not decided by Skypath" in table.stdout
+    assert run_json("report", "--account", account, "--package", "WEAK_PASSWORD")["summary"]["requirements"] == 1
+    proc = run("compliance", "--account", account, "--package", "NOPE", "--format", "json", ok=False)
+    assert proc.returncode != 0 and proc.stdout == "" and "unknown package" in proc.stderr
