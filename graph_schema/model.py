@@ -66,7 +66,7 @@ NODE_SCHEMAS: tuple[NodeSchema, ...] = (
         "OssBucket",
         "an OSS bucket",
         ("region", "acl", "policy_document", "policy_public", "policy_secure_transport", "encryption_algorithm",
-         "logging_enabled", "versioning_status", "acl_collected", "policy_collected", "encryption_collected",
+         "encryption_kms_key_id", "logging_enabled", "versioning_status", "acl_collected", "policy_collected", "encryption_collected",
          "logging_collected", "versioning_collected"),
     ),
     NodeSchema("RamUser", "a RAM user", ("name", "user_id", "has_login_profile", "mfa_enabled", "login_collected", "mfa_collected")),

@@ -89,9 +89,11 @@ def transform(raw: dict[str, Any], batch: GraphBatch) -> None:
         enc = d.get("GetBucketEncryption")
         props["encryption_collected"] = isinstance(enc, str) or enc is NOT_CONFIGURED
         if isinstance(enc, str):
-            props["encryption_algorithm"] = _text(_xml(enc, f"Oss:GetBucketEncryption {name}"), ".//SSEAlgorithm")
+            rule = _xml(enc, f"Oss:GetBucketEncryption {name}")
+            props["encryption_algorithm"] = _text(rule, ".//SSEAlgorithm")
+            props["encryption_kms_key_id"] = _text(rule, ".//KMSMasterKeyID")  # set: a customer master key
         elif enc is NOT_CONFIGURED:
-            props["encryption_algorithm"] = ""
+            props["encryption_algorithm"] = props["encryption_kms_key_id"] = ""
         log = d.get("GetBucketLogging")
         props["logging_collected"] = isinstance(log, str)
         if isinstance(log, str):

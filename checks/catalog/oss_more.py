@@ -51,6 +51,17 @@ ITEMS: tuple[CheckItem, ...] = (
                 "PutBucketEncryption SSEAlgorithm=KMS (the service key, or a customer master key).", "PutBucketEncryption",
                 {"encryption_collected": True, "encryption_algorithm": "KMS"},
                 {"encryption_collected": True, "encryption_algorithm": "AES256"}),
+    bucket_item("ACS_OSS_BucketEncryptionBYOK", "OSS bucket encrypts with a customer master key", "low", "paid",
+                "n.encryption_collected",
+                "toUpper(coalesce(n.encryption_algorithm, '')) <> 'KMS' OR coalesce(n.encryption_kms_key_id, '') = ''",
+                {CIS: "5.9", MLPS: "8.1.4.8"},
+                "Server-side encryption does not name a KMS customer master key (KMSMasterKeyID): the key is OSS's "
+                "or the service key, not one the account controls.",
+                "PutBucketEncryption SSEAlgorithm=KMS KMSMasterKeyID=<a customer master key in the bucket's region> "
+                "(choose the key: `aliyun oss bucket-encryption --method put oss://<bucket> --sse-algorithm KMS "
+                "--kms-masterkey-id <key-id>`).", None,
+                {"encryption_collected": True, "encryption_algorithm": "KMS", "encryption_kms_key_id": "key-hzz6"},
+                {"encryption_collected": True, "encryption_algorithm": "KMS", "encryption_kms_key_id": ""}),
     bucket_item("ACS_OSS_PublicBucketUnencrypted", "Public OSS buckets are encrypted", "high", "paid",
                 f"{PUBLIC_KNOWN} AND n.encryption_collected", f"{PUBLIC} AND coalesce(n.encryption_algorithm, '') = ''",
                 {MLPS: "8.1.4.8"}, "A publicly readable bucket has no server-side encryption.",

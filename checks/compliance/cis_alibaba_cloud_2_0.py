@@ -160,10 +160,7 @@ NOT_DECIDABLE: dict[str, str] = {
     "8.8": _SAS,
 }
 
-PENDING: dict[str, str] = {
-    "5.9": "the recorded GetBucketEncryption body carries KMSMasterKeyID; loaders/oss.py does not load it yet "
-           "(then: KMS with a customer key id)",
-}
+PENDING: dict[str, str] = {}
 
 NOTES: dict[str, str] = {
     "1.15": "custom policies whose default version allows * on *, counted when attached (the benchmark accepts "
