@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -20,8 +21,20 @@ from loaders.snapshot import ReplayTransport, Snapshot, SnapshotError, load_snap
 from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import MissingCallError, Transport
 
-# bump when loaders or analysis change what they derive from the same raw answers
-ANALYSIS_VERSION = "2026-11-25.2"
+
+def _derivation_digest() -> str:
+    """A fingerprint of the code that turns raw answers into the graph (loaders, analysis, the model): an
+    unchanged account is re-derived after an upgrade that changes it, and no one has to remember to bump."""
+    root = Path(__file__).resolve().parent.parent
+    sources = sorted([*(root / "loaders").glob("*.py"), *(root / "graph_schema").glob("*.py"),
+                      *(root / "checks" / name for name in ("analysis.py", "escalation.py", "policy_engine.py"))])
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+ANALYSIS_VERSION = _derivation_digest()
 
 
 class IngestError(ValueError):
