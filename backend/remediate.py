@@ -32,7 +32,7 @@ from backend.entitlements import PlanBiller
 from checks.catalog import get_item
 from checks.model import CheckItem
 from checks.paths import analyse_paths
-from checks.remediation import REMEDIATIONS, ApiRequest, RemediationError, plan_for
+from checks.remediation import REMEDIATIONS, ApiRequest, RemediationError, plan_for, sg_ports
 from checks.scan import NOT_PASS, ScanError, account_exists, run_items
 
 ENDPOINT_ENV = "SKYPATH_ALIBABA_ENDPOINT"
@@ -63,8 +63,11 @@ def _context(driver: Driver, account_id: str, item: CheckItem, asset_id: str) ->
 
 
 def _what_if_for(item: CheckItem, asset_id: str, ctx: dict[str, Any]) -> list[str]:
-    if item.asset_type == "SecurityGroup":
-        return [f"close-exposure:{asset_id}"]
+    """The attack-path what-if of the fix: for a security-group item, exactly the ports its plan revokes."""
+    ports = sg_ports(item)
+    if ports is not None:
+        protocol, closed = ports
+        return [f"close-ports:{asset_id}:{protocol}:{'all' if closed is None else ','.join(map(str, closed))}"]
     if item.id == "ACS_RAM_PolicyFullAdmin":
         return [f"detach-policy:{asset_id}"]
     return []

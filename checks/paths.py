@@ -21,6 +21,8 @@ from typing import Any
 
 from neo4j import Driver
 
+from loaders.secgroup import ranges_without
+
 MAX_PIVOTS = 6
 INF = 10**9
 
@@ -75,6 +77,7 @@ class AttackGraph:
     edges: list[Edge] = field(default_factory=list)
     targets_by_label: dict[str, list[str]] = field(default_factory=dict)
     sg_of: dict[str, list[str]] = field(default_factory=dict)
+    sg_tcp_open: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # internet-open TCP ranges
     # expand() and controls() answer the same for every entry: computed once per edge / target
     _expanded: dict[Edge, list[tuple[tuple[str, str], tuple[str, ...], bool]]] = field(
         default_factory=dict, repr=False, compare=False)
@@ -147,6 +150,10 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
             g.sg_of[r["id"]] = list(r["via"] or [])
             ports = ", ".join(r["ports"] or [])
             g.edges.append(Edge("EXPOSES", ("Internet", "0.0.0.0/0"), inst, f"{ports} via {', '.join(r['via'] or [])}"))
+        for r in q("MATCH (:Internet {account_id: $account})-[c:CAN_REACH]->(:EcsInstance) UNWIND c.via AS sg_id "
+                   "WITH DISTINCT sg_id MATCH (sg:SecurityGroup {account_id: $account, id: sg_id}) "
+                   "RETURN sg.id AS id, sg.inet_tcp_from AS lo, sg.inet_tcp_to AS hi"):
+            g.sg_tcp_open[r["id"]] = list(zip(r["lo"] or [], r["hi"] or [], strict=True))
         for r in q("MATCH (e:EcsInstance {account_id: $account})-[:HAS_ROLE]->(role:RamRole) "
                    "WHERE EXISTS { (:Internet)-[:CAN_REACH]->(e) } RETURN e.id AS e, role.id AS r"):
             g.edges.append(Edge("ASSUMES", ("EcsInstance", r["e"]), ("RamRole", r["r"]), "instance RAM role"))
@@ -559,6 +566,8 @@ class WhatIfError(ValueError):
 WHAT_IF_FORMS = {
     "detach-role": "detach-role:<instance id>  (remove the instance's RAM role)",
     "close-exposure": "close-exposure:<instance id or sg id>  (revoke internet ingress)",
+    "close-ports": "close-ports:<sg id>:<tcp|udp>:<port,port,…|all>  (revoke the group's internet ingress on those "
+                   "ports only)",
     "disable-key": "disable-key:<access key id>",
     "detach-policy": "detach-policy:<policy id, e.g. Custom/ops-admin>[@<principal id>]",
     "remove-assume": "remove-assume:<principal id>-><role id>",
@@ -572,6 +581,8 @@ def apply_what_if(g: AttackGraph, change: str) -> frozenset[Edge]:
         raise WhatIfError("unknown change; use one of: " + "; ".join(WHAT_IF_FORMS.values()))
     if kind == "detach-role":
         return frozenset(e for e in g.edges if e.kind == "ASSUMES" and e.src[1] == arg)
+    if kind == "close-ports":
+        return _close_ports(g, arg)
     if kind == "close-exposure":
         return frozenset(e for e in g.edges if e.kind == "EXPOSES" and (e.dst[1] == arg or arg in g.sg_of.get(e.dst[1], [])))
     if kind == "disable-key":
@@ -589,6 +600,24 @@ def apply_what_if(g: AttackGraph, change: str) -> frozenset[Edge]:
         if names and names <= {policy}:
             removed.add(e)
     return frozenset(removed)
+
+
+def _close_ports(g: AttackGraph, arg: str) -> frozenset[Edge]:
+    """Instances the internet no longer reaches once one group stops opening some ports: exposure is TCP
+    reach, and an instance stays exposed while another group (`CAN_REACH.via`) or the rest of this one opens
+    a TCP port."""
+    sg, _, rest = arg.partition(":")
+    protocol, _, listed = rest.partition(":")
+    try:
+        closed = None if listed == "all" else tuple(int(p) for p in listed.split(","))
+    except ValueError:
+        closed = ()
+    if protocol not in ("tcp", "udp") or not listed or closed == ():
+        raise WhatIfError(f"use {WHAT_IF_FORMS['close-ports']}")
+    if protocol == "udp":
+        return frozenset()
+    still_open = any(ranges_without(lo, hi, closed) for lo, hi in g.sg_tcp_open.get(sg, []))
+    return frozenset(e for e in g.edges if e.kind == "EXPOSES" and g.sg_of.get(e.dst[1]) == [sg] and not still_open)
 
 
 def analyse_paths(driver: Driver, account_id: str, what_if: list[str] | None = None) -> dict[str, Any]:

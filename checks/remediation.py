@@ -26,6 +26,7 @@ from typing import Any
 from checks.catalog import BY_ID, CATALOG
 from checks.catalog.ecs import tcp_open, udp_open
 from checks.model import CheckItem
+from loaders.secgroup import ranges_without
 
 ECS = ("Ecs", "2014-05-26")
 RDS = ("Rds", "2014-08-15")
@@ -122,23 +123,6 @@ def _is_internet(cidr: Any) -> bool:
         return False
 
 
-def _minus(lo: int, hi: int, ports: tuple[int, ...] | None) -> list[tuple[int, int]]:
-    """[lo, hi] without `ports` (None: without everything)."""
-    if ports is None:
-        return []
-    out: list[tuple[int, int]] = []
-    start = lo
-    for p in sorted(set(ports)):
-        if p < start or p > hi:
-            continue
-        if p > start:
-            out.append((start, p - 1))
-        start = p + 1
-    if start <= hi:
-        out.append((start, hi))
-    return out
-
-
 def _sg_permission(ctx: dict[str, Any], rule: dict[str, Any], protocol: str, port_range: str) -> dict[str, Any]:
     params: dict[str, Any] = {"RegionId": ctx["region"], "SecurityGroupId": ctx["sg"], "IpProtocol": protocol,
                               "PortRange": port_range, "Policy": "accept", "Priority": str(rule.get("priority", 1))}
@@ -168,7 +152,7 @@ def _sg_close(protocol: str, ports: tuple[int, ...] | None) -> Builder:
             opens = lo <= 1 and hi >= MAX_PORT if ports is None else any(lo <= p <= hi for p in ports)
             if not opens:
                 continue
-            keep = [(protocol.upper(), f"{a}/{b}") for a, b in _minus(lo, hi, ports)]
+            keep = [(protocol.upper(), f"{a}/{b}") for a, b in ranges_without(lo, hi, ports)]
             if rule_protocol == "all":  # ALL is every protocol on every port: re-open the other ones
                 other = "UDP" if protocol == "tcp" else "TCP"
                 icmp = "ICMP" if _is_internet(rule.get("source_cidr")) else "ICMPv6"

@@ -102,6 +102,23 @@ def internet_open_ranges(rules: list[Rule], protocol: str = "tcp") -> list[tuple
     return merge_ranges(opened)
 
 
+def ranges_without(lo: int, hi: int, ports: tuple[int, ...] | None) -> list[tuple[int, int]]:
+    """The port range [lo, hi] without `ports` (None: without all of them)."""
+    if ports is None:
+        return []
+    out: list[tuple[int, int]] = []
+    start = lo
+    for p in sorted(set(ports)):
+        if p < start or p > hi:
+            continue
+        if p > start:
+            out.append((start, p - 1))
+        start = p + 1
+    if start <= hi:
+        out.append((start, hi))
+    return out
+
+
 def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(ranges):

@@ -130,3 +130,22 @@ def test_failed_call_is_reported_and_not_billed(neo4j_driver: Driver, account: s
         execute_for_account(neo4j_driver, account, "ACS_OSS_BucketPublicAcl", "acme-public-assets", "test",
                             endpoint=emu.endpoint)
     assert billing.billing_show(neo4j_driver, account)["quota_used"] == used_before
+
+
+def test_dry_run_counts_only_the_paths_the_revoked_ports_cut(neo4j_driver: Driver, account: str) -> None:
+    # web-01's group also opens 80/443 to the internet: revoking SSH leaves it exposed, so no path is cut ...
+    dry = plan(neo4j_driver, account, "ACS_ECS_SecurityGroupPublicSSH", "sg-bp1web0000000001")
+    assert dry["attack_paths_cut"] == 0, dry
+    # ... while revoking every TCP port of that group would cut the paths through web-01
+    from checks.paths import analyse_paths
+
+    closing_all = analyse_paths(neo4j_driver, account, ["close-ports:sg-bp1web0000000001:tcp:all"])
+    assert closing_all["what_if"]["paths_removed"] > 0
+    closing_ssh_only = analyse_paths(neo4j_driver, account, ["close-ports:sg-bp1web0000000001:tcp:22"])
+    assert closing_ssh_only["what_if"]["paths_removed"] == 0
+    from checks.paths import WhatIfError
+
+    for bad in ("close-ports:sg-bp1web0000000001", "close-ports:sg-bp1web0000000001:icmp:all",
+                "close-ports:sg-bp1web0000000001:tcp:ssh"):
+        with pytest.raises(WhatIfError, match="close-ports"):
+            analyse_paths(neo4j_driver, account, [bad])
