@@ -116,7 +116,7 @@ class GraphQLResponseCache:
         auth = headers.get(b"authorization", b"").decode("latin-1")
         caller = self.caller(auth[7:].strip() if auth.lower().startswith("bearer ") else None)
         if caller is None:
-            await self.app(scope, replay, send)
+            await self.app(scope, replay, _tagged(send, b"bypass"))
             return
         key = self.cache.key(caller, body)
         hit = self.cache.get(key) if key else None
@@ -128,18 +128,28 @@ class GraphQLResponseCache:
             return
         captured: dict[str, Any] = {"body": []}
 
+        tagged = _tagged(send, b"miss")
+
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"], captured["headers"] = message["status"], list(message.get("headers") or [])
-                message = {**message, "headers": [*captured["headers"], (b"x-skypath-cache", b"miss"),
-                                                   (b"x-skypath-worker", WORKER)]}
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
-            await send(message)
+            await tagged(message)
 
         await self.app(scope, replay, capture)
         if key and "status" in captured:
             self.cache.put(key, captured["status"], captured["headers"], b"".join(captured["body"]))
+
+
+def _tagged(send: Send, outcome: bytes) -> Send:
+    """`send` that marks the response with the cache outcome and the worker process that answered it."""
+    async def tag(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*(message.get("headers") or []), (b"x-skypath-cache", outcome),
+                                              (b"x-skypath-worker", WORKER)]}
+        await send(message)
+    return tag
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:

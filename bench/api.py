@@ -81,7 +81,7 @@ async def _warm(port: int, request: bytes, deadline: float) -> int:
             headers = await _exchange(reader, writer, request)
         finally:
             writer.close()
-        workers.add(headers.get("x-skypath-worker", "?"))
+        workers.add(headers["x-skypath-worker"])  # every response names the worker process that answered it
         attempts += 1
     if len(workers) < WORKERS:
         raise RuntimeError(f"only {len(workers)} of {WORKERS} workers answered the warm-up")

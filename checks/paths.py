@@ -137,8 +137,8 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
     g = AttackGraph(account_id)
     account = g.account
     with driver.session() as session:
-        def q(query: str) -> list[dict[str, Any]]:
-            return session.run(query, account=account_id).data()
+        def q(query: str, **params: Any) -> list[dict[str, Any]]:
+            return session.run(query, account=account_id, **params).data()
 
         for r in q("MATCH (t {account_id: $account}) WHERE (t:OssBucket OR t:RdsInstance) AND coalesce(t.supported, true) "
                    "RETURN labels(t)[0] AS l, t.id AS id ORDER BY id"):
@@ -150,9 +150,10 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
             g.sg_of[r["id"]] = list(r["via"] or [])
             ports = ", ".join(r["ports"] or [])
             g.edges.append(Edge("EXPOSES", ("Internet", "0.0.0.0/0"), inst, f"{ports} via {', '.join(r['via'] or [])}"))
-        for r in q("MATCH (:Internet {account_id: $account})-[c:CAN_REACH]->(:EcsInstance) UNWIND c.via AS sg_id "
-                   "WITH DISTINCT sg_id MATCH (sg:SecurityGroup {account_id: $account, id: sg_id}) "
-                   "RETURN sg.id AS id, sg.inet_tcp_from AS lo, sg.inet_tcp_to AS hi"):
+        # one pass over the account's groups: a per-id MATCH after UNWIND re-scans them for every group
+        via = sorted({sg for groups in g.sg_of.values() for sg in groups})
+        for r in q("MATCH (sg:SecurityGroup {account_id: $account}) WHERE sg.id IN $via "
+                   "RETURN sg.id AS id, sg.inet_tcp_from AS lo, sg.inet_tcp_to AS hi", via=via):
             g.sg_tcp_open[r["id"]] = list(zip(r["lo"] or [], r["hi"] or [], strict=True))
         for r in q("MATCH (e:EcsInstance {account_id: $account})-[:HAS_ROLE]->(role:RamRole) "
                    "WHERE EXISTS { (:Internet)-[:CAN_REACH]->(e) } RETURN e.id AS e, role.id AS r"):

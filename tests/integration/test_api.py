@@ -455,7 +455,9 @@ def test_cached_pages_never_hide_a_write_nor_cross_tenants(neo4j_driver: Driver,
 
     scan = "mutation($a: String!) { startScan(accountId: $a, checkIds: [\"ACS_OSS_BucketPublicAcl\"], runAsync: false) { status } }"
     data(gql(server, tokens["operator_a"], scan, {"a": a}))
-    data(gql(server, tokens["viewer_a"], "{ packages }"))  # a token's first request verifies it (never cached)
+    verifying = gql(server, tokens["viewer_a"], "{ packages }")  # a token's first request verifies it (never cached)
+    data(verifying)
+    assert verifying.headers.get("x-skypath-cache") == "bypass" and verifying.headers.get("x-skypath-worker")
     first, _ = statuses(tokens["viewer_a"], a)
     again, how = statuses(tokens["viewer_a"], a)
     assert again == first and first["acme-public-assets"] == "NOT_PASS" and how == "hit"
