@@ -106,6 +106,19 @@ class CheckItem:
             f"({self.fails}) AS fails"
         )
 
+    def grouped_evaluation_query(self) -> str:
+        """The population's evaluation with its assets grouped by outcome: one row per (region, outcome) with
+        the asset ids listed. The same facts as `evaluation_query`, in a few rows instead of one per asset:
+        a driver decodes a list of ids far faster than as many records."""
+        return (
+            f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE ({self.applies}) "
+            f"WITH {self.id_expr} AS asset_id, coalesce(n.region, 'global') AS region, "
+            "coalesce(n.supported, true) AS supported, coalesce(n.unsupported_checks, []) AS unsupported, "
+            f"coalesce(({self.collected}), false) AND NOT coalesce(n._stale, false) AS collected, "
+            f"({self.fails}) AS fails "
+            "RETURN region, supported, unsupported, collected, fails, collect(asset_id) AS asset_ids"
+        )
+
     @property
     def visual_query(self) -> str:
         return self.visual or (

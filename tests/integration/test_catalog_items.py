@@ -20,7 +20,7 @@ from neo4j import Driver
 
 from checks.catalog import CATALOG
 from checks.model import CheckItem, Example
-from checks.scan import evaluate_rows
+from checks.scan import _read_rows, evaluate_rows
 
 Related = tuple[tuple[str, str, dict[str, Any]], ...]
 
@@ -67,8 +67,10 @@ def build(driver: Driver, item: CheckItem, props: dict[str, Any], related: Relat
 def status_of(driver: Driver, item: CheckItem, props: dict[str, Any], related: Related = ()) -> str:
     account = build(driver, item, props, related)
     try:
-        rows = driver.execute_query(item.evaluation_query(), account_id=account, asset_id=None).records
-        results = evaluate_rows(item, [dict(r) for r in rows], True, set())
+        rows = [dict(r) for r in driver.execute_query(item.evaluation_query(), account_id=account, asset_id=None).records]
+        # the scan reads the population grouped by outcome: it must expand to exactly these rows
+        assert _read_rows(driver, item, account, None) == rows, item.id
+        results = evaluate_rows(item, rows, True, set())
         assert len(results) == 1, f"{item.id}: the example is not in the item's population ({results})"
         return results[0].status
     finally:
