@@ -98,9 +98,15 @@ class CheckItem:
         """One set-based query: every asset of the population with what the engine needs. An asset kept from
         an earlier sync because its scope failed in the latest one (`_stale`) is not collected."""
         only = f" AND {self.id_expr} = $asset_id" if one_asset else ""
+        return f"{self._population_match()}{only} RETURN {self._facts()}"
+
+    def _population_match(self) -> str:
+        return f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE ({self.applies})"
+
+    def _facts(self) -> str:
+        """Per asset: its id, region and what decides its status."""
         return (
-            f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE ({self.applies}){only} "
-            f"RETURN {self.id_expr} AS asset_id, coalesce(n.region, 'global') AS region, "
+            f"{self.id_expr} AS asset_id, coalesce(n.region, 'global') AS region, "
             "coalesce(n.supported, true) AS supported, coalesce(n.unsupported_checks, []) AS unsupported, "
             f"coalesce(({self.collected}), false) AND NOT coalesce(n._stale, false) AS collected, "
             f"({self.fails}) AS fails"
@@ -110,14 +116,8 @@ class CheckItem:
         """The population's evaluation with its assets grouped by outcome: one row per (region, outcome) with
         the asset ids listed. The same facts as `evaluation_query`, in a few rows instead of one per asset:
         a driver decodes a list of ids far faster than as many records."""
-        return (
-            f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE ({self.applies}) "
-            f"WITH {self.id_expr} AS asset_id, coalesce(n.region, 'global') AS region, "
-            "coalesce(n.supported, true) AS supported, coalesce(n.unsupported_checks, []) AS unsupported, "
-            f"coalesce(({self.collected}), false) AND NOT coalesce(n._stale, false) AS collected, "
-            f"({self.fails}) AS fails "
-            "RETURN region, supported, unsupported, collected, fails, collect(asset_id) AS asset_ids"
-        )
+        return (f"{self._population_match()} WITH {self._facts()} "
+                "RETURN region, supported, unsupported, collected, fails, collect(asset_id) AS asset_ids")
 
     @property
     def visual_query(self) -> str:
