@@ -226,14 +226,11 @@ def paged_by_token(
         req = dict(params)
         if token:
             req[token_param] = token
-        body = ctx.call(product, version, action, region, req, scope=scope, optional=optional)
-        if isinstance(body, Gap):
-            return body
-        if body is NOT_CONFIGURED:
-            return items
-        if not isinstance(body, dict):
-            raise CollectError(f"{product}:{action}: response must be a JSON object")
-        items.extend(dig_list(body, *list_path, call=f"{product}:{action}"))
+        answer = fetch_page(ctx, product, version, action, region, req, list_path, scope=scope, optional=optional)
+        if answer is None or isinstance(answer, Gap):
+            return items if answer is None else answer
+        body, got = answer
+        items.extend(got)
         token = body.get(token_field) or None
         if truncated_field is not None and truncated_field in body and not body.get(truncated_field):
             token = None
