@@ -234,9 +234,9 @@ def _better(new: Rank, old: Rank) -> bool:
     return new < old
 
 
-def _chains(adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
-            prefix: list[Edge]) -> tuple[dict[tuple[str, str], list[Edge]], set[tuple[str, str]]]:
-    """The representative pivot chain to every principal an entry reaches (at most MAX_PIVOTS pivots):
+def _chains(adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str], prefix: list[Edge],
+            max_pivots: int = MAX_PIVOTS) -> tuple[dict[tuple[str, str], list[Edge]], set[tuple[str, str]]]:
+    """The representative pivot chain to every principal an entry reaches (at most `max_pivots` pivots):
     the shortest unconditional one if any, else the shortest. Also the nodes reached only conditionally."""
     chains: dict[tuple[str, str], list[Edge]] = {entry: list(prefix)}
     queue = deque([entry])
@@ -244,7 +244,7 @@ def _chains(adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
     seq = 0
     while queue:
         node = queue.popleft()
-        if len(chains[node]) - len(prefix) >= MAX_PIVOTS:
+        if len(chains[node]) - len(prefix) >= max_pivots:
             continue
         for e in adj.get(node, ()):
             if not e.pivot or e.dst in chains:
@@ -263,7 +263,7 @@ def _chains(adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
             continue
         chains[node] = chain
         conditional.add(node)
-        if length - len(prefix) >= MAX_PIVOTS:
+        if length - len(prefix) >= max_pivots:
             continue
         for e in adj.get(node, ()):
             if e.pivot and e.dst not in chains:
@@ -272,15 +272,15 @@ def _chains(adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
     return chains, conditional
 
 
-def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
-          prefix: list[Edge]) -> list[Path]:
-    """Bounded walk over the pivots from one entry, then every target its principals reach."""
-    counts: dict[tuple[str, str], int] = {entry: 1}
-    depth: dict[tuple[str, str], int] = {entry: 0}
-    queue = deque([entry])
-    while queue:  # how many pivot walks reach each principal (the alternatives)
+def pivot_counts(adj: dict[tuple[str, str], list[Edge]], start: tuple[str, str],
+                 max_pivots: int = MAX_PIVOTS) -> dict[tuple[str, str], int]:
+    """How many pivot walks (at most `max_pivots` pivots) reach each principal from `start` (the alternatives)."""
+    counts: dict[tuple[str, str], int] = {start: 1}
+    depth: dict[tuple[str, str], int] = {start: 0}
+    queue = deque([start])
+    while queue:
         node = queue.popleft()
-        if depth[node] >= MAX_PIVOTS:
+        if depth[node] >= max_pivots:
             continue
         for e in adj.get(node, ()):
             if not e.pivot:
@@ -291,6 +291,13 @@ def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[s
                 queue.append(e.dst)
             else:
                 counts[e.dst] += counts[node]
+    return counts
+
+
+def _walk(g: AttackGraph, adj: dict[tuple[str, str], list[Edge]], entry: tuple[str, str],
+          prefix: list[Edge]) -> list[Path]:
+    """Bounded walk over the pivots from one entry, then every target its principals reach."""
+    counts = pivot_counts(adj, entry)
     chains, soft = _chains(adj, entry, prefix)
     # per target: its path so far, whether that is conditional, and its rank (computed only when contested)
     best: dict[tuple[str, str], tuple[Path, bool]] = {}
@@ -497,23 +504,35 @@ class _Dinic:
 
 def min_cut(g: AttackGraph, paths: list[Path]) -> list[Edge]:
     """Smallest set of cuttable edges separating every entry from every target it reaches."""
-    reaching = [p for p in paths if not p.conditional]
-    if not reaching:
-        return []
-    source, sink = ("_S", "s"), ("_T", "t")
-    flow = _Dinic()
     used: set[Edge] = set()
     sinks: set[tuple[str, str]] = set()
     starts: set[tuple[str, str]] = set()
-    for p in reaching:
-        for e in p.edges:
-            if e.kind == "CONTROLS":
-                sinks.add(e.src)  # reaching the account reaches everything
-                break
-            used.add(e)
-        else:
-            sinks.add(p.edges[-1].dst)
-        starts.add(p.edges[0].src)
+    for p in paths:
+        if not p.conditional:
+            add_to_cut_problem(p.edges, used, sinks)
+            starts.add(p.edges[0].src)
+    return cut_edges(used, starts, sinks)
+
+
+def add_to_cut_problem(edges: Iterable[Edge], used: set[Edge], sinks: set[tuple[str, str]]) -> None:
+    """An unconditional path's (or path end's) part in the min-cut problem: its cuttable edges and its sink."""
+    last: Edge | None = None
+    for e in edges:
+        if e.kind == "CONTROLS":
+            sinks.add(e.src)  # reaching the account reaches everything
+            return
+        used.add(e)
+        last = e
+    if last is not None:
+        sinks.add(last.dst)
+
+
+def cut_edges(used: set[Edge], starts: set[tuple[str, str]], sinks: set[tuple[str, str]]) -> list[Edge]:
+    """The min cut of `used` between `starts` and `sinks` (the source side nearest the starts: unique)."""
+    if not used:
+        return []
+    source, sink = ("_S", "s"), ("_T", "t")
+    flow = _Dinic()
     for e in used:
         flow.add(e.src, e.dst, 1, e)
     for node in starts:
@@ -557,8 +576,13 @@ def _choke_points(g: AttackGraph, paths: list[Path]) -> list[dict[str, Any]]:
         if not p.conditional:
             for e in p.edges:
                 carried[e] += 1
+    return describe_cut(g, min_cut(g, paths), carried)
+
+
+def describe_cut(g: AttackGraph, cut: list[Edge], carried: dict[Edge, int]) -> list[dict[str, Any]]:
+    """Choke points: each cut edge as the change that removes it and the pairs whose paths it carries."""
     out: list[dict[str, Any]] = []
-    for e in min_cut(g, paths):
+    for e in cut:
         ctype, cid, change = _change(e, g)
         out.append({"type": ctype, "id": cid, "paths_cut": carried[e], "change": change,
                     "edge": {"type": e.kind, "from": e.src[1], "to": e.dst[1]}})

@@ -26,9 +26,29 @@ def _rid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000001") -> dict[str, Any]:
+# Generator profiles: `default` is the mostly-narrow account the figures were first measured on;
+# `wildcard` gives a third or more of the users and roles wildcard OSS/RDS grants (the System
+# AliyunOSS*/AliyunRDS* policies), as real accounts have, so every such principal reaches every bucket.
+PROFILES = ("default", "wildcard")
+WILDCARD_EVERY = 5  # of every 5 principals, 2 hold a wildcard grant (40 %)
+WILDCARD_POLICIES = ("AliyunOSSFullAccess", "AliyunOSSReadOnlyAccess", "AliyunRDSFullAccess")
+
+
+def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000001",
+             profile: str = "default") -> dict[str, Any]:
     """A snapshot with about `assets` assets (ECS, SGs, disks, buckets, RDS, RAM identities, keys)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     rng = random.Random(seed)
+    # the wildcard draws come from their own generator: the default profile stays byte-identical
+    wild_rng = random.Random(seed * 7919 + 1)
+    principal_seq = iter(range(10**9))
+
+    def wildcard_grants() -> list[dict[str, str]]:
+        if profile != "wildcard" or next(principal_seq) % WILDCARD_EVERY >= 2:
+            return []
+        return [pol_entry("System", wild_rng.choice(WILDCARD_POLICIES))]
+
     n_inst = max(2, int(assets * 0.30))
     n_sg = max(1, int(assets * 0.04))
     n_disk = max(2, int(assets * 0.33))
@@ -188,6 +208,7 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
         direct = [pol_entry("Custom", rng.choice(custom_names))] if rng.random() < 0.4 else []
         if i % 97 == 0:
             direct.append(pol_entry("System", "AliyunOSSReadOnlyAccess"))
+        direct.extend(wildcard_grants())
         call("Ram", "2015-05-01", "ListPoliciesForUser", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": direct}})
         g = [groups[i % len(groups)]] if rng.random() < 0.7 else []
         for x in g:
@@ -218,6 +239,8 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
         pols = [] if r.startswith("Aliyun") else [pol_entry("Custom", rng.choice(custom_names))]
         if r == role_names[0]:
             pols.append(pol_entry("System", "AliyunOSSFullAccess"))
+        elif not r.startswith("Aliyun"):
+            pols.extend(wildcard_grants())
         call("Ram", "2015-05-01", "ListPoliciesForRole", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
     for (ptype, name), doc in sorted(policy_docs.items()):
         p = {"PolicyName": name, "PolicyType": ptype}
@@ -227,7 +250,8 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
     call("Ram", "2015-05-01", "GetPasswordPolicy", "global", {}, {"RequestId": _rid(rng), "PasswordPolicy": {
         "MinimumPasswordLength": 8, "RequireLowercaseCharacters": True, "RequireUppercaseCharacters": True,
         "RequireNumbers": True, "RequireSymbols": False, "PasswordReusePrevention": 0, "MaxLoginAttemps": 5}})
-    return {"format": "skypath-snapshot/1", "account_id": account_id, "account_name": f"synthetic-{assets}",
+    return {"format": "skypath-snapshot/1", "account_id": account_id,
+            "account_name": f"synthetic-{assets}" + ("" if profile == "default" else f"-{profile}"),
             "collected_at": "2026-11-20T08:00:00Z", "calls": calls, "hosts": []}
 
 
@@ -262,9 +286,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--assets", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--account", default="1900000000000001")
+    parser.add_argument("--profile", choices=PROFILES, default="default")
     parser.add_argument("--output", required=True)
     args = parser.parse_args(argv)
-    doc = json.dumps(generate(args.assets, args.seed, args.account)).encode()
+    doc = json.dumps(generate(args.assets, args.seed, args.account, args.profile)).encode()
     with open(args.output, "wb") as fh:
         fh.write(gzip.compress(doc, 3) if args.output.endswith(".gz") else doc)
 

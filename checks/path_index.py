@@ -1,0 +1,487 @@
+"""Compact reachability: every attack-path answer without enumerating the (entry, target) pairs.
+
+`checks.paths.compute_paths` walks from every entry and builds one `Path` per reachable pair: on an
+account where thousands of principals hold wildcard grants that is millions of objects. Here the same
+answers come from a compact model:
+
+- An entry whose only edge is its first hop (instance → its RAM role, key → its user) reaches exactly
+  what that principal reaches with one pivot less: entries sharing a first hop share one *group* (the
+  walk from the principal is computed once, not once per entry).
+- A group's reaching edges are its *candidates* (chain + reaching edge, in the walk's order). A target's
+  representative path is decided by the candidates that cover it, so targets fall into classes: each
+  target named by an explicit edge or an exception (a *special*), and per label the rest (*generic*:
+  covered only by wildcard grants and escalation, all decided alike). A class is resolved once.
+- Counts, severities and choke points are sums over (group, class) × entries; concrete paths are
+  produced on demand, in the document's (entry, target) order, one at a time.
+
+The index is persisted per account and data version (`AttackPathIndex`, a tenant record written after
+every sync) so readers never walk the graph: `load_index` rebuilds it when the account's data changed.
+`compute_paths` stays the exhaustive oracle the tests compare this with.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import heapq
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import Any
+
+from checks.paths import (
+    MAX_PIVOTS,
+    REACH_KINDS,
+    AttackGraph,
+    Edge,
+    _chains,
+    _no_gc,
+    _rank,
+    add_to_cut_problem,
+    cut_edges,
+    describe_cut,
+    pivot_counts,
+)
+
+Node = tuple[str, str]
+# above this many paths `paths --format json` refuses (one document in memory); jsonl streams any number
+JSON_PATH_LIMIT = 200_000
+SEVERITIES = ("critical", "high", "medium")
+_LABEL_ACCESS = {"OssBucket": ("read", "write")}
+_KIND_WORD = {"OssBucket": "oss", "RdsInstance": "rds", "Account": "account"}
+
+
+def _index_code_digest() -> str:
+    """The stored index is only as good as the code that built it: a code change rebuilds it."""
+    here = FilePath(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=6)
+    for name in ("paths.py", "path_index.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+INDEX_CODE = _index_code_digest()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way a group reaches targets: the pivots after the group's start, then a reaching edge."""
+
+    tail: tuple[Edge, ...]
+    edge: Edge
+    conditional: bool
+    walks: int  # pivot walks reaching the edge's principal (the alternatives it adds)
+    length: int  # edges of the path up to and including `edge`
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The representative path of every target of one class (as `_walk` picks it)."""
+
+    candidate: Candidate
+    access: tuple[str, ...]
+    conditional_access: tuple[str, ...]
+    through_account: bool
+    alternatives: int
+
+    @property
+    def conditional(self) -> bool:
+        return self.candidate.conditional
+
+
+@dataclass
+class Group:
+    candidates: list[Candidate]
+    specials: dict[Node, Resolution]  # targets named by an explicit edge or an exception
+    generic: dict[str, Resolution]  # label → the other targets of that label
+    extra_specials: dict[str, list[str]]  # per label, sorted special ids that are not in the label's list
+
+    def resolution(self, target: Node, label_ids: dict[str, frozenset[str]]) -> Resolution | None:
+        hit = self.specials.get(target)
+        if hit is not None or target in self.specials:
+            return hit
+        if target[1] in label_ids.get(target[0], ()):
+            return self.generic.get(target[0])
+        return None
+
+
+def _resolve(target: Node, covering: Iterable[tuple[Candidate, tuple[str, ...], bool, tuple[str, ...]]]) -> Resolution | None:
+    """`_walk`'s choice among the candidates covering one target, in the walk's order."""
+    held: Candidate | None = None
+    access: tuple[str, ...] = ()
+    soft: tuple[str, ...] = ()
+    through = False
+    alternatives = 0
+    rank: tuple[bool, bool, int, int] | None = None
+    for cand, c_access, c_through, c_soft in covering:
+        if held is None:
+            held, access, soft, through, alternatives = cand, c_access, c_soft, c_through, cand.walks
+            continue
+        alternatives += cand.walks
+        if cand.conditional and not held.conditional:
+            continue
+        length = cand.length + 1 if c_through else cand.length
+        new = _rank(cand.conditional, target, c_access, c_soft, length)
+        if held.conditional == cand.conditional:
+            old = rank if rank is not None else _rank(
+                held.conditional, target, access, soft, held.length + 1 if through else held.length)
+            if not new < old:
+                rank = old
+                continue
+        rank = new
+        held, access, soft, through = cand, c_access, c_soft, c_through
+    if held is None:
+        return None
+    return Resolution(held, access, soft, through, alternatives)
+
+
+@dataclass
+class PathIndex:
+    """The compact reachability of one account (see the module docstring)."""
+
+    graph: AttackGraph
+    version: str = ""
+    entries: list[Node] = field(default_factory=list)  # sorted entries that have a first edge
+    heads: dict[Node, tuple[Edge, ...]] = field(default_factory=dict)  # entry → edges up to its group's start
+    group_of: dict[Node, tuple[Node, int, int]] = field(default_factory=dict)  # entry → (start, head, budget)
+    summary: dict[str, Any] = field(default_factory=dict)
+    _groups: dict[tuple[Node, int, int], Group] = field(default_factory=dict, repr=False)
+    _adj: dict[Node, list[Edge]] = field(default_factory=dict, repr=False)
+    _label_ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _cumulative: list[int] = field(default_factory=list, repr=False)
+    _refs: dict[Node, str] = field(default_factory=dict, repr=False)  # node → its JSON reference
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, graph: AttackGraph, version: str = "") -> PathIndex:
+        with _no_gc():
+            index = cls(graph, version)
+            index._prepare()
+            index.summary = index._summarise()
+            return index
+
+    def _prepare(self) -> None:
+        g = self.graph
+        self._adj = g.adjacency()
+        self._label_ids = {label: frozenset(ids) for label, ids in g.targets_by_label.items()}
+        exposes = {e.dst: e for e in g.edges if e.kind == "EXPOSES"}
+        for entry in sorted(set(g.entries)):
+            prefix: tuple[Edge, ...] = ()
+            if entry[0] == "EcsInstance":
+                if entry not in exposes:
+                    continue
+                prefix = (exposes[entry],)
+            out = self._adj.get(entry, [])
+            first = out[0] if len(out) == 1 else None
+            if first is not None and first.pivot and not first.conditional:
+                # the entry's walk is its first hop's walk with one pivot less (see _chains)
+                self.heads[entry] = (*prefix, first)
+                self.group_of[entry] = (first.dst, len(prefix) + 1, MAX_PIVOTS - 1)
+            else:
+                self.heads[entry] = prefix
+                self.group_of[entry] = (entry, len(prefix), MAX_PIVOTS)
+            self.entries.append(entry)
+
+    def group(self, key: tuple[Node, int, int]) -> Group:
+        found = self._groups.get(key)
+        if found is None:
+            found = self._groups[key] = self._compute_group(*key)
+        return found
+
+    def _compute_group(self, start: Node, head: int, budget: int) -> Group:
+        g, adj = self.graph, self._adj
+        counts = pivot_counts(adj, start, budget)
+        chains, soft = _chains(adj, start, [None] * head, budget)  # type: ignore[list-item]
+        candidates = [Candidate(tuple(chain[head:]), e, node in soft or e.conditional, counts.get(node, 1),
+                                len(chain) + 1)
+                      for node, chain in chains.items() for e in adj.get(node, ())
+                      if not e.pivot and e.kind in REACH_KINDS]
+        specials: set[Node] = set()
+        generic_labels: set[str] = set()
+        for c in candidates:
+            e = c.edge
+            if e.kind == "CAN_ESCALATE":
+                specials.add(g.account)
+                generic_labels.update(g.targets_by_label)
+            elif e.dst[0] != "AllTargets":
+                specials.add(e.dst)
+            else:
+                label = e.dst[1].removeprefix("all:")
+                generic_labels.add(label)
+                ids = self._label_ids.get(label, frozenset())
+                specials.update((label, t) for _, excepted in e.excepts for t in excepted if t in ids)
+        resolved = {t: _resolve(t, self._covering(candidates, t)) for t in specials}
+        generic: dict[str, Resolution] = {}
+        for label in generic_labels:
+            sample = (label, "")  # a target of the label named by no edge: wildcards and escalation cover it
+            hit = _resolve(sample, self._covering(candidates, sample, generic=True))
+            if hit is not None:
+                generic[label] = hit
+        extra: dict[str, list[str]] = defaultdict(list)
+        for label, t in sorted(specials):
+            if label != "Account" and t not in self._label_ids.get(label, ()):
+                extra[label].append(t)
+        return Group(candidates, {t: r for t, r in resolved.items()}, generic, dict(extra))
+
+    def _covering(self, candidates: list[Candidate], target: Node, generic: bool = False) -> Iterator[
+            tuple[Candidate, tuple[str, ...], bool, tuple[str, ...]]]:
+        """(candidate, access, through the account, conditional modes) of the candidates covering `target`,
+        exactly as `AttackGraph.expand` expands their edges."""
+        account = self.graph.account
+        label, tid = target
+        listed = generic or tid in self._label_ids.get(label, ())
+        for c in candidates:
+            e = c.edge
+            if e.kind == "CAN_ESCALATE":
+                if target == account:
+                    yield c, ("admin",), False, ()
+                elif listed:
+                    yield c, _LABEL_ACCESS.get(label, ("admin",)), True, ()
+            elif e.dst[0] != "AllTargets":
+                if e.dst == target:
+                    yield c, e.access, False, e.conditional_access
+            elif listed and e.dst[1] == f"all:{label}":
+                excepted = dict(e.excepts)
+                modes = e.access if generic else tuple(m for m in e.access if tid not in excepted.get(m, ()))
+                if modes:
+                    yield c, modes, False, e.conditional_access
+
+    def targets_of(self, group: Group) -> Iterator[tuple[Node, Resolution]]:
+        """A group's reachable targets and their resolutions, in target order."""
+        account = self.graph.account
+        hit = group.specials.get(account)
+        if hit is not None:
+            yield account, hit
+        for label in sorted(set(self.graph.targets_by_label) | set(group.extra_specials)):
+            listed = self.graph.targets_by_label.get(label, [])
+            wide = group.generic.get(label)
+            extra = group.extra_specials.get(label, [])
+            if wide is None:
+                ids: Iterable[str] = sorted({t for lbl, t in group.specials if lbl == label})
+            else:
+                ids = heapq.merge(listed, extra) if extra else listed
+            for t in ids:
+                node = (label, t)
+                res = group.specials[node] if node in group.specials else wide
+                if res is not None:
+                    yield node, res
+
+    # ------------------------------------------------------------ answers
+
+    def _summarise(self) -> dict[str, Any]:
+        """Counts, severities, per-entry counts and choke points: sums over (group, class) × entries."""
+        classes: dict[tuple[Node, int, int], list[tuple[Resolution, int, Node]]] = {}
+        for key in sorted(set(self.group_of.values())):
+            grp = self.group(key)
+            rows = [(r, 1, t) for t, r in grp.specials.items() if r is not None]
+            for label, r in grp.generic.items():
+                ids = self._label_ids.get(label, frozenset())
+                named = sum(1 for lbl, t in grp.specials if lbl == label and t in ids)
+                rows.append((r, len(ids) - named, (label, "")))
+            classes[key] = [row for row in rows if row[1]]
+        total = firm = 0
+        severity: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+        per_entry: list[int] = []
+        carried: dict[Edge, int] = defaultdict(int)
+        used: set[Edge] = set()
+        starts: set[Node] = set()
+        sinks: set[Node] = set()
+        in_cut: set[tuple[Node, int, int]] = set()  # groups whose path ends are in the cut problem
+        for entry in self.entries:
+            key = self.group_of[entry]
+            entry_total = entry_firm = 0
+            for res, n, target in classes[key]:
+                entry_total += n
+                severity[_severity(entry, target, res)] += n
+                if not res.conditional:
+                    entry_firm += n
+                    for e in (*res.candidate.tail, res.candidate.edge):
+                        carried[e] += n
+            if entry_firm:
+                head = self.heads[entry]
+                for e in head:
+                    carried[e] += entry_firm
+                used.update(head)
+                starts.add(head[0].src if head else entry)
+                if key not in in_cut:  # the group's path ends are the same for every entry
+                    in_cut.add(key)
+                    for res, _, target in classes[key]:
+                        if not res.conditional:
+                            last = (self.graph.controls(target),) if res.through_account else ()
+                            add_to_cut_problem((*res.candidate.tail, res.candidate.edge, *last), used, sinks)
+            total += entry_total
+            firm += entry_firm
+            per_entry.append(entry_total)
+        self._cumulative = _running(per_entry)
+        return {
+            "account_id": self.graph.account_id,
+            "total": total,
+            "firm": firm,
+            "conditional": total - firm,
+            "by_severity": severity,
+            "entries": len(self.entries),
+            "groups": len(classes),
+            "per_entry": per_entry,
+            "choke_points": describe_cut(self.graph, cut_edges(used, starts, sinks), carried),
+        }
+
+    @property
+    def total(self) -> int:
+        return int(self.summary["total"])
+
+    @property
+    def choke_points(self) -> list[dict[str, Any]]:
+        return list(self.summary["choke_points"])
+
+    def paths(self, offset: int = 0, limit: int | None = None, entry: str | None = None,
+              target: str | None = None) -> Iterator[dict[str, Any]]:
+        """Path objects (`paths --format json`'s shape) in the document's order, from `offset`, at most
+        `limit`; `entry`/`target` keep only paths from/to that asset id."""
+        for line in self.lines(offset, limit, entry, target):
+            yield json.loads(line)
+
+    def lines(self, offset: int = 0, limit: int | None = None, entry: str | None = None,
+              target: str | None = None) -> Iterator[str]:
+        """The same as `paths`, each path already a JSON text (what `--format jsonl` writes)."""
+        if not self._cumulative:
+            self._cumulative = _running(self.summary["per_entry"])
+        start = 0
+        skip = offset
+        if entry is None and target is None and offset:
+            start = bisect.bisect_right(self._cumulative, offset) - 1
+            skip = offset - self._cumulative[start]
+        emitted = 0
+        account_ref = f"acs:ram::{self.graph.account_id}:root"
+        for ent in self.entries[start:]:
+            if entry is not None and ent[1] != entry:
+                continue
+            writer = _EntryWriter(self, ent, account_ref)
+            grp = self.group(self.group_of[ent])
+            if target is not None:
+                pairs: Iterable[tuple[Node, Resolution]] = [
+                    (t, r) for t in self._targets_named(target) if (r := grp.resolution(t, self._label_ids)) is not None]
+            else:
+                pairs = self.targets_of(grp)
+            for tgt, res in pairs:
+                if skip:
+                    skip -= 1
+                    continue
+                if limit is not None and emitted >= limit:
+                    return
+                emitted += 1
+                yield writer.line(tgt, res)
+
+    def _targets_named(self, target: str) -> list[Node]:
+        if target in (self.graph.account_id, f"acs:ram::{self.graph.account_id}:root"):
+            return [self.graph.account]
+        return [(label, target) for label in sorted(self._label_ids) if target in self._label_ids[label]] or [
+            (label, target) for label in ("OssBucket", "RdsInstance")]
+
+    def count(self, entry: str | None = None, target: str | None = None) -> int:
+        """How many paths `paths(entry=…, target=…)` yields (without producing them)."""
+        if entry is None and target is None:
+            return self.total
+        total = 0
+        for i, ent in enumerate(self.entries):
+            if entry is not None and ent[1] != entry:
+                continue
+            if target is None:
+                total += self.summary["per_entry"][i]
+                continue
+            grp = self.group(self.group_of[ent])
+            total += sum(1 for t in self._targets_named(target) if grp.resolution(t, self._label_ids))
+        return total
+
+    def document(self) -> dict[str, Any]:
+        """Today's `paths --format json` document (every path in memory: callers check `total` first)."""
+        return {"account_id": self.graph.account_id, "paths": list(self.paths()), "choke_points": self.choke_points}
+
+
+def _running(counts: list[int]) -> list[int]:
+    out = [0]
+    for n in counts:
+        out.append(out[-1] + n)
+    return out
+
+
+def _severity(entry: Node, target: Node | None, res: Resolution) -> str:
+    internet = entry[0] == "EcsInstance"
+    label = target[0] if target is not None else ""
+    if label == "Account":
+        return "critical"
+    access = _access(res, label)
+    firm = access if res.conditional else [m for m in access if m not in _soft(res, access)]
+    if "write" in firm or "admin" in firm:
+        return "critical" if internet else "high"
+    return "high" if internet else "medium"
+
+
+def _access(res: Resolution, label: str) -> list[str]:
+    if label == "Account":
+        return ["admin"]
+    return list(res.access or (_LABEL_ACCESS.get(label, ("admin",)) if res.through_account else res.candidate.edge.access))
+
+
+def _soft(res: Resolution, access: list[str]) -> list[str]:
+    if res.conditional:
+        return list(access)
+    return [m for m in access if m in res.conditional_access]
+
+
+class _EntryWriter:
+    """Writes one entry's path objects as JSON text; all but the target's id is formatted once per class."""
+
+    def __init__(self, index: PathIndex, entry: Node, account_ref: str) -> None:
+        self.index, self.entry, self.account_ref = index, entry, account_ref
+        self.head = index.heads[entry]
+        self.id_prefix = f"{index.graph.account_id}|{entry}|"
+        self.entry_ref = self.ref(entry)
+        self.parts: dict[tuple[int, str], tuple[str, str, str]] = {}
+        self.edges_of: dict[tuple[int, str], str] = {}
+
+    def ref(self, node: Node) -> str:
+        refs = self.index._refs
+        text = refs.get(node)
+        if text is None:
+            text = refs[node] = json.dumps({"type": node[0], "id": self.account_ref if node[0] == "Account" else node[1]})
+        return text
+
+    def line(self, target: Node, res: Resolution) -> str:
+        key = (id(res), target[0])
+        parts = self.parts.get(key)
+        if parts is None:
+            parts = self.parts[key] = self._class_parts(target, res)
+        before, nodes, after = parts
+        ident = hashlib.sha1((self.id_prefix + str(target)).encode()).hexdigest()[:16]
+        target_ref = self.ref(target)
+        if res.through_account:  # the account's CONTROLS edge ends at the target itself
+            return f'{{"id": "{ident}", {before}, "target": {target_ref}, {after}, "nodes": [{nodes}, {target_ref}], {self.edges_of[key]}}}'
+        return f'{{"id": "{ident}", {before}, "target": {target_ref}, {after}, "nodes": [{nodes}], {self.edges_of[key]}}}'
+
+    def _class_parts(self, target: Node, res: Resolution) -> tuple[str, str, str]:
+        edges = [*self.head, *res.candidate.tail, res.candidate.edge]
+        if res.through_account:
+            edges.append(self.index.graph.controls(target))
+        access = _access(res, target[0])
+        soft = _soft(res, access)
+        kinds = {e.kind for e in edges}
+        words = ["internet", "ecs"] if self.entry[0] == "EcsInstance" else ["accesskey", "user"]
+        if "ASSUMES" in kinds or "CAN_ASSUME" in kinds:
+            words.append("role")
+        if "CAN_ESCALATE" in kinds:
+            words.append("escalation")
+        words.append(_KIND_WORD.get(target[0], target[0].lower()))
+        before = (f'"type": {json.dumps("_".join(words))}, "severity": '
+                  f'{json.dumps(_severity(self.entry, target, res))}, "conditional": {json.dumps(res.conditional)}, '
+                  f'"entry": {self.entry_ref}')
+        after = (f'"access": {json.dumps(access)}, "conditional_access": {json.dumps(soft)}, '
+                 f'"alternatives": {res.alternatives - 1}')
+        walked = edges[:-1] if res.through_account else edges  # the target's own node is added per line
+        nodes = ", ".join([self.ref(edges[0].src)] + [self.ref(e.dst) for e in walked])
+        self.edges_of[(id(res), target[0])] = '"edges": ' + json.dumps([
+            {"type": e.kind, "detail": e.detail if e.dst[0] != "AllTargets" else e.detail + " (every target)",
+             "conditional": e.conditional} for e in edges])
+        return before, nodes, after
