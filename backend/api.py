@@ -461,6 +461,7 @@ class Account:
 
     @strawberry.field
     async def attack_paths(self, info: Ctx, what_if: list[str] | None = None) -> AttackPathReport:
+        from checks.path_index import path_report
         from checks.paths import analyse_paths
 
         plan = await CACHE.get("plan", self.id, await _version("plan", self.id, lambda: str(
@@ -474,7 +475,8 @@ class Account:
         else:
             rows = await _account_rows(info.context.repo, self.id)
             version = f"{rows[0]['current_sync']}|{rows[0]['raw_digest']}" if rows else ""
-            doc = await CACHE.get("paths", self.id, version, lambda: analyse_paths(info.context.driver, self.id))
+            # the persisted compact index: a page is produced on demand, never the whole list
+            doc = await CACHE.get("paths", self.id, version, lambda: path_report(info.context.driver, self.id))
         info.context.repo.queries += 7
         return AttackPathReport(doc=doc)
 

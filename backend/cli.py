@@ -493,13 +493,20 @@ def policy_save(account: str = typer.Option(..., "--account"), name: str = typer
 @app.command()
 def paths(account: str = typer.Option(..., "--account"),
           what_if: list[str] = typer.Option(None, "--what-if", help="a proposed change, e.g. detach-role:i-…"),
-          fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+          entry: str | None = typer.Option(None, "--entry", help="only the paths from this entry (instance or key id)"),
+          target: str | None = typer.Option(None, "--target", help="only the paths to this target (bucket, RDS or account id)"),
+          limit: int | None = typer.Option(None, "--limit", min=0, help="at most this many paths"),
+          fmt: str = typer.Option("table", "--format", help="table, json (one document) or jsonl (streamed)")) -> None:
     """Attack paths, choke points and what-if (needs CSPM or the trial)."""
     from backend import billing
+    from checks.path_index import JSON_PATH_LIMIT, load_index
     from checks.paths import analyse_paths
     from checks.scan import ScanError, account_exists
 
-    check_format(fmt)
+    if fmt not in ("table", "json", "jsonl"):
+        fail(f"--format must be 'table', 'json' or 'jsonl', got {fmt!r}", 2)
+    if what_if and fmt == "jsonl":
+        fail("--what-if answers one document: use --format json or table", 2)
     with errors():
         d = driver()
         if not account_exists(d, account):
@@ -508,7 +515,25 @@ def paths(account: str = typer.Option(..., "--account"),
         if not decision.allowed:
             fail(f"attack path analysis is refused on this plan: {decision.reason}; it needs {decision.enabled_by} "
                  f"(`skypath billing set --account {account} --model payg --cspm`)")
-        doc = analyse_paths(d, account, list(what_if or []))
+        index = load_index(d, account)
+        if fmt == "jsonl":  # one path per line as the index produces it: constant memory at any size
+            write = sys.stdout.write
+            for line in index.lines(limit=limit, entry=entry, target=target):
+                write(line + "\n")
+            write(json.dumps({"account_id": account, "choke_points": index.choke_points}) + "\n")
+            sys.stdout.flush()
+            return
+        selected = index.count(entry, target)
+        count = selected if limit is None else min(limit, selected)
+        most = int(os.environ.get("SKYPATH_PATHS_JSON_LIMIT", JSON_PATH_LIMIT))
+        if count > most:
+            fail(f"account {account} has {count} attack paths, too many for one document (limit {most}): "
+                 "use --format jsonl (streamed, one path per line) or narrow with --target, --entry or --limit")
+        if what_if:
+            doc = analyse_paths(d, account, list(what_if))
+        else:
+            doc = {"account_id": account, "paths": list(index.paths(limit=limit, entry=entry, target=target)),
+                   "choke_points": index.choke_points}
     if fmt == "json":
         emit_json(doc)
         return

@@ -14,6 +14,7 @@ from typing import Any
 from neo4j import Driver
 
 from checks.analysis import AnalysisError, analyse
+from checks.path_index import build_index, ensure_index
 from graph_schema.store import GraphBatch, SyncScopes, SyncStats, apply_account_state
 from loaders import hosts as host_loader
 from loaders.base import CollectError
@@ -75,6 +76,7 @@ def ingest_transport(
         if _unchanged(driver, transport.account_id, collected.digest, collected.scopes):
             # the same answers as the last complete sync: nothing to analyse or write
             counts = {label: len(rows) for label, rows in sorted(collected.batch.nodes.items())}
+            ensure_index(driver, transport.account_id)
             return IngestResult(transport.account_id, "unchanged", counts, collected.scopes, collected.gaps,
                                 SyncStats(nodes_unchanged=collected.batch.count(),
                                           rels_unchanged=len(collected.batch.rels)))
@@ -102,7 +104,10 @@ def ingest_transport(
     account_props = {k: v for k, v in account.items() if k not in ("id",) and v is not None}
     stats = apply_account_state(driver, collected.batch, scopes, account_props)
     counts = {label: len(rows) for label, rows in sorted(collected.batch.nodes.items())}
-    return IngestResult(transport.account_id, collected.sync_id, counts, collected.scopes, collected.gaps, stats)
+    result = IngestResult(transport.account_id, collected.sync_id, counts, collected.scopes, collected.gaps, stats)
+    del collected  # the attack-path index reads the committed graph: let the batch go first
+    build_index(driver, transport.account_id)
+    return result
 
 
 def _unchanged(driver: Driver, account_id: str, digest: str, scopes: dict[str, str]) -> bool:

@@ -17,6 +17,8 @@ RESULTS = ROOT / "bench" / "results.json"
 DATA = ROOT / "bench" / "data"
 ASSETS = int(os.environ.get("SKYPATH_BENCH_ASSETS", "100000"))
 BENCH_ACCOUNT = "1999000000000100"
+# the generator profiles every benchmark runs on: today's mostly-narrow account, and a wildcard-heavy one
+PROFILE_ACCOUNTS = {"default": BENCH_ACCOUNT, "wildcard": "1999000000000200"}
 
 
 def driver() -> Any:
@@ -31,22 +33,23 @@ def driver() -> Any:
     return d
 
 
-def snapshot_path(assets: int = ASSETS, account: str = BENCH_ACCOUNT) -> Path:
+def snapshot_path(assets: int = ASSETS, account: str = BENCH_ACCOUNT, profile: str = "default") -> Path:
     from loaders.synthetic import generate
 
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"synthetic-{assets}-{account}.json"
+    suffix = "" if profile == "default" else f"-{profile}"
+    path = DATA / f"synthetic-{assets}-{account}{suffix}.json"
     if not path.exists():
-        path.write_text(json.dumps(generate(assets, seed=7, account_id=account)))
+        path.write_text(json.dumps(generate(assets, seed=7, account_id=account, profile=profile)))
     return path
 
 
-def ensure_account(d: Any, assets: int = ASSETS, account: str = BENCH_ACCOUNT) -> str:
+def ensure_account(d: Any, assets: int = ASSETS, account: str = BENCH_ACCOUNT, profile: str = "default") -> str:
     """The generated account, loaded (re-ingest of an unchanged account is cheap)."""
     from backend.billing import set_plan
     from backend.ingest import ingest_snapshot
 
-    ingest_snapshot(d, snapshot_path(assets, account))
+    ingest_snapshot(d, snapshot_path(assets, account, profile))
     set_plan(d, account, model="payg", edition="ultimate", cspm=True, who="bench")
     return account
 

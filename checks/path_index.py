@@ -25,11 +25,14 @@ import bisect
 import hashlib
 import heapq
 import json
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any
+from typing import Any, overload
+
+from neo4j import Driver
 
 from checks.paths import (
     MAX_PIVOTS,
@@ -42,6 +45,7 @@ from checks.paths import (
     add_to_cut_problem,
     cut_edges,
     describe_cut,
+    load_attack_graph,
     pivot_counts,
 )
 
@@ -485,3 +489,125 @@ class _EntryWriter:
             {"type": e.kind, "detail": e.detail if e.dst[0] != "AllTargets" else e.detail + " (every target)",
              "conditional": e.conditional} for e in edges])
         return before, nodes, after
+
+
+# ---------------------------------------------------------------- persisted per account and data version
+
+_INDEX_UID = "{account}:attack-path-index"
+
+
+def _edge_row(e: Edge) -> list[Any]:
+    return [e.kind, *e.src, *e.dst, e.detail, e.conditional, list(e.access), list(e.via),
+            [[m, sorted(ids)] for m, ids in e.excepts], list(e.conditional_access)]
+
+
+def _edge_of(row: list[Any]) -> Edge:
+    kind, sl, sid, dl, did, detail, cond, access, via, excepts, cond_access = row
+    return Edge(kind, (sl, sid), (dl, did), detail, cond, tuple(access), tuple(via),
+                tuple((m, frozenset(ids)) for m, ids in excepts), tuple(cond_access))
+
+
+def _encode(index: PathIndex) -> bytes:
+    g = index.graph
+    doc = {"entries": [list(e) for e in g.entries], "targets": g.targets_by_label,
+           "edges": [_edge_row(e) for e in g.edges if e.kind != "CONTROLS"], "summary": index.summary}
+    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
+
+
+def _decode(account_id: str, version: str, blob: bytes) -> PathIndex:
+    with _no_gc():
+        doc = json.loads(zlib.decompress(blob))
+        graph = AttackGraph(account_id, entries=[(e[0], e[1]) for e in doc["entries"]],
+                            edges=[_edge_of(r) for r in doc["edges"]], targets_by_label=doc["targets"])
+        index = PathIndex(graph, version, summary=doc["summary"])
+        index._prepare()
+        return index
+
+
+_ACCOUNT_STATE = ("MATCH (a:Account {uid: $auid}) RETURN coalesce(a.current_sync, '') AS sync, "
+                  "coalesce(a.raw_digest, '') AS digest, coalesce(a.analysis_version, '') AS analysis")
+
+
+def _account_state(driver: Driver, account_id: str) -> dict[str, str] | None:
+    rows = driver.execute_query(_ACCOUNT_STATE, auid=f"{account_id}:{account_id}", routing_="r").records
+    return dict(rows[0]) if rows else None
+
+
+def _version(state: dict[str, str]) -> str:
+    return f"{state['sync']}|{state['digest']}|{state['analysis']}|{INDEX_CODE}"
+
+
+def data_version(driver: Driver, account_id: str) -> str | None:
+    """What the index of an account depends on: its last sync, raw answers, derivation and this code.
+    None when the account is not loaded."""
+    state = _account_state(driver, account_id)
+    return _version(state) if state is not None else None
+
+
+def build_index(driver: Driver, account_id: str) -> PathIndex:
+    """Compute the account's index from its derived edges and persist it (after every sync)."""
+    state = _account_state(driver, account_id) or {"sync": "", "digest": "", "analysis": ""}
+    index = PathIndex.build(load_attack_graph(driver, account_id), _version(state))
+    # written only while the account is still at that version: a sync committed meanwhile builds its own
+    driver.execute_query(
+        "MATCH (a:Account {uid: $auid}) WHERE coalesce(a.current_sync, '') = $sync "
+        "AND coalesce(a.raw_digest, '') = $digest AND coalesce(a.analysis_version, '') = $analysis "
+        "MERGE (x:AttackPathIndex {uid: $uid}) "
+        "SET x.account_id = $account, x.version = $version, x.total = $total, x.firm = $firm, x.blob = $blob",
+        auid=f"{account_id}:{account_id}", **state, uid=_INDEX_UID.format(account=account_id), account=account_id,
+        version=index.version, total=index.total, firm=int(index.summary["firm"]), blob=_encode(index))
+    return index
+
+
+def load_index(driver: Driver, account_id: str) -> PathIndex:
+    """The account's persisted index if it is current, else a fresh one (built and persisted)."""
+    version = data_version(driver, account_id)
+    if version is not None:
+        rows = driver.execute_query(
+            "MATCH (x:AttackPathIndex {uid: $uid}) WHERE x.version = $version RETURN x.blob AS blob",
+            uid=_INDEX_UID.format(account=account_id), version=version, routing_="r").records
+        if rows:
+            return _decode(account_id, version, rows[0]["blob"])
+    return build_index(driver, account_id)
+
+
+def ensure_index(driver: Driver, account_id: str) -> None:
+    """Build the index unless the persisted one is current (an unchanged re-ingest keeps it)."""
+    version = data_version(driver, account_id)
+    rows = driver.execute_query(
+        "MATCH (x:AttackPathIndex {uid: $uid}) WHERE x.version = $version RETURN 1 AS ok",
+        uid=_INDEX_UID.format(account=account_id), version=version, routing_="r").records
+    if not rows:
+        build_index(driver, account_id)
+
+
+class PathPages(Sequence[dict[str, Any]]):
+    """The account's paths as a read-only sequence whose slices are produced on demand (the API's pages)."""
+
+    def __init__(self, index: PathIndex) -> None:
+        self.index = index
+
+    def __len__(self) -> int:
+        return self.index.total
+
+    @overload
+    def __getitem__(self, item: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, item: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(item, slice):
+            start, stop, step = item.indices(len(self))
+            if step != 1:
+                raise ValueError("pages of attack paths are contiguous")
+            return list(self.index.paths(offset=start, limit=max(0, stop - start)))
+        if not -len(self) <= item < len(self):
+            raise IndexError(item)
+        return next(self.index.paths(offset=item % len(self), limit=1))
+
+
+def path_report(driver: Driver, account_id: str) -> dict[str, Any]:
+    """`paths --format json`'s document with the paths as `PathPages`: what the API pages through."""
+    index = load_index(driver, account_id)
+    return {"account_id": account_id, "paths": PathPages(index), "choke_points": index.choke_points}

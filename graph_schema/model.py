@@ -103,6 +103,7 @@ TENANT_RECORD_LABELS: dict[str, str] = {
     "Plan": "the account's billing plan", "LedgerEntry": "one billed operation (append-only)",
     "InstanceDay": "an instance scanned on a day (per-instance plan)", "AuditEntry": "one audited action",
     "CustomCheck": "a user's check item", "CustomPolicy": "a user's named selection of items",
+    "AttackPathIndex": "the compact attack-path index of the account's current data (checks/path_index.py)",
 }
 # the only nodes without an account: API tokens (their `accounts` list says what they may see)
 GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",)}

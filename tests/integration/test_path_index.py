@@ -81,3 +81,74 @@ def test_wildcard_profile_grants_wildcards_to_a_third_of_the_principals() -> Non
             principals += 1
             holders += any(p["PolicyName"] in wild for p in call["response"]["Policies"]["Policy"])
     assert holders >= 0.3 * principals
+
+
+def test_index_is_persisted_per_data_version_and_tenant(neo4j_driver: Driver, tmp_path: Path) -> None:
+    from checks.path_index import build_index, data_version, load_index
+
+    doc = _wildcard_account()
+    account = _loaded(neo4j_driver, tmp_path, doc)
+    other = _loaded(neo4j_driver, tmp_path, sample_doc(str(random.randint(10**15, 10**16 - 1))))
+    try:
+        def stored(acct: str) -> list[dict[str, Any]]:
+            return [dict(r) for r in neo4j_driver.execute_query(
+                "MATCH (x:AttackPathIndex {account_id: $a}) RETURN x.version AS version, x.total AS total",
+                a=acct).records]
+
+        # written by the ingest, at the account's data version, and read back as the same answers
+        assert stored(account) == [{"version": data_version(neo4j_driver, account),
+                                    "total": len(compute_paths(load_attack_graph(neo4j_driver, account)))}]
+        fresh = build_index(neo4j_driver, account)
+        persisted = load_index(neo4j_driver, account)
+        assert list(persisted.lines()) == list(fresh.lines()) and persisted.choke_points == fresh.choke_points
+
+        # new data (a wildcard policy detached everywhere): a new version, the index rebuilt by the ingest
+        before = stored(account)[0]
+        for call in doc["calls"]:
+            if call["action"] in ("ListPoliciesForUser", "ListPoliciesForRole"):
+                call["response"]["Policies"]["Policy"] = [
+                    p for p in call["response"]["Policies"]["Policy"] if p["PolicyName"] != "AliyunOSSFullAccess"]
+        doc["collected_at"] = "2026-11-21T08:00:00Z"
+        _loaded(neo4j_driver, tmp_path, doc)
+        after = stored(account)[0]
+        assert after["version"] != before["version"] and after["version"] == data_version(neo4j_driver, account)
+        assert after["total"] == len(compute_paths(load_attack_graph(neo4j_driver, account))) < before["total"]
+        assert stored(other) and stored(other)[0]["total"] != after["total"]  # each tenant its own
+    finally:
+        delete_account(neo4j_driver, account)
+        delete_account(neo4j_driver, other)
+    assert not stored(account)
+
+
+def test_cli_jsonl_streams_every_pair_and_json_refuses_above_the_limit(neo4j_driver: Driver, tmp_path: Path) -> None:
+    import os
+
+    from backend.billing import set_plan
+    from tests.helpers.cli import run
+
+    account = _loaded(neo4j_driver, tmp_path, _wildcard_account())
+    try:
+        set_plan(neo4j_driver, account, model="payg", edition="ultimate", cspm=True, who="test")
+        graph = load_attack_graph(neo4j_driver, account)
+        oracle = compute_paths(graph)
+        lines = run("paths", "--account", account, "--format", "jsonl").stdout.splitlines()
+        streamed = [json.loads(line) for line in lines]
+        assert streamed[-1] == {"account_id": account, "choke_points": choke_points(graph, oracle)}
+        assert streamed[:-1] == [path_json(account, p) for p in oracle]
+
+        some = oracle[0].target[1]
+        narrowed = run("paths", "--account", account, "--format", "jsonl", "--target", some, "--limit", "3").stdout
+        assert [json.loads(x)["target"]["id"] for x in narrowed.splitlines()[:-1]] == [
+            p.target[1] for p in oracle if p.target[1] == some][:3]
+
+        os.environ["SKYPATH_PATHS_JSON_LIMIT"] = str(len(oracle) - 1)
+        try:
+            refused = run("paths", "--account", account, "--format", "json", ok=False)
+            assert refused.returncode != 0 and refused.stdout == ""
+            assert "jsonl" in refused.stderr and "--target" in refused.stderr and str(len(oracle)) in refused.stderr
+            doc = json.loads(run("paths", "--account", account, "--format", "json", "--limit", "5").stdout)
+            assert doc["paths"] == streamed[:5] and doc["choke_points"] == streamed[-1]["choke_points"]
+        finally:
+            del os.environ["SKYPATH_PATHS_JSON_LIMIT"]
+    finally:
+        delete_account(neo4j_driver, account)
