@@ -89,7 +89,7 @@ def current_status(driver: Driver, account_id: str, item: CheckItem, asset_id: s
 def _asset_state(driver: Driver, account_id: str, item: CheckItem, asset_id: str) -> dict[str, Any] | None:
     """The asset's properties as the graph holds them (the audit's before / after)."""
     rows = driver.execute_query(
-        f"MATCH (n:{item.asset_type} {{account_id: $account_id}}) WHERE {item.id_expr} = $asset_id RETURN n {{.*}} AS n",
+        f"{item.asset_match} RETURN n {{.*}} AS n",
         account_id=account_id, asset_id=asset_id, routing_="r").records
     if not rows:
         return None

@@ -97,8 +97,17 @@ class CheckItem:
     def evaluation_query(self, one_asset: bool = False) -> str:
         """One set-based query: every asset of the population with what the engine needs. An asset kept from
         an earlier sync because its scope failed in the latest one (`_stale`) is not collected."""
-        only = f" AND {self.id_expr} = $asset_id" if one_asset else ""
-        return f"{self._population_match()}{only} RETURN {self._facts()}"
+        if one_asset:
+            return f"{self.asset_match} AND ({self.applies}) RETURN {self._facts()}"
+        return f"{self._population_match()} RETURN {self._facts()}"
+
+    @property
+    def asset_match(self) -> str:
+        """`n` = the asset `$asset_id` of the item's type, found through the uid constraint (an index seek;
+        `{account_id}` alone would scan every asset of the label in the account). The uid is `node_uid`'s."""
+        if self.asset_type == "Account":  # one node per account, named by its ARN
+            return "MATCH (n:Account {account_id: $account_id}) WHERE n.arn = $asset_id"
+        return f"MATCH (n:{self.asset_type} {{uid: $account_id + ':' + $asset_id}}) WHERE n.account_id = $account_id"
 
     def _population_match(self) -> str:
         return f"MATCH (n:{self.asset_type} {{account_id: $account_id}}) WHERE ({self.applies})"
