@@ -19,6 +19,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,10 +29,13 @@ from common import DATA, driver, ensure_account, snapshot_path
 
 from backend.settings import samples_dir
 
-BASELINE = DATA / "paths_baseline.json.gz"
+# bench/data is shared between checkouts: SKYPATH_EQUIVALENCE_BASELINE names a reference of one's own
+BASELINE = Path(os.environ.get("SKYPATH_EQUIVALENCE_BASELINE") or DATA / "paths_baseline.json.gz")
 SAMPLE = samples_dir() / "sample-account.json"
 # (assets, seed, account id): other shapes of the same generator, derived edges only
 EXTRA_SYNTHETIC = ((5000, 3, "1999000000000203"), (20000, 11, "1999000000000211"))
+# the wildcard-heavy generator profile: most principals' policy sets evaluate every bucket
+WILDCARD_SYNTHETIC = ((20000, 13, "1999000000000213"),)
 
 
 def _digest(obj: Any) -> str:
@@ -73,6 +77,11 @@ def _derive_datasets() -> dict[str, Path]:
         if not path.exists():
             path.write_text(json.dumps(generate(assets, seed=seed, account_id=account)))
         out[f"synthetic-{assets}-seed{seed}"] = path
+    for assets, seed, account in WILDCARD_SYNTHETIC:
+        path = DATA / f"synthetic-{assets}-seed{seed}-{account}-wildcard.json"
+        if not path.exists():
+            path.write_text(json.dumps(generate(assets, seed=seed, account_id=account, profile="wildcard")))
+        out[f"synthetic-{assets}-seed{seed}-wildcard"] = path
     return out
 
 

@@ -12,7 +12,8 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from checks.escalation import BY_ID, FULL_ADMIN, GRANTS, TAKES_OVER, TARGET_KINDS, TECHNIQUES, Technique
@@ -239,9 +240,13 @@ def _principals(batch: GraphBatch, u: _Universe) -> tuple[list[_PrincipalInfo], 
 
 
 def _evidence(evaluation: Any) -> str:
-    matched = getattr(evaluation, "matched", ()) or ()
-    names = sorted({m[0] for m in matched if m and m[0]})
-    return ", ".join(names)
+    return _evidence_of(tuple(getattr(evaluation, "matched", ()) or ()))
+
+
+@lru_cache(maxsize=65536)
+def _evidence_of(matched: tuple[tuple[str, int], ...]) -> str:
+    """The policy names behind a verdict (the same few verdicts recur for thousands of targets)."""
+    return ", ".join(sorted({m[0] for m in matched if m and m[0]}))
 
 
 def _allowed(decision: Decision) -> bool:
@@ -314,39 +319,139 @@ class _Grants:
     assume: dict[str, Evaluation]
     full_admin: Evaluation
     candidates: dict[str, set[str] | None]  # technique id → targets an Allow could name (None: any)
+    # a wildcard grant, evaluated once for every target no pattern names (see _uniform_rest): per mode
+    # (verdict, via, the buckets it does not cover); for RDS (action, verdict) and the instances it does not cover
+    bucket_rest: dict[str, tuple[Evaluation, str, frozenset[str]]] = field(default_factory=dict)
+    rds_rest: tuple[str, Evaluation] | None = None
+    rds_special: frozenset[str] = frozenset()
 
     def may(self, effect: str) -> bool:
         return any(self.candidates[t.id] != set() for t in TECHNIQUES if t.effect == effect)
+
+    def bucket_modes(self, name: str) -> dict[str, tuple[Evaluation, str, str]]:
+        """mode → (verdict, object ARN, via) on one bucket, named or covered by a wildcard grant."""
+        named = self.buckets.get(name, {})
+        if not self.bucket_rest:
+            return named
+        out: dict[str, tuple[Evaluation, str, str]] = {}
+        for mode, _ in OSS_MODES:  # the order the per-bucket evaluation fills them in
+            if mode in named:
+                out[mode] = named[mode]
+            elif mode in self.bucket_rest and name not in self.bucket_rest[mode][2]:
+                ev, via, _ = self.bucket_rest[mode]
+                out[mode] = (ev, self.bucket_object(name), via)
+        return out
+
+    bucket_object: Any = None  # bucket → the object ARN a wildcard verdict was evaluated on (set by _grants)
 
 
 def _better_ev(new: Evaluation, old: Evaluation | None) -> bool:
     return old is None or (old.decision == Decision.CONDITIONAL and new.decision == Decision.ALLOW)
 
 
+_ANY, _NONE = "*", ""  # what a resource pattern reaches among a kind's targets (else one name, or None: unknown)
+
+
+def _pattern_reach(pattern: str, service: str, account_id: str, prefix: str) -> str | None:
+    """Which of the account's `service` targets (ARN `acs:<service>:<region>:<account>:<prefix><name>[/…]`)
+    a resource pattern can match: all of them (`_ANY`), none (`_NONE`), only the one named, or None when
+    only trying every target would tell (a glob in the name, a region, …)."""
+    if pattern == "*":
+        return _ANY
+    parts = pattern.split(":", 4)
+    if len(parts) < 5 or any(c in parts[0] + parts[1] for c in "*?"):
+        return None
+    if (parts[0].lower(), parts[1].lower()) != ("acs", service):
+        return _NONE
+    region, account, rest = parts[2], parts[3], parts[4]
+    if region == "*" and account in ("*", account_id) and rest in ("*", "*/*", f"{prefix}*"):
+        return _ANY
+    if not rest.startswith(prefix) or any(c in prefix for c in "*?"):
+        return None
+    name = rest[len(prefix):].split("/", 1)[0]
+    return None if not name or any(c in name for c in "*?:") else name
+
+
+def _uniform_rest(ps: CompiledPolicySet, action: str, service: str, account_id: str, prefix: str,
+                  names: dict[str, str]) -> frozenset[str] | None:
+    """The targets a statement about `action` names by name, when every other target meets exactly the same
+    statements (so one evaluation answers for all of them); None when that cannot be told from the patterns.
+    A wildcard grant (`oss:*` on `*`) then costs one evaluation, not one per bucket — per policy set."""
+    named: set[str] = set()
+    for _, _, st in ps.statements_for(action):
+        for pattern in (*st.resources, *st.not_resources):
+            reach = _pattern_reach(pattern, service, account_id, prefix)
+            if reach is None:
+                return None
+            if reach not in (_ANY, _NONE) and reach in names:
+                named.add(names[reach])
+    return frozenset(named)
+
+
 def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
     acct = u.account_id
     bucket_names = u.names["bucket"]
+
+    def bucket_object(name: str, key: str = "*") -> str:
+        return f"acs:oss:{u.buckets[name].get('region') or '*'}:{acct}:{name}/{key}"
+
     out_buckets: dict[str, dict[str, tuple[Evaluation, str, str]]] = {}
+    bucket_rest: dict[str, tuple[Evaluation, str, frozenset[str]]] = {}
     for mode, action in OSS_MODES:
         keys = _object_keys(ps, action)
-        for name in _pool(_candidates(ps, action, bucket_names, None), bucket_names):
-            head = f"acs:oss:{u.buckets[name].get('region') or '*'}:{acct}:{name}/"
+        candidates = _candidates(ps, action, bucket_names, None)
+        pool = _pool(candidates, bucket_names)
+        special = _uniform_rest(ps, action, "oss", acct, "", bucket_names) if candidates is None else None
+        if special is not None:
+            if keys:  # object-level grants are tried per bucket
+                special |= {name for name in pool if any(glob.fullmatch(name) for glob, _ in keys)}
+            rest = next((name for name in pool if name not in special), None)
+            if rest is not None:
+                ev = ps.evaluate(action, bucket_object(rest), ATTACKER_CONTEXT)
+                if _allowed(ev.decision):
+                    bucket_rest[mode] = (ev, f"{action} via {_evidence(ev)}", special)
+            pool = sorted(special)
+        for name in pool:
             best: tuple[Evaluation, str] | None = None
             for key in ["*"] + [k for glob, k in keys if glob.fullmatch(name)]:
-                ev = ps.evaluate(action, head + key, ATTACKER_CONTEXT)
+                ev = ps.evaluate(action, bucket_object(name, key), ATTACKER_CONTEXT)
                 if _allowed(ev.decision) and _better_ev(ev, best[0] if best else None):
-                    best = (ev, head + key)
+                    best = (ev, bucket_object(name, key))
                     if ev.decision == Decision.ALLOW:
                         break
             if best is not None:
                 out_buckets.setdefault(name, {})[mode] = (*best, f"{action} via {_evidence(best[0])}")
     out_rds: dict[str, tuple[str, Evaluation]] = {}
     db_names = u.names["dbinstance"]
-    for action in RDS_ADMIN_ACTIONS:
-        for db_id in _pool(_candidates(ps, action, db_names, "dbinstance/"), db_names):
-            ev = ps.evaluate(action, f"acs:rds:{u.rds[db_id].get('region')}:{acct}:dbinstance/{db_id}", ATTACKER_CONTEXT)
-            if _allowed(ev.decision) and _better_ev(ev, out_rds[db_id][1] if db_id in out_rds else None):
-                out_rds[db_id] = (action, ev)
+
+    def rds_verdict(action: str, db_id: str) -> Evaluation:
+        return ps.evaluate(action, f"acs:rds:{u.rds[db_id].get('region')}:{acct}:dbinstance/{db_id}", ATTACKER_CONTEXT)
+
+    def keep(db_id: str, action: str, ev: Evaluation) -> None:
+        if _allowed(ev.decision) and _better_ev(ev, out_rds[db_id][1] if db_id in out_rds else None):
+            out_rds[db_id] = (action, ev)
+
+    pools = [(action, _candidates(ps, action, db_names, "dbinstance/")) for action in RDS_ADMIN_ACTIONS]
+    specials = [_uniform_rest(ps, action, "rds", acct, "dbinstance/", db_names) if candidates is None else None
+                for action, candidates in pools]
+    rds_rest: tuple[str, Evaluation] | None = None
+    rds_special: frozenset[str] = frozenset()
+    if all(special is not None for special in specials):
+        # every action's grant is a wildcard whose verdict only named instances can escape: those are tried
+        # one by one, the rest share one verdict per action
+        rds_special = frozenset().union(*specials)  # type: ignore[arg-type]
+        rest = next((db for db in _pool(None, db_names) if db not in rds_special), None)
+        for action, _ in pools:
+            for db_id in sorted(rds_special):
+                keep(db_id, action, rds_verdict(action, db_id))
+            if rest is not None:
+                ev = rds_verdict(action, rest)
+                if _allowed(ev.decision) and _better_ev(ev, rds_rest[1] if rds_rest else None):
+                    rds_rest = (action, ev)
+    else:
+        for action, candidates in pools:
+            for db_id in _pool(candidates, db_names):
+                keep(db_id, action, rds_verdict(action, db_id))
     assume: dict[str, Evaluation] = {}
     roles = u.names["role"]
     for rid in _pool(_candidates(ps, "sts:AssumeRole", roles, "role/", lower=True), roles):
@@ -354,9 +459,10 @@ def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
         if _allowed(ev.decision):
             assume[rid] = ev
     ram = _mentions_ram(ps)
-    candidates = {t.id: _candidates(ps, t.action, u.names[t.target], f"{t.target}/", lower=True) if ram else set()
+    techniques = {t.id: _candidates(ps, t.action, u.names[t.target], f"{t.target}/", lower=True) if ram else set()
                   for t in TECHNIQUES if t.effect != FULL_ADMIN}
-    return _Grants(out_buckets, out_rds, assume, ps.full_admin(ATTACKER_CONTEXT), candidates)
+    return _Grants(out_buckets, out_rds, assume, ps.full_admin(ATTACKER_CONTEXT), techniques, bucket_rest,
+                   rds_rest, rds_special, bucket_object)
 
 
 def _mentions_ram(ps: CompiledPolicySet) -> bool:
@@ -490,51 +596,88 @@ WILDCARD_SHARE = 0.9
 Access = dict[str, tuple[dict[str, bool], list[str]]]
 
 
-def _write_access(batch: GraphBatch, src: tuple[str, str], label: str, universe: dict[str, dict[str, Any]],
-                  access: Access) -> None:
+def _write_access(batch: GraphBatch, src: tuple[str, str], label: str, access: _AccessSet) -> None:
     """CAN_ACCESS edges. A mode granted unconditionally on (nearly) every target of a label is written
     ONCE, to that label's `AllTargets` node with the exceptions listed, instead of once per target:
     wildcard policies would otherwise cost principals × targets edges. The rest is written per target,
     each mode with its own conditional flag: the edge is conditional only when every mode is."""
     if not access:
         return
-    granted: dict[str, set[str]] = {m: set() for m in MODES}
-    for target, (modes, _) in access.items():
+    universe, rest = access.universe, access.rest
+    rest_count = access.rest_count()
+    granted: dict[str, set[str]] = {m: set() for m in MODES}  # per mode, the targets of `each` granted for sure
+    for target, (modes, _) in access.each.items():
         for mode, conditional in modes.items():
             if not conditional:
                 granted[mode].add(target)
+    rest_firm = {m for m, conditional in rest[0].items() if not conditional} if rest and rest_count else set()
     threshold = max(2, WILDCARD_SHARE * len(universe))
-    wide = {m: granted[m] for m in MODES if len(universe) > 1 and len(granted[m]) >= threshold}
+    wide = [m for m in MODES if len(universe) > 1
+            and len(granted[m]) + (rest_count if m in rest_firm else 0) >= threshold]
     if wide:
         all_id = f"all:{label}"
         batch.node("AllTargets", all_id, DERIVED, supported=True, target_label=label)
-        via = sorted({v for _, vs in access.values() for v in vs})
-        excepts = {f"{m}_except": sorted(set(universe) - wide[m]) for m in wide}
+        via = {v for _, vs in access.each.values() for v in vs} | (set(rest[1]) if rest and rest_count else set())
+        excepts = {f"{m}_except": sorted((access.rest_excludes & universe.keys() if m in rest_firm else universe.keys())
+                                         - granted[m]) for m in wide}
         batch.rel("CAN_ACCESS", src, ("AllTargets", all_id), DERIVED, read="read" in wide, write="write" in wide,
-                  admin="admin" in wide, via=via, conditional=False, **excepts)
-    for target, (modes, via) in access.items():
-        if all(target in wide.get(m, ()) for m in modes):
-            continue
+                  admin="admin" in wide, via=sorted(via), conditional=False, **excepts)
+
+    def per_target(target: str, modes: dict[str, bool], via: list[str]) -> None:
         # a target with a mode beyond the wildcard edge gets every mode here (one edge tells it all)
-        rest = {m: modes.get(m) for m in MODES}
+        rest_modes = {m: modes.get(m) for m in MODES}
         batch.rel("CAN_ACCESS", src, (label, target), DERIVED, via=via,
                   conditional=all(modes.values()),
                   conditional_modes=sorted(m for m, c in modes.items() if c),
-                  **{m: c is not None for m, c in rest.items()})
+                  **{m: c is not None for m, c in rest_modes.items()})
+
+    for target, (modes, via) in access.each.items():
+        if not all(m in wide and target in granted[m] for m in modes):
+            per_target(target, modes, via)
+    if rest and rest_count and not all(m in wide and m in rest_firm for m in rest[0]):
+        for target in access.rest_targets():
+            per_target(target, *rest)
 
 
-def _bucket_access(info: _PrincipalInfo, g: _Grants, bucket_policies: dict[str, Policy],
-                   names_principals: dict[str, bool], cache: dict[tuple[str, str, str, str], Evaluation]) -> Access:
+@dataclass
+class _AccessSet:
+    """Access to one label's targets: `each` per target, and `rest` shared by every target of `universe` not in
+    `rest_excludes` (a wildcard grant: one entry, not one per target)."""
+
+    universe: dict[str, dict[str, Any]]
+    each: Access
+    rest: tuple[dict[str, bool], list[str]] | None = None
+    rest_excludes: frozenset[str] = frozenset()
+
+    def rest_targets(self) -> list[str]:
+        return [] if self.rest is None else [t for t in self.universe if t not in self.rest_excludes]
+
+    def rest_count(self) -> int:
+        if self.rest is None:
+            return 0
+        return len(self.universe) - sum(1 for t in self.rest_excludes if t in self.universe)
+
+    def __bool__(self) -> bool:
+        return bool(self.each) or self.rest_count() > 0
+
+
+def _bucket_access(info: _PrincipalInfo, g: _Grants, u: _Universe, bucket_policies: dict[str, Policy],
+                   names_principals: dict[str, bool], cache: dict[tuple[str, str, str, str], Evaluation]) -> _AccessSet:
     """Identity grants per bucket and mode, less what the bucket policy denies this principal. An
     identity Allow that holds stays unconditional unless a bucket-policy Deny that may name the principal
-    is itself undecided (an undecided bucket-policy Allow adds nothing to it)."""
+    is itself undecided (an undecided bucket-policy Allow adds nothing to it). Buckets only a wildcard grant
+    reaches and no bucket policy concerns share one answer."""
     out: Access = {}
     action_of = dict(OSS_MODES)
-    for name, modes in g.buckets.items():
+    special = set(g.buckets)
+    if g.bucket_rest:
+        special |= {b for b in bucket_policies if b in u.buckets}
+        special = special.union(*(excluded for _, _, excluded in g.bucket_rest.values()))
+    for name in special:
         got: dict[str, bool] = {}
         via: list[str] = []
         bpol = bucket_policies.get(name)
-        for mode, (ev, obj, why) in modes.items():
+        for mode, (ev, obj, why) in g.bucket_modes(name).items():
             conditional = ev.decision == Decision.CONDITIONAL
             if bpol is not None:
                 # a bucket policy that names no specific principal answers everyone alike
@@ -551,7 +694,19 @@ def _bucket_access(info: _PrincipalInfo, g: _Grants, bucket_policies: dict[str, 
             via.append(why)
         if got:
             out[name] = (got, via)
-    return out
+    if not g.bucket_rest:
+        return _AccessSet(u.buckets, out)
+    rest = [(mode, g.bucket_rest[mode]) for mode, _ in OSS_MODES if mode in g.bucket_rest]
+    return _AccessSet(u.buckets, out, ({mode: ev.decision == Decision.CONDITIONAL for mode, (ev, _, _) in rest},
+                                       [why for _, (_, why, _) in rest]), frozenset(special))
+
+
+def _rds_access(g: _Grants, u: _Universe) -> _AccessSet:
+    def entry(action: str, ev: Evaluation) -> tuple[dict[str, bool], list[str]]:
+        return {"admin": ev.decision == Decision.CONDITIONAL}, [f"{action} via {_evidence(ev)}"]
+
+    each = {db: entry(action, ev) for db, (action, ev) in g.rds.items()}
+    return _AccessSet(u.rds, each, entry(*g.rds_rest) if g.rds_rest else None, g.rds_special)
 
 
 def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, Policy],
@@ -561,11 +716,13 @@ def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, P
     principals, groups = _principals(batch, u)
     roles = batch.nodes.get("RamRole", {})
     trust_policies = {rid: _policy(r.get("trust_policy"), f"trust/{r.get('name')}") for rid, r in roles.items()}
+    by_arn = {marker: {node_id.lower(): node_id for node_id in batch.nodes.get(label, {})}
+              for label, marker in (("RamUser", ":user/"), ("RamRole", ":role/"))}
     for rid, row in roles.items():
         trust = trust_policies[rid]
         row["trust_external"] = bool(trust is not None and _trusts_external(trust, account_id))
         if trust is not None:
-            _trust_edges(batch, rid, trust, account_id)
+            _trust_edges(batch, rid, trust, account_id, by_arn)
 
     compiled: dict[tuple[str, ...], CompiledPolicySet] = {}
     grants_cache: dict[tuple[str, ...], _Grants] = {}
@@ -611,16 +768,15 @@ def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, P
             pivots[info.node_id][gid] = False
         # what a policy set gets on buckets is the same for all its holders, unless a bucket policy names
         # specific principals
-        personal = any(names_principals.get(b, False) for b in g.buckets)
+        personal = any(flag and g.bucket_modes(b) for b, flag in names_principals.items() if b in u.buckets)
         access_key = (info.node_id,) if personal else info.policy_ids
         bucket_access = access_cache.get(access_key)
         if bucket_access is None:
-            bucket_access = access_cache[access_key] = _bucket_access(info, g, bucket_policies, names_principals,
+            bucket_access = access_cache[access_key] = _bucket_access(info, g, u, bucket_policies, names_principals,
                                                                       bucket_policy_cache)
-        rds_access = {db: ({"admin": ev.decision == Decision.CONDITIONAL}, [f"{action} via {_evidence(ev)}"])
-                      for db, (action, ev) in g.rds.items()}
-        _write_access(batch, src, "OssBucket", u.buckets, bucket_access)
-        _write_access(batch, src, "RdsInstance", u.rds, rds_access)
+        rds_access = _rds_access(g, u)
+        _write_access(batch, src, "OssBucket", bucket_access)
+        _write_access(batch, src, "RdsInstance", rds_access)
         if bucket_access or rds_access:
             reaches.add(info.node_id)
         for rid, ev in g.assume.items():
@@ -701,9 +857,9 @@ def _account_of(value: str) -> str:
     return ""
 
 
-def _trust_edges(batch: GraphBatch, role_id: str, trust: Policy, account_id: str) -> None:
-    by_arn = {kind: {node_id.lower(): node_id for node_id in batch.nodes.get(label, {})}
-              for label, kind in (("RamUser", ":user/"), ("RamRole", ":role/"))}
+def _trust_edges(batch: GraphBatch, role_id: str, trust: Policy, account_id: str,
+                 by_arn: dict[str, dict[str, str]]) -> None:
+    """TRUSTS edges of one role; `by_arn`: per ARN marker, lower-cased user/role ids → ids (built once)."""
     for st in trust.statements:
         if st.effect != "Allow":
             continue

@@ -176,14 +176,10 @@ def resource_matches(pattern: str, resource: str) -> bool:
 
 
 def _statement_matches(st: Statement, action: str, resource: str) -> bool:
-    if st.actions:
-        if not any(action_matches(p, action) for p in st.actions):
-            return False
-    elif st.not_actions:
-        if any(action_matches(p, action) for p in st.not_actions):
-            return False
-    else:
-        return False
+    return _action_relevant(st, action) and _resource_part_matches(st, resource)
+
+
+def _resource_part_matches(st: Statement, resource: str) -> bool:
     if st.resources:
         return any(resource_matches(p, resource) for p in st.resources)
     if st.not_resources:
@@ -330,19 +326,42 @@ class CompiledPolicySet:
         ]
         self._cache: dict[tuple[str, str, str], Evaluation] = {}
         self._full_admin: dict[str, Evaluation] = {}
+        # per action: the statements whose Action/NotAction covers it (matched once, not per resource)
+        self._for_action: dict[str, list[tuple[str, int, Statement]]] = {}
+        # per (action, matching statements, context): the verdict (it depends on nothing else)
+        self._by_match: dict[tuple[str, tuple[int, ...], str], Evaluation] = {}
 
     def evaluate(self, action: str, resource: str, context: Mapping[str, object] | None = None) -> Evaluation:
-        ckey = (action.lower(), resource, _context_key(context))
+        lowered, context_key = action.lower(), _context_key(context)
+        ckey = (lowered, resource, context_key)
         hit = self._cache.get(ckey)
         if hit is not None:
             return hit
+        relevant = self.statements_for(action)
+        matching = tuple(i for i, (_, _, st) in enumerate(relevant) if _resource_part_matches(st, resource))
+        mkey = (lowered, matching, context_key)
+        result = self._by_match.get(mkey)
+        if result is None:
+            result = self._by_match[mkey] = self._verdict([relevant[i] for i in matching], context)
+        self._cache[ckey] = result
+        return result
+
+    def statements_for(self, action: str) -> list[tuple[str, int, Statement]]:
+        """(policy, index, statement) of every statement whose Action/NotAction covers `action`, in order."""
+        lowered = action.lower()
+        relevant = self._for_action.get(lowered)
+        if relevant is None:
+            relevant = self._for_action[lowered] = [e for e in self.entries if _action_relevant(e[2], action)]
+        return relevant
+
+    @staticmethod
+    def _verdict(matching: list[tuple[str, int, Statement]], context: Mapping[str, object] | None) -> Evaluation:
+        """The decision of the statements that match a request, in policy order: a decided Deny wins."""
         allows: list[tuple[str, int]] = []
         conditional_allows: list[tuple[tuple[str, int], dict[str, Any]]] = []
         conditional_denies: list[tuple[tuple[str, int], dict[str, Any]]] = []
         result: Evaluation | None = None
-        for name, idx, st in self.entries:
-            if not _statement_matches(st, action, resource):
-                continue
+        for name, idx, st in matching:
             holds = condition_holds(st.condition, context)
             if holds is False:
                 continue
@@ -367,7 +386,6 @@ class CompiledPolicySet:
                 )
             else:
                 result = Evaluation(Decision.IMPLICIT_DENY)
-        self._cache[ckey] = result
         return result
 
     def full_admin(self, context: Mapping[str, object] | None = None) -> Evaluation:

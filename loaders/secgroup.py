@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 INTERNET_SOURCES = {"v4": "0.0.0.0/0", "v6": "::/0"}
@@ -64,6 +65,7 @@ def rule_from_permission(perm: dict[str, Any]) -> Rule:
     )
 
 
+@lru_cache(maxsize=4096)
 def _is_internet(cidr: str) -> bool:
     """0.0.0.0/0 and ::/0 in any spelling (e.g. `::0/0`, `0.0.0.0/0 `)."""
     try:
