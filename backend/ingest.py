@@ -18,7 +18,7 @@ from checks.path_index import build_index, ensure_index
 from graph_schema.store import GraphBatch, SyncScopes, SyncStats, apply_account_state
 from loaders import hosts as host_loader
 from loaders.base import CollectError
-from loaders.snapshot import ReplayTransport, Snapshot, SnapshotError, load_snapshot
+from loaders.snapshot import ReplayTransport, Snapshot, SnapshotError, stream_snapshot
 from loaders.sync import collect_account, parse_collected_at
 from loaders.transport import MissingCallError, Transport
 
@@ -120,7 +120,7 @@ def _unchanged(driver: Driver, account_id: str, digest: str, scopes: dict[str, s
 
 def ingest_snapshot(driver: Driver, path: str | Path, **kwargs: Any) -> IngestResult:
     try:
-        snapshot = load_snapshot(path)
+        snapshot = stream_snapshot(path)
     except SnapshotError as exc:
         raise IngestError(str(exc)) from exc
     kwargs.setdefault("source", f"snapshot:{Path(path).resolve()}")

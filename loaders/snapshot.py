@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import ijson
+from ijson.common import ObjectBuilder
 
 from loaders.transport import ApiError, CallKey, MissingCallError
 
@@ -105,6 +110,99 @@ def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
 
 def load_snapshot(path: str | Path) -> Snapshot:
     return parse_snapshot(read_snapshot_document(path), source=str(path))
+
+
+class PackedResponse:
+    """A recorded response kept as compressed JSON until the collector asks for it (a Python object tree
+    is ~10x its JSON text: a whole 100k-asset snapshot held as objects is most of an ingest's memory)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, value: Any):
+        self.data = zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 1)
+
+    def unpack(self) -> Any:
+        return json.loads(zlib.decompress(self.data))
+
+
+_TOP_FIELDS = ("format", "account_id", "account_name", "collected_at", "hosts")
+
+
+def stream_snapshot(path: str | Path) -> Snapshot:
+    """`load_snapshot` reading the file incrementally: the calls are parsed one at a time (ijson's C parser)
+    and each response is packed as it arrives, so memory grows with the largest call, not with the file.
+    The small top-level fields before `calls` come from the same read; any after it (`hosts`) from a
+    second pass that builds nothing else. Same validation and messages as `load_snapshot`."""
+    p = Path(path)
+    try:
+        with p.open("rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b" or p.suffix == ".gz"
+
+        def opened() -> Any:
+            return gzip.open(p, "rb") if gz else p.open("rb")
+
+        with opened() as fh:
+            doc = _fields_before_calls(ijson.parse(fh, use_float=True))
+        if isinstance(doc, dict) and doc.get("calls") is _STREAMED:
+            with opened() as fh:
+                doc["calls"] = [_packed(call) for call in ijson.items(fh, "calls.item", use_float=True)]
+            for key in _TOP_FIELDS:
+                if key not in doc:
+                    with opened() as fh:
+                        found = list(ijson.items(fh, key, use_float=True))
+                    if found:
+                        doc[key] = found[0]
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise SnapshotError(f"cannot read snapshot {p}: {exc.strerror or exc}") from exc
+        raise SnapshotError(f"snapshot {p} is not a valid gzip file: {exc}") from exc
+    except EOFError as exc:
+        raise SnapshotError(f"snapshot {p} is not a valid gzip file: {exc}") from exc
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"snapshot {p} is not valid JSON: {exc}") from exc
+    return parse_snapshot(doc, source=str(p))
+
+
+_STREAMED = object()  # stands for the calls array until its own pass reads it
+
+
+def _packed(call: Any) -> Any:
+    if isinstance(call, dict) and "response" in call:
+        call["response"] = PackedResponse(call["response"])
+    return call
+
+
+def _fields_before_calls(events: Iterator[tuple[str, str, Any]]) -> Any:
+    """The top-level object up to its `calls` array (which stays `_STREAMED`); the whole value if it is
+    not an object or `calls` is not an array (parse_snapshot then names the fault)."""
+    _, event, value = next(events)
+    if event != "start_map":
+        return _build(event, value, events)
+    doc: dict[str, Any] = {}
+    for _, event, key in events:
+        if event == "end_map":
+            break
+        _, first_event, first_value = next(events)
+        if key == "calls" and first_event == "start_array":
+            doc["calls"] = _STREAMED
+            break
+        doc[key] = _build(first_event, first_value, events)
+    return doc
+
+
+def _build(event: str, value: Any, events: Iterator[tuple[str, str, Any]]) -> Any:
+    """One JSON value from its first event on."""
+    builder = ObjectBuilder()
+    builder.event(event, value)
+    depth = 1 if event in ("start_map", "start_array") else 0
+    while depth:
+        _, event, value = next(events)
+        builder.event(event, value)
+        if event in ("start_map", "start_array"):
+            depth += 1
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+    return builder.value
 
 
 def _identity_param(key: str) -> bool:
@@ -205,4 +303,5 @@ class ReplayTransport:
             raise ApiError(
                 str(err.get("code")), str(err.get("message", "")), int(err.get("http_status", 400) or 400), key
             )
-        return recorded["response"]
+        response = recorded["response"]
+        return response.unpack() if isinstance(response, PackedResponse) else response
