@@ -1,5 +1,7 @@
-"""Ingest of a generated 100k-asset account vs the practical limit: the same rows written by a bare
-`UNWIND $rows MERGE` loop with the plain driver, in the same run. Re-ingest of the unchanged account."""
+"""Ingest of the generated 100k-asset accounts (both generator profiles) vs the practical limit: the same
+rows written by a bare `UNWIND $rows MERGE` loop with the plain driver, in the same run (default profile).
+Re-ingest of the unchanged account. The wall time includes building and persisting the attack-path index
+(every sync does), also reported on its own."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from common import BENCH_ACCOUNT, ROOT, driver, record, snapshot_path
+from common import PROFILE_ACCOUNTS, ROOT, driver, record, snapshot_path
 
 BASELINE_ACCOUNT = "1999000000000199"
 
@@ -44,9 +46,14 @@ def ingest_in_child(path: str) -> dict[str, Any]:
     code = (
         f"import json, resource, time, sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from bench.common import driver\n"
-        "from backend.ingest import ingest_snapshot\n"
-        f"d = driver(); t = time.perf_counter(); r = ingest_snapshot(d, {path!r})\n"
+        "import backend.ingest as ing\n"
+        "index = {'seconds': 0.0}\n"
+        "def timed_index(*a, build=ing.build_index):\n"
+        "    t = time.perf_counter(); out = build(*a); index['seconds'] += time.perf_counter() - t; return out\n"
+        "ing.build_index = timed_index\n"
+        f"d = driver(); t = time.perf_counter(); r = ing.ingest_snapshot(d, {path!r})\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'write_seconds': r.stats.seconds,"
+        " 'index_seconds': index['seconds'],"
         " 'nodes': sum(r.counts.values()), 'stats': r.stats.as_dict(),"
         " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
@@ -61,33 +68,39 @@ def main() -> None:
     from loaders.sync import collect_account, parse_collected_at
 
     d = driver()
-    path = snapshot_path()
-    delete_account(d, BENCH_ACCOUNT)
-    first = ingest_in_child(str(path))
-    again = ingest_in_child(str(path))
-
-    snap = load_snapshot(path)
+    figures: dict[str, Any] = {}
+    for profile, account in PROFILE_ACCOUNTS.items():
+        path = snapshot_path(account=account, profile=profile)
+        delete_account(d, account)
+        first = ingest_in_child(str(path))
+        again = ingest_in_child(str(path))
+        figures[profile] = {
+            "wall_seconds": round(first["seconds"], 2),
+            "attack_path_index_seconds": round(first["index_seconds"], 2),
+            "wall_without_index_seconds": round(first["seconds"] - first["index_seconds"], 2),
+            "write_seconds": round(first["write_seconds"], 2),
+            "nodes": first["nodes"],
+            "peak_rss_mb": round(first["peak_rss_mb"], 1),
+            "reingest_unchanged_seconds": round(again["seconds"], 2),
+            "reingest_ratio": round(again["seconds"] / first["seconds"], 3),
+            "reingest_rows_written": again["stats"]["nodes_written"] + again["stats"]["rels_written"],
+        }
+    snap = load_snapshot(snapshot_path())
     collected = collect_account(ReplayTransport(snap), collected_at=parse_collected_at(snap.collected_at))
     analyse(collected.batch, snap.account_id, collected.scopes)
     delete_account(d, BASELINE_ACCOUNT)
     baseline_seconds = bare_unwind(d, collected.batch, BASELINE_ACCOUNT)
     delete_account(d, BASELINE_ACCOUNT)
     rows = collected.batch.count() + len(collected.batch.rels)
-    record("ingest", {
-        "wall_seconds": round(first["seconds"], 2),
-        "write_seconds": round(first["write_seconds"], 2),
+    default = figures["default"]
+    default.update({
         "rows": rows,
-        "rows_per_second": round(rows / first["seconds"]),
-        "peak_rss_mb": round(first["peak_rss_mb"], 1),
+        "rows_per_second": round(rows / default["wall_seconds"]),
         "baseline_bare_unwind_write_seconds": round(baseline_seconds, 2),
-        "write_vs_baseline_ratio": round(baseline_seconds / first["write_seconds"], 2),
-        "reingest_unchanged_seconds": round(again["seconds"], 2),
-        "reingest_ratio": round(again["seconds"] / first["seconds"], 3),
-        "reingest_rows_written": again["stats"]["nodes_written"] + again["stats"]["rels_written"],
-        "targets": {"wall_seconds": 60, "write_vs_baseline_ratio": 0.7, "peak_rss_mb": 1536, "reingest_ratio": 0.3},
+        "write_vs_baseline_ratio": round(baseline_seconds / default["write_seconds"], 2),
     })
-
-
+    figures["targets"] = {"wall_seconds": 45, "write_vs_baseline_ratio": 0.7, "peak_rss_mb": 1536, "reingest_ratio": 0.3}
+    record("ingest", figures)
 
 if __name__ == "__main__":
     main()
