@@ -23,6 +23,9 @@ from neo4j.exceptions import ClientError, TransientError
 from graph_schema.model import GLOBAL_RECORD_INDEXES, NODE_SCHEMAS, REL_TYPES, TENANT_RECORD_LABELS, node_uid
 
 BATCH_SIZE = 10_000
+# a node's id makes its `uid`, a unique-index key: Neo4j refuses keys over about 8 kB mid-write, so longer ids
+# are refused while the batch is built (no cloud identifier comes near this)
+MAX_ID_LENGTH = 1024
 # scopes that a full sync recomputes from scratch (the account root, regions, derived edges, hosts)
 FULL_SYNC_SCOPES = frozenset({"account", "derived", "region", "hosts"})
 
@@ -43,6 +46,16 @@ class RelRow:
 
 
 @dataclass
+class IdentifierError(ValueError):
+    """An id too long to be a node key."""
+
+
+def checked_id(label: str, node_id: str) -> str:
+    if isinstance(node_id, str) and len(node_id) > MAX_ID_LENGTH:
+        raise IdentifierError(f"{label} id {node_id[:40]!r}… is {len(node_id)} characters long (at most {MAX_ID_LENGTH})")
+    return node_id
+
+
 class GraphBatch:
     """Everything one sync knows about one account: node rows by label, relationship rows."""
 
@@ -54,7 +67,7 @@ class GraphBatch:
         """Add (or merge into) a node row; returns the row so callers may add properties."""
         row = self.nodes[label].get(node_id)
         if row is None:
-            row = {"id": node_id, "scope": scope}
+            row = {"id": checked_id(label, node_id), "scope": scope}
             self.nodes[label][node_id] = row
         row.update(props)
         return row
