@@ -26,7 +26,7 @@ from loaders.transport import ApiError, MissingCallError, Transport
 INTERNET_ID = "0.0.0.0/0"
 # an identifier field of an answer ("InstanceId", "PolicyName", "SecurityGroupIds": [...]) longer than a node id
 # may be (graph_schema.store.MAX_ID_LENGTH), found in the JSON text the digest serialises anyway
-LONG_IDENTIFIER = re.compile(r'"(\w*(?:Id|Name|Arn)s?)": \[?"(?:[^"\\]|\\.){%d}' % (MAX_ID_LENGTH + 1))
+LONG_IDENTIFIER = re.compile(r'"(\w*(?:Id|Name|Arn)s?)": \[?"(?:[^"\\]|\\.)' + f"{{{MAX_ID_LENGTH + 1}}}")
 
 
 class DigestingTransport:
