@@ -45,7 +45,6 @@ class RelRow:
     props: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
 class IdentifierError(ValueError):
     """An id too long to be a node key."""
 
@@ -56,6 +55,7 @@ def checked_id(label: str, node_id: str) -> str:
     return node_id
 
 
+@dataclass
 class GraphBatch:
     """Everything one sync knows about one account: node rows by label, relationship rows."""
 
