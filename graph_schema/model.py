@@ -104,6 +104,13 @@ TENANT_RECORD_LABELS: dict[str, str] = {
     "InstanceDay": "an instance scanned on a day (per-instance plan)", "AuditEntry": "one audited action",
     "CustomCheck": "a user's check item", "CustomPolicy": "a user's named selection of items",
 }
+# Records written with `MERGE ... {uid: ...}`: unique on uid like every node schema label, so concurrent writers
+# meet on one node. Each with the property that tells which of two duplicates is newer (a database from before
+# the constraint may hold duplicates: ensure_schema keeps the newest).
+UID_RECORD_LABELS: dict[str, str] = {
+    "ItemState": "updated", "Whitelist": "at", "Plan": "started", "InstanceDay": "day", "CustomCheck": "updated",
+    "CustomPolicy": "updated",
+}
 # the only nodes without an account: API tokens (their `accounts` list says what they may see)
 GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",)}
 
