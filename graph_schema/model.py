@@ -84,7 +84,7 @@ NODE_SCHEMAS: tuple[NodeSchema, ...] = (
     NodeSchema(
         "Host",
         "a server as its host agent reported it",
-        ("hostname", "instance_id", "os_name", "os_version", "report"),
+        ("hostname", "instance_id", "os_name", "os_version", "agent_collected_at"),
     ),
     NodeSchema("KmsKey", "a KMS key (ListKeys + DescribeKey)",
                ("arn", "key_state", "key_spec", "key_usage", "origin", "protection_level", "creator", "customer_managed",
