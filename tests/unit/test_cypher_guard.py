@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from checks.cypher_guard import CypherRefused, check_plan_scoped, strip_literals
+from checks.cypher_guard import CypherRefused, check_plan_scoped, strip_literals, tokenize
 
 
 def op(name: str, details: str = "", *children: dict[str, Any]) -> dict[str, Any]:
@@ -22,7 +22,7 @@ SCOPED_SEEK = op("NodeIndexSeek", "RANGE INDEX n:EcsInstance(account_id) WHERE a
 SCOPED = [
     results(op("Projection", "n.id AS x", SCOPED_SEEK)),
     results(op("Filter", "n.account_id = $account_id", op("AllNodesScan", "n"))),
-    results(op("Filter", "n.name = $autostring_0 AND cache[n.account_id] = $account_id", op("NodeByLabelScan", "n:Disk"))),
+    results(op("Filter", "cache[n.account_id] = $account_id AND n.name = $autostring_0", op("NodeByLabelScan", "n:Disk"))),
     results(op("Filter", "cache[n.account_id] = $account_id",
                op("NodeIndexScan", "RANGE INDEX n:RamRole(account_id) WHERE account_id IS NOT NULL, cache[n.account_id]"))),
     results(op("Expand(All)", "(n)-[r]-(m)", SCOPED_SEEK)),
@@ -36,6 +36,9 @@ UNSCOPED = [
     (results(op("AllNodesScan", "n")), "not scoped"),
     (results(op("Filter", "n.account_id = $account_id OR n.x = 1", op("AllNodesScan", "n"))), "not scoped"),
     (results(op("Filter", "m.account_id = $account_id", op("AllNodesScan", "n"))), "not scoped"),
+    # another predicate before the scope could fail on another tenant's node (an error oracle)
+    (results(op("Filter", "n.name = $autostring_0 AND cache[n.account_id] = $account_id", op("NodeByLabelScan", "n:Disk"))),
+     "not scoped"),
     (results(op("Filter", "n.account_id = $autostring_0", op("NodeByLabelScan", "n:X"))), "not scoped"),
     (results(op("Filter", "n.account_id = $account_id",
                 op("CartesianProduct", "", op("AllNodesScan", "n"), op("AllNodesScan", "m")))), "not scoped"),
@@ -60,6 +63,8 @@ def test_unscoped_plans_are_refused(plan: dict[str, Any], why: str) -> None:
         check_plan_scoped(plan)
 
 
-def test_backquoted_names_are_screened_unquoted() -> None:
-    assert "CALL dbms.listConfig()" in strip_literals("CALL `dbms`.listConfig()")
+def test_literals_comments_and_backquoted_names_are_tokenized() -> None:
+    assert "CALL dbms . listConfig ( )" in strip_literals("CALL `dbms`.listConfig()")
     assert "CREATE" not in strip_literals("RETURN 'CREATE' AS x // CREATE")
+    assert "LOAD" in strip_literals("RETURN '//' AS x LOAD CSV FROM 'x' AS l RETURN l")
+    assert [t.kind for t in tokenize("RETURN 'a\\'b' AS `x``y`")][:4] == ["name", "string", "name", "quoted"]
