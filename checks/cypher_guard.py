@@ -26,13 +26,15 @@ Queries then run in READ transactions with a server-side timeout and `$account_i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from neo4j import Driver, Query
+from neo4j import Driver, Query, Result
 from neo4j.exceptions import DriverError, Neo4jError
+
+T = TypeVar("T")
 
 MAX_QUERY_CHARS = 20_000
 MAX_TOKENS = 4_000
@@ -879,3 +881,17 @@ def validate_read_only(driver: Driver, query: str, hidden_labels: frozenset[str]
         raise CypherRefused("the server returned no plan to check the query against")
     check_plan_scoped(summary.plan, hidden_labels)
     return keys
+
+
+def run_tenant_read(driver: Driver, query: str, account_id: str, timeout: float, read: Callable[[Result], T]) -> T:
+    """Run a validated tenant query once: one explicit READ transaction with a server-side timeout (the
+    server's per-transaction memory limit applies too), never retried on transient errors — a query that
+    exhausted memory or time gets its error, not another go. `read` consumes the result inside the
+    transaction; leaving the transaction rolls it back and discards what was not read."""
+    try:
+        with driver.session(default_access_mode="READ") as session, session.begin_transaction(timeout=timeout) as tx:
+            return read(tx.run(query, account_id=account_id))
+    except Neo4jError as exc:
+        raise CypherRefused(f"query failed: {exc.message or exc.code}") from exc
+    except DriverError as exc:
+        raise CypherRefused(f"query failed: {exc}") from exc
