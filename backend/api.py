@@ -602,7 +602,7 @@ class CypherResult:
     rows: JSON
 
 
-CONSOLE_QUERIES_PER_TOKEN = 2  # concurrent console queries of one token (each may run up to 30 s)
+CONSOLE_QUERIES_PER_ACCOUNT = 2  # concurrent console queries on one account, whatever the token
 _console_running: dict[str, int] = {}
 # Console work (guard EXPLAIN + tenant query, custom-check validation) runs on its own few threads, never on
 # the default executor the rest of the API shares: hostile queries fill these slots and nothing else; when
@@ -763,16 +763,17 @@ class Mutation:
         from backend.console import hidden_labels_for, run_read_only
 
         ident = info.context.require(account_id, "viewer")
-        if _console_running.get(ident.token_id, 0) >= CONSOLE_QUERIES_PER_TOKEN:
-            raise ValueError(f"at most {CONSOLE_QUERIES_PER_TOKEN} console queries of one token run at once")
-        _console_running[ident.token_id] = _console_running.get(ident.token_id, 0) + 1
+        if _console_running.get(account_id, 0) >= CONSOLE_QUERIES_PER_ACCOUNT:
+            raise ValueError(f"console busy: at most {CONSOLE_QUERIES_PER_ACCOUNT} console queries of one account "
+                             "run at once")
+        _console_running[account_id] = _console_running.get(account_id, 0) + 1
         try:
             with _Changes(account_id):  # the audit entry is new data for auditLog
                 await _audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
             doc = await _console_work(run_read_only, info.context.driver, account_id, query,
                                       max(1, min(limit, 10_000)), hidden_labels_for(ident.at_least("operator")))
         finally:
-            _console_running[ident.token_id] -= 1
+            _console_running[account_id] -= 1
         return CypherResult(columns=doc["columns"], rows=doc["rows"])
 
 

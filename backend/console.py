@@ -4,6 +4,7 @@ run once in a read transaction with a server-side timeout and a row limit. Viewe
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from neo4j import Driver, Result
@@ -15,7 +16,7 @@ from checks.cypher_guard import validate_read_only as guard_validate
 __all__ = ["CypherRefused", "hidden_labels_for", "run_read_only", "validate_read_only"]
 
 MAX_ROWS = 1000
-TIMEOUT_SECONDS = 30.0
+TIMEOUT_SECONDS = float(os.environ.get("SKYPATH_CONSOLE_TIMEOUT", "30"))  # server-side, per console query
 AUDIT_LABELS = frozenset({"AuditEntry"})
 
 
