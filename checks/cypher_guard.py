@@ -120,15 +120,14 @@ REFUSED_CLAUSES = {
     "DROP": "administration", "ALTER": "administration", "GRANT": "administration", "DENY": "administration",
     "REVOKE": "administration", "START": "administration", "STOP": "administration", "TERMINATE": "administration",
     "ENABLE": "administration", "RENAME": "administration", "CYPHER": "query options", "EXPLAIN": "Skypath explains",
-    "PROFILE": "Skypath explains", "FINISH": "not needed", "LET": "Cypher 25",
-    "FILTER": "Cypher 25", "NEXT": "Cypher 25",
+    "PROFILE": "Skypath explains", "FINISH": "not needed",
 }
 # words that cannot be variables (so `word (` is syntax, never a function call)
 KEYWORDS = frozenset({
     "MATCH", "OPTIONAL", "WHERE", "WITH", "RETURN", "UNWIND", "AS", "UNION", "ALL", "CALL", "DISTINCT", "ORDER",
     "BY", "ASC", "ASCENDING", "DESC", "DESCENDING", "SKIP", "OFFSET", "LIMIT", "AND", "OR", "XOR", "NOT", "IN",
     "IS", "NULL", "TRUE", "FALSE", "STARTS", "ENDS", "CONTAINS", "CASE", "WHEN", "THEN", "ELSE", "END", "EXISTS",
-    "COUNT", "COLLECT", *REFUSED_CLAUSES,
+    "COUNT", "COLLECT", "CREATE", "MERGE", "DELETE", "DETACH", "SET", "REMOVE", "FOREACH", "LOAD", "USING", "USE",
 })
 # built-in functions without access to the graph, files or the network (Cypher 5); lower case
 FUNCTIONS = frozenset("""
