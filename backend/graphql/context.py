@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -14,8 +15,6 @@ from strawberry.types import Info
 from backend.auth import AuthError, Identity, cached_identity
 from backend.repository import Repository, audit
 from backend.response_cache import ResponseCache
-
-MAX_PAGE = 500
 
 
 class _VersionedCache:
@@ -148,7 +147,8 @@ class Context(BaseContext):
         self.driver = driver
         self.identity = identity
         self.repo = Repository(driver)
-        self._finding_loaders: dict[str, DataLoader[str, list[dict[str, Any]]]] = {}
+        self._loaders: dict[tuple[str, str], DataLoader[Any, Any]] = {}
+        self._items: dict[str, Any] = {}
 
     def require(self, account_id: str, role: str = "viewer") -> Identity:
         ident = self.identity
@@ -158,21 +158,42 @@ class Context(BaseContext):
             raise PermissionError(f"this operation needs the {role} role")
         return ident
 
-    def findings_loader(self, account_id: str) -> DataLoader[str, list[dict[str, Any]]]:
-        if account_id not in self._finding_loaders:
-            async def load(keys: list[str]) -> list[list[dict[str, Any]]]:
-                found = await asyncio.to_thread(self.repo.findings_for_assets, account_id, list(keys))
-                return [found.get(k, []) for k in keys]
+    def _loader(self, kind: str, account_id: str, read: Callable[[str, list[Any]], dict[Any, Any]],
+                missing: Any) -> DataLoader[Any, Any]:
+        """One batched loader per (kind, account) and request: N nodes asking cost one query."""
+        key = (kind, account_id)
+        if key not in self._loaders:
+            async def load(keys: list[Any]) -> list[Any]:
+                found = await asyncio.to_thread(read, account_id, list(keys))
+                return [found.get(k, missing) for k in keys]
 
-            self._finding_loaders[account_id] = DataLoader(load_fn=load)
-        return self._finding_loaders[account_id]
+            self._loaders[key] = DataLoader(load_fn=load)
+        return self._loaders[key]
+
+    def findings_loader(self, account_id: str) -> DataLoader[str, list[dict[str, Any]]]:
+        """Latest findings by asset id."""
+        return self._loader("findings", account_id, self.repo.findings_for_assets, [])
+
+    def asset_loader(self, account_id: str) -> DataLoader[tuple[str, str], dict[str, Any] | None]:
+        """Asset rows by (type, id)."""
+        return self._loader("assets", account_id, self.repo.assets_by_key, None)
+
+    def properties_loader(self, account_id: str) -> DataLoader[str, dict[str, Any]]:
+        """Graph properties of attack-path nodes by id."""
+        return self._loader("properties", account_id, self.repo.node_properties, {})
+
+    async def items(self, account_id: str, needed: Iterable[str] | None = None) -> dict[str, Any]:
+        """The check items the account can run (the catalog and its custom items), read once per request — and
+        not at all when every `needed` id is a catalog item."""
+        from checks.catalog import BY_ID
+
+        if needed is not None and all(c in BY_ID for c in needed):
+            return BY_ID
+        if account_id not in self._items:
+            from checks.packages import account_items
+
+            self._items[account_id] = await asyncio.to_thread(account_items, self.driver, account_id)
+        return self._items[account_id]  # type: ignore[no-any-return]
 
 
 Ctx = Info[Context, None]
-
-
-def _page_size(first: int | None) -> int:
-    n = 50 if first is None else first
-    if n < 1 or n > MAX_PAGE:
-        raise ValueError(f"first must be between 1 and {MAX_PAGE}")
-    return n
