@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from strawberry.fastapi import GraphQLRouter
 
 from backend.auth import AuthError, authenticate, cached_identity
@@ -32,6 +33,23 @@ from backend.response_cache import GraphQLResponseCache
 
 __all__ = ["CACHE", "RESPONSES", "VERSIONS", "Context", "_VersionedCache", "create_app", "schema"]
 
+GRAPHIQL_ASSETS = {"graphiql.min.js": "text/javascript", "graphiql.min.css": "text/css",
+                   "react.production.min.js": "text/javascript", "react-dom.production.min.js": "text/javascript"}
+
+
+class _Router(GraphQLRouter[Context, None]):
+    """GraphiQL from the vendored files, with a token field (no browser extension needed to send the header)."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse((files("backend") / "static" / "graphiql.html").read_text())
+
+
+def _wants_graphiql(request: Request) -> bool:
+    """A browser opening /graphql (GET, HTML, no query): it gets the GraphiQL page, nothing else."""
+    return (request.method == "GET" and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", ""))
+
+
 @dataclass
 class AppState:
     driver: Any
@@ -44,6 +62,8 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
     app = FastAPI(title="Skypath", version="0.1.0", description="CSPM and attack paths for Alibaba Cloud")
 
     async def context_getter(request: Request) -> Context:
+        if graphiql and _wants_graphiql(request):
+            return Context(state.driver, None)  # the GraphiQL page holds no data: its token is entered in the page
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else None
         try:
@@ -56,10 +76,19 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
             raise HTTPException(status_code=403, detail="agent tokens can only upload host reports")
         return Context(state.driver, identity)
 
-    router: GraphQLRouter[Context, None] = GraphQLRouter(schema, context_getter=context_getter,
-                                                         graphql_ide="graphiql" if graphiql else None)
+    router: GraphQLRouter[Context, None] = _Router(schema, context_getter=context_getter,
+                                                   graphql_ide="graphiql" if graphiql else None)
     app.include_router(router, prefix="/graphql")
     app.add_middleware(GraphQLResponseCache, cache=RESPONSES, caller=_response_scope)
+
+    @app.get("/graphiql/{name}", include_in_schema=False)
+    def graphiql_asset(name: str) -> Response:
+        """GraphiQL's own files (vendored, gzip-compressed): no CDN."""
+        if name not in GRAPHIQL_ASSETS:
+            raise HTTPException(status_code=404, detail="not found")
+        body = (files("backend") / "static" / "graphiql" / f"{name}.gz").read_bytes()
+        return Response(body, media_type=GRAPHIQL_ASSETS[name],
+                        headers={"Content-Encoding": "gzip", "Cache-Control": "public, max-age=86400"})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -112,8 +141,6 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def console() -> str:
-        from importlib.resources import files
-
         return (files("backend") / "static" / "index.html").read_text()
 
     return app
