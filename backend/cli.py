@@ -376,16 +376,20 @@ def _print_results(title: str, account: str, results: list[dict[str, Any]], ever
 
 
 def _explain_not_checked(account: str, results: list[dict[str, Any]]) -> None:
-    """Why results are NOT_CHECK, and the command that changes it."""
-    from backend.fixes import plan_advice
-
+    """Why results are NOT_CHECK."""
     reasons: dict[str, int] = {}
     for r in results:
-        if r["status"] == "NOT_CHECK" or r.get("stale"):
+        if r["status"] == "NOT_CHECK":
             reasons[r.get("reason") or "not decided"] = reasons.get(r.get("reason") or "not decided", 0) + 1
     for reason, n in reasons.items():
         out.print(f"not checked: {n} ({reason})", highlight=False)
-    if any("needs CSPM" in r for r in reasons):
+
+
+def _advise(account: str, results: list[dict[str, Any]]) -> None:
+    """On stderr (any format): items the plan did not run, and the command that runs them."""
+    from backend.fixes import plan_advice
+
+    if any("needs CSPM" in (r.get("reason") or "") for r in results):
         err.print(plan_advice(account), highlight=False)
 
 
@@ -400,6 +404,7 @@ def _report_scan(doc: dict[str, Any], title: str, fmt: str) -> None:
         _print_results(title, doc["account_id"], doc["results"], everything=False)
         out.print(f"status: {doc['status']} · authorizations consumed: {doc['authorizations_consumed']}",
                   highlight=False)
+    _advise(doc["account_id"], doc["results"])
     if doc["status"] == "quota_exhausted":
         err.print(f"[bold yellow]quota exhausted:[/] {quota_advice(doc['account_id'])}", highlight=False)
         if fmt != "json":
@@ -469,6 +474,7 @@ def findings(account: str = typer.Option(..., "--account"),
         emit_json({"account_id": account, "results": results})
     else:
         _print_results(f"findings of {account}", account, results, everything=bool(statuses))
+    _advise(account, results)
 
 
 @app.command()
@@ -699,9 +705,10 @@ def _print_chokes(chokes: list[dict[str, Any]], limit: int | None) -> None:
             out.print("   fix: by hand (no failing check item maps to it)", highlight=False)
             continue
         out.print(f"   fix: {fix['check_id']} on {fix['asset_id']} ({fix['severity']})", highlight=False)
-        out.print(f"   run: {fix['command']}", highlight=False)
-        if fix["manual_steps"]:
-            out.print(f"   manual: {fix['manual_steps']}", highlight=False)
+        if fix["automated"]:
+            out.print(f"   run: {fix['command']}", highlight=False)
+        else:
+            out.print(f"   by hand: {fix['manual_steps']}", highlight=False)
 
 
 @app.command()

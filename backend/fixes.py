@@ -78,7 +78,15 @@ def choke_fixes(driver: Driver, account_id: str, chokes: list[dict[str, Any]]) -
         account=account_id, checks=sorted({c for ends in CHOKE_ITEMS.values() for _, cs in ends for c in cs}),
         routing_="r").records
     failing = {(r["check_id"], r["asset_id"]): NOT_PASS for r in rows}
-    return [choke_fix(c, failing, account_id) for c in chokes]
+    fixes = [choke_fix(c, failing, account_id) for c in chokes]
+    steps: dict[tuple[str, str], str] = {}
+    for fix in fixes:
+        if fix is not None and not fix["automated"]:
+            key = (fix["check_id"], fix["asset_id"])
+            if key not in steps:
+                steps[key] = manual_steps(driver, account_id, BY_ID[key[0]], key[1])
+            fix["manual_steps"] = steps[key]
+    return fixes
 
 
 # placeholder of a manual step → the asset property that fills it, per asset type ("*": any type)

@@ -80,7 +80,7 @@ class Repository:
         rows = self.read(
             "UNWIND $keys AS k MATCH (n {account_id: $account}) WHERE labels(n)[0] = k[0] "
             "AND (n.id = k[1] OR n.arn = k[1]) "
-            "RETURN k[0] AS type, k[1] AS key, n.id AS id, n.region AS region, coalesce(n.name, n.id) AS name, "
+            "RETURN k[0] AS type, k[1] AS key, k[1] AS id, n.region AS region, coalesce(n.name, n.id) AS name, "
             "coalesce(n.supported, true) AS supported",
             account=account_id, keys=[list(k) for k in keys])
         return {(r["type"], r["key"]): r for r in rows}
