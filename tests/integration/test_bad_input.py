@@ -74,6 +74,11 @@ def test_api_refuses_deep_huge_and_look_alike_input(server: str, neo4j_driver: D
         assert resp.status_code == 400, resp.text
         assert "nests deeper" in resp.text or "64-bit" in resp.text
 
+    for content_type in ("text/plain", "application/graphql", "multipart/form-data; boundary=x"):
+        resp = httpx.post(f"{server}/graphql", content=DEEP, timeout=60,
+                          headers={"Content-Type": content_type, "Authorization": f"Bearer {viewer}"})
+        assert 400 <= resp.status_code < 500, (content_type, resp.status_code)
+
     upload = f"{server}/api/v1/agent/report"
     auth = {**json_headers, "Authorization": f"Bearer {agent}"}
     deep_report = '{"host_id": "deep", "x": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}"
