@@ -62,9 +62,9 @@ class ResponseCache:
         return known
 
     def key(self, caller: tuple[Any, ...], body: bytes) -> str | None:
-        try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        try:  # any content type: a body the router will refuse must not recurse here first
+            doc = loads_json(body, "the request body")
+        except InputError:
             return None
         if not isinstance(doc, dict) or not isinstance(doc.get("query"), str):
             return None

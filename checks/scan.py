@@ -22,6 +22,7 @@ from neo4j import Driver, ManagedTransaction
 
 from checks.cypher_guard import CypherRefused, run_tenant_read, validate_read_only
 from checks.model import CheckItem
+from graph_schema.store import IdentifierError, checked_id
 
 PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED = "PASS", "NOT_PASS", "NOT_CHECK", "WHITELIST", "NOT_SUPPORTED"
 STATUSES = (PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED)
@@ -382,6 +383,10 @@ def latest_findings(driver: Driver, account_id: str, items: dict[str, CheckItem]
 def whitelist_add(driver: Driver, account_id: str, check_id: str, asset_id: str, reason: str, who: str) -> dict[str, Any]:
     if not reason.strip():
         raise ScanError("a whitelist entry needs a reason")
+    try:  # the entry's uid holds the asset id: an index key has a size limit
+        checked_id("asset", asset_id)
+    except IdentifierError as exc:
+        raise ScanError(str(exc)) from exc
     with driver.session() as session:
         rec = session.run(
             "MERGE (w:Whitelist {uid: $uid}) SET w.account_id = $account, w.check_id = $check, w.asset_id = $asset, "

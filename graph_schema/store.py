@@ -137,6 +137,11 @@ class SyncStats:
         return dict(self.__dict__)
 
 
+# properties earlier versions wrote and that must not linger in an upgraded database: a host's verbatim report
+# (it could hold hashes, keys and environment secrets; loaders/hosts.py now keeps declared facts only)
+RETIRED_PROPERTIES: dict[str, tuple[str, ...]] = {"Host": ("report",)}
+
+
 def uid_keyed_labels() -> dict[str, str | None]:
     """Every label keyed by `uid` → the property that says which of two duplicates is newer (assets: none, the
     next sync rewrites the one kept)."""
@@ -174,6 +179,10 @@ def ensure_schema(driver: Driver) -> None:
             if name not in existing:
                 _create(session, stmt)
         session.run("CALL db.awaitIndexes(300)").consume()
+        for label, props in RETIRED_PROPERTIES.items():
+            for prop in props:
+                session.run(f"MATCH (n:{label}) WHERE n.{prop} IS NOT NULL "
+                            f"CALL (n) {{ REMOVE n.{prop} }} IN TRANSACTIONS OF 5000 ROWS").consume()
 
 
 def uid_constraint_name(label: str) -> str:

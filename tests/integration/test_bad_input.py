@@ -74,6 +74,11 @@ def test_api_refuses_deep_huge_and_look_alike_input(server: str, neo4j_driver: D
         assert resp.status_code == 400, resp.text
         assert "nests deeper" in resp.text or "64-bit" in resp.text
 
+    for content_type in ("text/plain", "application/graphql", "multipart/form-data; boundary=x"):
+        resp = httpx.post(f"{server}/graphql", content=DEEP, timeout=60,
+                          headers={"Content-Type": content_type, "Authorization": f"Bearer {viewer}"})
+        assert 400 <= resp.status_code < 500, (content_type, resp.status_code)
+
     upload = f"{server}/api/v1/agent/report"
     auth = {**json_headers, "Authorization": f"Bearer {agent}"}
     deep_report = '{"host_id": "deep", "x": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}"
@@ -131,6 +136,8 @@ def test_cli_refuses_deep_huge_long_and_look_alike_input(tmp_path: Path, neo4j_d
         (("scan", "--account", full_width(account)), "ASCII digits"),
         (("ingest", "--hosts", str(tmp_path / "hosts.json"), "--account", full_width(account)), "ASCII digits"),
         (("token", "create", "--role", "viewer", "--account", full_width(account)), "ASCII digits"),
+        (("whitelist", "add", "--account", account, "--check", "ACS_OSS_BucketPublicAcl", "--asset", "a" * 100_000,
+          "--reason", "r"), "asset id 'aaaa"),
     ):
         proc = run(*args, ok=False)
         assert proc.returncode != 0 and message in said(proc), (args[:2], proc.stderr[-500:])

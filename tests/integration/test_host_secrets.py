@@ -18,7 +18,7 @@ from backend.entitlements import PlanBiller
 from backend.ingest import ingest_snapshot
 from checks.catalog import CATALOG
 from checks.scan import run_items
-from graph_schema.store import delete_account
+from graph_schema.store import delete_account, ensure_schema
 from tests.helpers.api_server import serve
 from tests.helpers.planted import PLANTED, planted
 from tests.helpers.sample import sample_doc, write_sample
@@ -78,3 +78,10 @@ def test_planted_secrets_never_reach_the_graph(neo4j_driver: Driver, server: str
     finally:
         delete_account(neo4j_driver, clean_account)
         delete_account(neo4j_driver, account)
+
+
+def test_a_report_stored_by_an_earlier_version_is_removed(neo4j_driver: Driver, sample_account: str) -> None:
+    neo4j_driver.execute_query("MATCH (h:Host {account_id: $a}) SET h.report = $r", a=sample_account,
+                               r=json.dumps(planted({"host_id": "old"})))
+    ensure_schema(neo4j_driver)
+    assert [s for s in PLANTED if s in every_property(neo4j_driver, sample_account)] == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph_schema.store import MAX_ID_LENGTH, GraphBatch, IdentifierError
 from loaders.inputs import MAX_JSON_DEPTH, InputError, account_id, iso_date, json_depth_within, loads_json
@@ -17,7 +19,8 @@ def nested(depth: int) -> str:
 @pytest.mark.parametrize("text, within", [
     (nested(MAX_JSON_DEPTH), True), (nested(MAX_JSON_DEPTH + 1), False), ("[" * 200_000, False),
     ('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', True),
-    ('{"a": "\\"[[[[", "b": [1, {"c": []}]}', True), ("[1, 2", True), ("", True), ('"unterminated [[[', True),
+    ('{"a": "\\"[[[[", "b": [1, {"c": []}]}', True), ('{"k[": "", "": "]]", "x": "\\\\"}', True), ('["[", "", "]"]', True),
+    ('["\\u005b", "\\\\", ' + '"[",' * 100 + '"{"]', True), ("[1, 2", True), ("", True), ('"unterminated [[[', True),
     ('{"a": [' * 40 + "1" + "]}" * 40, False), ('{"a": [' * 32 + "1" + "]}" * 32, True),
 ])
 def test_depth_scan(text: str, within: bool) -> None:
@@ -67,3 +70,30 @@ def test_node_ids_are_bounded() -> None:
     batch.node("EcsInstance", "i" * MAX_ID_LENGTH, "ecs:cn-hangzhou")
     with pytest.raises(IdentifierError, match="EcsInstance id"):
         batch.node("EcsInstance", "i" * (MAX_ID_LENGTH + 1), "ecs:cn-hangzhou")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63) + 1, 2**63 - 1) | st.text(alphabet='[]{}"\\ab\u00e9\n', max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(alphabet='[]{}"\\k', max_size=4), inner,
+                                                                max_size=4),
+    max_leaves=40,
+)
+
+
+def true_depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((true_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((true_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES, st.booleans())
+def test_depth_scan_agrees_with_the_decoded_depth(value: object, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    depth = true_depth(value)
+    assert json_depth_within(text, limit=max(depth, 1))
+    if depth > 1:
+        assert not json_depth_within(text, limit=depth - 1)
+    assert loads_json(text, "x") == value
