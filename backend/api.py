@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import gc
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +34,7 @@ from backend import billing
 from backend.auth import AuthError, Identity, authenticate, cached_identity
 from backend.repository import Repository, audit, decode_cursor, encode_cursor
 from backend.response_cache import GraphQLResponseCache, ResponseCache
+from loaders import inputs
 
 MAX_PAGE = 500
 
@@ -172,6 +172,7 @@ class Context(BaseContext):
         self._finding_loaders: dict[str, DataLoader[str, list[dict[str, Any]]]] = {}
 
     def require(self, account_id: str, role: str = "viewer") -> Identity:
+        inputs.account_id(account_id, "accountId")  # a look-alike ('１７３８…') is refused, even for '*' tokens
         ident = self.identity
         if ident is None or not ident.can_see(account_id):
             raise PermissionError(f"account {account_id} not found")
@@ -863,12 +864,13 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
                 raise too_large
             chunks.append(chunk)
         try:
-            report = json.loads(b"".join(chunks))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise HTTPException(status_code=400, detail=f"report is not valid JSON: {exc}") from exc
+            report = inputs.loads_json(b"".join(chunks), "the report")
+            account_id = inputs.account_id(request.query_params.get("account") or (
+                identity.accounts[0] if identity.accounts else ""), "account")
+        except inputs.InputError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
         if not isinstance(report, dict):
             raise HTTPException(status_code=400, detail="a host report is a JSON object")
-        account_id = request.query_params.get("account") or (identity.accounts[0] if identity.accounts else "")
         if not identity.can_see(account_id) or not identity.at_least("operator") and identity.kind != "agent":
             raise HTTPException(status_code=404, detail="account not found")
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
@@ -707,6 +709,38 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
         out.rule("[bold]6. console")
         out.print("run `.venv/bin/skypath serve` and open http://127.0.0.1:8000/ "
                   f"(token: `.venv/bin/skypath token create --role viewer --account {account}`)")
+
+
+def _strict_account_ids(typer_app: typer.Typer) -> None:
+    """Every command's `--account` is read by one rule (loaders.inputs.account_id, ASCII digits): a look-alike
+    tenant ('１７３８…', full width) never enters through the CLI, whichever command."""
+    for command in typer_app.registered_commands:
+        if command.callback is not None and "account" in inspect.signature(command.callback).parameters:
+            command.callback = _checked_account(command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _strict_account_ids(group.typer_instance)
+
+
+def _checked_account(command: Callable[..., Any]) -> Callable[..., Any]:
+    from loaders.inputs import InputError, account_id
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("account")
+        for value in given if isinstance(given, list) else [given]:
+            if value is None or value == "*" and isinstance(given, list):  # `token create --account '*'`
+                continue
+            try:
+                account_id(value, "--account")
+            except InputError as exc:
+                fail(str(exc), 2)
+        return command(*args, **kwargs)
+
+    return checked
+
+
+_strict_account_ids(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -274,9 +274,11 @@ def _write_run(tx: ManagedTransaction, account_id: str, scan_id: str, operation:
         regions=regions,
     ).consume()
     rec = tx.run(
+        # one node per (account, item) (uid unique); locked before it is read, so a concurrent scan or verify
+        # of the same item merges into what this one writes instead of overwriting it with a stale read
         "MERGE (st:ItemState {uid: $uid}) ON CREATE SET st.account_id = $account, st.check_id = $check, "
         "st.asset_ids = [], st.statuses = [], st.regions = [], st.first_seen = [], st.last_seen = [], st.scan_ids = [] "
-        "RETURN st.asset_ids AS ids, st.statuses AS statuses, st.regions AS regions, st.first_seen AS first, "
+        "SET st._lock = true RETURN st.asset_ids AS ids, st.statuses AS statuses, st.regions AS regions, st.first_seen AS first, "
         "st.last_seen AS last, st.scan_ids AS scans",
         uid=f"{account_id}:{item.id}", account=account_id, check=item.id,
     ).single()
