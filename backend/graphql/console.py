@@ -22,12 +22,12 @@ class CypherResult:
     hidden_rows: int
 
 
-CONSOLE_QUERIES_PER_ACCOUNT = 2  # concurrent console queries on one account, whatever the token
+CONSOLE_QUERIES_PER_ACCOUNT = 1  # concurrent console queries on one account, whatever the token
 _console_running: dict[str, int] = {}
 # Console work (guard EXPLAIN + tenant query, custom-check validation) runs on its own few threads, never on
 # the default executor the rest of the API shares: hostile queries fill these slots and nothing else; when
 # all are taken the caller is told at once instead of queueing.
-CONSOLE_WORKERS = 4
+CONSOLE_WORKERS = 2  # each may keep a Neo4j core busy until its timeout: few, on a small server
 _console_pool = ThreadPoolExecutor(max_workers=CONSOLE_WORKERS, thread_name_prefix="console")
 _console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
 
@@ -52,8 +52,8 @@ async def run_cypher(info: Ctx, account_id: str, query: str, limit: int) -> Cyph
 
     ident = info.context.require(account_id, "viewer")
     if _console_running.get(account_id, 0) >= CONSOLE_QUERIES_PER_ACCOUNT:
-        raise ValueError(f"console busy: at most {CONSOLE_QUERIES_PER_ACCOUNT} console queries of one account "
-                         "run at once")
+        raise ValueError(f"console busy: {CONSOLE_QUERIES_PER_ACCOUNT} console query of this account at a time, "
+                         "try again when it has finished")
     _console_running[account_id] = _console_running.get(account_id, 0) + 1
     try:
         with _Changes(account_id):  # the audit entry is new data for auditLog
