@@ -103,9 +103,15 @@ TENANT_RECORD_LABELS: dict[str, str] = {
     "Plan": "the account's billing plan", "LedgerEntry": "one billed operation (append-only)",
     "InstanceDay": "an instance scanned on a day (per-instance plan)", "AuditEntry": "one audited action",
     "CustomCheck": "a user's check item", "CustomPolicy": "a user's named selection of items",
+    "Schedule": "the account's scheduled sync (source, interval)",
+    "SyncRecord": "what one sync changed (assets added/removed/changed, derived edges)",
+    "PathRun": "one attack-path analysis: the (entry, target) pairs found",
 }
-# the only nodes without an account: API tokens (their `accounts` list says what they may see)
+# nodes without an account: API tokens (their `accounts` list says what they may see) and webhooks (their
+# `accounts` list says whose alerts they get; the console refuses both, their secrets are not in the graph)
 GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",)}
+# records looked up by a unique key (MERGE targets): a uniqueness constraint each (Webhook is global, by id)
+RECORD_UNIQUE_KEYS: dict[str, str] = {"Schedule": "uid", "SyncRecord": "uid", "PathRun": "uid", "Webhook": "id"}
 
 NODE_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS)
 ASSET_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS if s.asset)
