@@ -789,10 +789,12 @@ def worker(concurrency: int = typer.Option(2, "--concurrency", help="processes (
            pool: str = typer.Option("prefork", "--pool", help="prefork | solo | threads"),
            loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
     """A Celery worker: syncs, scans, attack paths, remediation, alerts (queue $SKYPATH_CELERY_QUEUE)."""
+    from backend import runtime
     from backend.tasks import celery_app
 
     with errors():
-        driver()  # fail early and clearly when Neo4j is unreachable
+        driver().close()  # fail early and clearly when Neo4j is unreachable (pool processes open their own)
+    runtime._driver.cache_clear()
     celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--hostname={name}", f"--pool={pool}",
                             f"--loglevel={loglevel}", f"--queues={celery_app.conf.task_default_queue}"])
 

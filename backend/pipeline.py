@@ -34,20 +34,21 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def sync_account(driver: Driver, account_id: str, source: str,
-                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Collect and write the account in one transaction (a crash leaves the previous sync intact)."""
+def sync_account(driver: Driver, account_id: str, source: str, progress: Callable[[str], None] | None = None,
+                 writing: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Collect and write the account in one transaction (a crash leaves the previous sync intact).
+    `progress` hears each API call, `writing` when collection and analysis are done and the write begins."""
     from backend.ingest import IngestError, ingest_snapshot, ingest_transport
 
     kind, arg = parse_source(source)
     if kind == "snapshot":
-        result = ingest_snapshot(driver, arg, progress=progress)
+        result = ingest_snapshot(driver, arg, progress=progress, before_write=writing)
     else:
         from loaders.transport_live import LiveTransport
 
         transport = (LiveTransport.from_profile(arg, account_id=account_id) if kind == "profile"
                      else LiveTransport(account_id).with_account_id())
-        result = ingest_transport(driver, transport, progress=progress, source=source)
+        result = ingest_transport(driver, transport, progress=progress, before_write=writing, source=source)
     if result.account_id != account_id:
         raise IngestError(f"the source holds account {result.account_id}, not {account_id}: nothing else was synced "
                           "under the schedule's account (fix the schedule's source)")

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery, Task, chain
+from celery.signals import worker_process_init
 
 from backend.settings import redis_url
 
@@ -56,11 +57,24 @@ celery_app = Celery("skypath", broker=redis_url(), backend=redis_url())
 _configure(celery_app, *_namespace())
 
 
+@worker_process_init.connect
+def _own_connections(**_: Any) -> None:
+    """A forked pool process opens its own Neo4j and Redis connections (never its parent's sockets)."""
+    from backend import runtime
+    from backend.notify import _redis
+
+    runtime._driver.cache_clear()
+    _redis.cache_clear()
+
+
 def bind(queue: str, prefix: str) -> None:
     """Point this process's app at another queue and key prefix (tests: one namespace per run)."""
+    from kombu import pools
+
     _configure(celery_app, queue, prefix)
-    celery_app.pool.force_close_all()
-    celery_app._pool = None  # the next connection is made with the new transport options
+    pools.reset()  # the next connections and producers are made with the new transport options
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def _key(name: str) -> str:
@@ -212,9 +226,12 @@ def sync_task(self: AccountTask, account_id: str, source: str, lock_wait: float 
         calls[0] += 1
         if time.monotonic() - calls[1] > 0.5:
             calls[1] = time.monotonic()
-            self.progress(account_id=account_id, step="sync", calls=calls[0], last_call=call)
+            self.progress(account_id=account_id, step="sync", phase="collect", calls=calls[0], last_call=call)
 
-    return self.locked(account_id, lambda: {**sync_account(get_driver(), account_id, source, tick),
+    def writing() -> None:
+        self.progress(account_id=account_id, step="sync", phase="write", calls=calls[0])
+
+    return self.locked(account_id, lambda: {**sync_account(get_driver(), account_id, source, tick, writing),
                                             "status": "completed"}, lock_wait)
 
 
