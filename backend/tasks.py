@@ -75,6 +75,8 @@ def bind(queue: str, prefix: str) -> None:
     pools.reset()  # the next connections and producers are made with the new transport options
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None  # and the result backend reads the new prefix
+    celery_app._local.__dict__.pop("backend", None)
 
 
 def _key(name: str) -> str:
