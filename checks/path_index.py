@@ -156,6 +156,7 @@ class PathIndex:
     _label_ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _cumulative: list[int] = field(default_factory=list, repr=False)
     _refs: dict[Node, str] = field(default_factory=dict, repr=False)  # node → its JSON reference
+    _severity_cumulative: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ building
 
@@ -289,6 +290,7 @@ class PathIndex:
         total = firm = 0
         severity: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         per_entry: list[int] = []
+        per_entry_severity: dict[str, list[int]] = {sev: [] for sev in SEVERITIES}
         carried: dict[Edge, int] = defaultdict(int)
         used: set[Edge] = set()
         starts: set[Node] = set()
@@ -297,9 +299,10 @@ class PathIndex:
         for entry in self.entries:
             key = self.group_of[entry]
             entry_total = entry_firm = 0
+            entry_severity = dict.fromkeys(SEVERITIES, 0)
             for res, n, target in classes[key]:
                 entry_total += n
-                severity[_severity(entry, target, res)] += n
+                entry_severity[_severity(entry, target, res)] += n
                 if not res.conditional:
                     entry_firm += n
                     for e in (*res.candidate.tail, res.candidate.edge):
@@ -319,6 +322,9 @@ class PathIndex:
             total += entry_total
             firm += entry_firm
             per_entry.append(entry_total)
+            for sev, n in entry_severity.items():
+                severity[sev] += n
+                per_entry_severity[sev].append(n)
         self._cumulative = _running(per_entry)
         return {
             "account_id": self.graph.account_id,
@@ -329,6 +335,7 @@ class PathIndex:
             "entries": len(self.entries),
             "groups": len(classes),
             "per_entry": per_entry,
+            "per_entry_severity": per_entry_severity,
             "choke_points": describe_cut(self.graph, cut_edges(used, starts, sinks), carried),
         }
 
@@ -348,15 +355,22 @@ class PathIndex:
             yield json.loads(line)
 
     def lines(self, offset: int = 0, limit: int | None = None, entry: str | None = None,
-              target: str | None = None) -> Iterator[str]:
-        """The same as `paths`, each path already a JSON text (what `--format jsonl` writes)."""
-        if not self._cumulative:
-            self._cumulative = _running(self.summary["per_entry"])
+              target: str | None = None, severity: str | None = None) -> Iterator[str]:
+        """The same as `paths`, each path already a JSON text (what `--format jsonl` writes); `severity`
+        keeps the paths of that severity only."""
+        counts = self.summary["per_entry"] if severity is None else self.summary["per_entry_severity"][severity]
+        cumulative = self._cumulative if severity is None else self._severity_cumulative.get(severity)
+        if not cumulative:
+            cumulative = _running(counts)
+            if severity is None:
+                self._cumulative = cumulative
+            else:
+                self._severity_cumulative[severity] = cumulative
         start = 0
         skip = offset
         if entry is None and target is None and offset:
-            start = bisect.bisect_right(self._cumulative, offset) - 1
-            skip = offset - self._cumulative[start]
+            start = bisect.bisect_right(cumulative, offset) - 1
+            skip = offset - cumulative[start]
         emitted = 0
         account_ref = f"acs:ram::{self.graph.account_id}:root"
         for ent in self.entries[start:]:
@@ -370,6 +384,8 @@ class PathIndex:
             else:
                 pairs = self.targets_of(grp)
             for tgt, res in pairs:
+                if severity is not None and writer.severity(tgt, res) != severity:
+                    continue
                 if skip:
                     skip -= 1
                     continue
@@ -377,6 +393,18 @@ class PathIndex:
                     return
                 emitted += 1
                 yield writer.line(tgt, res)
+
+    def worst_first_lines(self, limit: int | None = None, entry: str | None = None,
+                          target: str | None = None) -> Iterator[str]:
+        """`lines` worst severity first, the report's order within a severity (the order the CLI and API show)."""
+        left = limit
+        for severity in SEVERITIES:
+            for line in self.lines(limit=left, entry=entry, target=target, severity=severity):
+                yield line
+                if left is not None:
+                    left -= 1
+            if left == 0:
+                return
 
     def _targets_named(self, target: str) -> list[Node]:
         if target in (self.graph.account_id, f"acs:ram::{self.graph.account_id}:root"):
@@ -445,6 +473,7 @@ class _EntryWriter:
         self.entry_ref = self.ref(entry)
         self.parts: dict[tuple[int, str], tuple[str, str, str]] = {}
         self.edges_of: dict[tuple[int, str], str] = {}
+        self.severities: dict[tuple[int, str], str] = {}
 
     def ref(self, node: Node) -> str:
         refs = self.index._refs
@@ -452,6 +481,13 @@ class _EntryWriter:
         if text is None:
             text = refs[node] = json.dumps({"type": node[0], "id": self.account_ref if node[0] == "Account" else node[1]})
         return text
+
+    def severity(self, target: Node, res: Resolution) -> str:
+        key = (id(res), target[0])
+        found = self.severities.get(key)
+        if found is None:
+            found = self.severities[key] = _severity(self.entry, target, res)
+        return found
 
     def line(self, target: Node, res: Resolution) -> str:
         key = (id(res), target[0])
@@ -611,3 +647,68 @@ def path_report(driver: Driver, account_id: str) -> dict[str, Any]:
     """`paths --format json`'s document with the paths as `PathPages`: what the API pages through."""
     index = load_index(driver, account_id)
     return {"account_id": account_id, "paths": PathPages(index), "choke_points": index.choke_points}
+
+
+class WorstFirst(Sequence[dict[str, Any]]):
+    """The paths of some severities, worst first and in the report's order within one severity (the API's
+    order), as a sequence whose slices are produced on demand from the index."""
+
+    def __init__(self, index: PathIndex, severities: Iterable[str] = SEVERITIES) -> None:
+        self.index = index
+        self.severities = [s for s in SEVERITIES if s in set(severities)]
+        by = index.summary["by_severity"]
+        self.sizes = [int(by.get(s, 0)) for s in self.severities]
+
+    def __len__(self) -> int:
+        return sum(self.sizes)
+
+    @overload
+    def __getitem__(self, item: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, item: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if not isinstance(item, slice):
+            if not -len(self) <= item < len(self):
+                raise IndexError(item)
+            return self[item % len(self): item % len(self) + 1][0]
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            raise ValueError("pages of attack paths are contiguous")
+        out: list[dict[str, Any]] = []
+        for severity, size in zip(self.severities, self.sizes, strict=True):
+            if start >= size:
+                start, stop = start - size, stop - size
+                continue
+            want = min(stop, size) - start
+            if want > 0:
+                out.extend(json.loads(x) for x in self.index.lines(offset=start, limit=want, severity=severity))
+            start, stop = 0, stop - size
+            if stop <= 0:
+                break
+        return out
+
+
+class RankedReport:
+    """The API's attack-path report from the persisted index: `doc["choke_points"]` and `select` (the
+    paths worst first, filtered) — the same answers as building every path, without building them."""
+
+    def __init__(self, index: PathIndex) -> None:
+        self.index = index
+        self.doc = {"account_id": index.graph.account_id, "choke_points": index.choke_points}
+
+    def select(self, entry: str | None, target: str | None, severity: list[str] | None, type_: str | None,
+               through: str | None, conditional: bool | None) -> Sequence[dict[str, Any]]:
+        if entry is None and target is None and type_ is None and through is None and conditional is None:
+            return WorstFirst(self.index, severity or SEVERITIES)
+        # narrowed by entry/target: a few thousand at most; by type/node/conditional alone: a scan
+        rows = [p for p in self.index.paths(entry=entry, target=target)
+                if (severity is None or p["severity"] in severity) and (type_ is None or p["type"] == type_)
+                and (conditional is None or p["conditional"] == conditional)
+                and (through is None or any(n["id"] == through for n in p["nodes"]))]
+        return sorted(rows, key=lambda p: SEVERITIES.index(p["severity"]))
+
+
+def ranked_report(driver: Driver, account_id: str) -> RankedReport:
+    return RankedReport(load_index(driver, account_id))

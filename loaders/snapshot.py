@@ -19,6 +19,7 @@ from typing import Any
 import ijson
 from ijson.common import ObjectBuilder
 
+from loaders.inputs import MAX_JSON_DEPTH, InputError, account_id, check_decoded, loads_json
 from loaders.transport import ApiError, CallKey, MissingCallError
 
 SNAPSHOT_FORMAT = "skypath-snapshot/1"
@@ -62,11 +63,12 @@ def read_snapshot_document(path: str | Path) -> Any:
     try:
         if p.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-        return json.loads(raw)
     except (OSError, EOFError) as exc:
         raise SnapshotError(f"snapshot {p} is not a valid gzip file: {exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"snapshot {p} is not valid JSON: {exc}") from exc
+    try:
+        return loads_json(raw, f"snapshot {p}")
+    except InputError as exc:
+        raise SnapshotError(str(exc)) from exc
 
 
 def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
@@ -76,9 +78,10 @@ def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
     fmt = doc.get("format")
     if fmt != SNAPSHOT_FORMAT:
         raise SnapshotError(f"{source}: field 'format' must be {SNAPSHOT_FORMAT!r}, got {fmt!r}")
-    account_id = doc.get("account_id")
-    if not isinstance(account_id, str) or not account_id.isdigit():
-        raise SnapshotError(f"{source}: field 'account_id' must be a string of digits, got {account_id!r}")
+    try:
+        account = account_id(doc.get("account_id"), f"{source}: field 'account_id'")
+    except InputError as exc:
+        raise SnapshotError(str(exc)) from exc
     calls = doc.get("calls")
     if not isinstance(calls, list):
         raise SnapshotError(f"{source}: field 'calls' must be a list, got {type(calls).__name__}")
@@ -105,7 +108,7 @@ def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
     if not isinstance(collected_at, str):
         raise SnapshotError(f"{source}: field 'collected_at' must be a string")
     name = doc.get("account_name") or ""
-    return Snapshot(account_id, str(name), collected_at, calls, hosts)
+    return Snapshot(account, str(name), collected_at, calls, hosts)
 
 
 def load_snapshot(path: str | Path) -> Snapshot:
@@ -118,8 +121,8 @@ class PackedResponse:
 
     __slots__ = ("data",)
 
-    def __init__(self, value: Any):
-        self.data = zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 1)
+    def __init__(self, text: bytes):
+        self.data = zlib.compress(text, 1)
 
     def unpack(self) -> Any:
         return json.loads(zlib.decompress(self.data))
@@ -141,17 +144,22 @@ def stream_snapshot(path: str | Path) -> Snapshot:
         def opened() -> Any:
             return gzip.open(p, "rb") if gz else p.open("rb")
 
+        where = f"snapshot {p}"
         with opened() as fh:
             doc = _fields_before_calls(ijson.parse(fh, use_float=True))
         if isinstance(doc, dict) and doc.get("calls") is _STREAMED:
             with opened() as fh:
-                doc["calls"] = [_packed(call) for call in ijson.items(fh, "calls.item", use_float=True)]
+                doc["calls"] = [_packed(call, where) for call in ijson.items(fh, "calls.item", use_float=True)]
             for key in _TOP_FIELDS:
                 if key not in doc:
                     with opened() as fh:
                         found = list(ijson.items(fh, key, use_float=True))
                     if found:
                         doc[key] = found[0]
+        check_decoded(json.dumps({k: v for k, v in doc.items() if k != "calls"} if isinstance(doc, dict) else doc)
+                      .encode(), where)
+    except InputError as exc:
+        raise SnapshotError(str(exc)) from exc
     except OSError as exc:
         if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
             raise SnapshotError(f"cannot read snapshot {p}: {exc.strerror or exc}") from exc
@@ -166,9 +174,17 @@ def stream_snapshot(path: str | Path) -> Snapshot:
 _STREAMED = object()  # stands for the calls array until its own pass reads it
 
 
-def _packed(call: Any) -> Any:
-    if isinstance(call, dict) and "response" in call:
-        call["response"] = PackedResponse(call["response"])
+def _packed(call: Any, where: str) -> Any:
+    """A call with its response packed, within the limits `loads_json` applies to a whole snapshot (a call
+    sits two levels deep, its response three)."""
+    if not isinstance(call, dict):
+        return call
+    response = call.pop("response", _STREAMED)
+    check_decoded(json.dumps(call).encode(), where, MAX_JSON_DEPTH - 2)
+    if response is not _STREAMED:
+        text = json.dumps(response, separators=(",", ":")).encode()
+        check_decoded(text, where, MAX_JSON_DEPTH - 3)
+        call["response"] = PackedResponse(text)
     return call
 
 

@@ -12,7 +12,7 @@ import pytest
 from neo4j import Driver
 
 from backend.ingest import ingest_snapshot
-from checks.path_index import PathIndex
+from checks.path_index import SEVERITIES, PathIndex, RankedReport
 from checks.paths import choke_points, compute_paths, load_attack_graph, path_json
 from graph_schema.store import delete_account
 from loaders.synthetic import generate
@@ -67,6 +67,15 @@ def test_index_equals_exhaustive_enumeration(neo4j_driver: Driver, tmp_path: Pat
         assert list(index.paths(entry=entry)) == [p for p in expected if p["entry"]["id"] == entry]
         assert list(index.paths(target=target)) == [p for p in expected if p["target"]["id"] == target]
         assert index.count(target=target) == sum(1 for p in expected if p["target"]["id"] == target)
+
+        # the API's worst-first view: any slice equals the same slice of the sorted enumeration
+        worst = sorted(expected, key=lambda p: SEVERITIES.index(p["severity"]))
+        view = RankedReport(index).select(None, None, None, None, None, None)
+        assert len(view) == len(worst) and view[0:len(worst)] == worst
+        for start in (0, 1, len(worst) // 3, len(worst) - 2):
+            assert view[start:start + 5] == worst[start:start + 5]
+        high = RankedReport(index).select(None, None, ["high"], None, None, None)
+        assert high[0:len(high)] == [p for p in worst if p["severity"] == "high"]
     finally:
         delete_account(neo4j_driver, account)
 
@@ -133,8 +142,12 @@ def test_cli_jsonl_streams_every_pair_and_json_refuses_above_the_limit(neo4j_dri
         oracle = compute_paths(graph)
         lines = run("paths", "--account", account, "--format", "jsonl").stdout.splitlines()
         streamed = [json.loads(line) for line in lines]
-        assert streamed[-1] == {"account_id": account, "choke_points": choke_points(graph, oracle)}
-        assert streamed[:-1] == [path_json(account, p) for p in oracle]
+        last = streamed[-1]
+        assert last["account_id"] == account
+        assert [{k: v for k, v in c.items() if k != "fix"} for c in last["choke_points"]] == choke_points(graph, oracle)
+        # worst first, the report's order within a severity (as `--format json` and the API list them)
+        expected = sorted((path_json(account, p) for p in oracle), key=lambda p: SEVERITIES.index(p["severity"]))
+        assert streamed[:-1] == expected
 
         some = oracle[0].target[1]
         narrowed = run("paths", "--account", account, "--format", "jsonl", "--target", some, "--limit", "3").stdout
