@@ -31,10 +31,10 @@ from common import PROFILE_ACCOUNTS, ROOT, driver, ensure_account, record
 CLIENTS = 50
 REQUESTS_PER_CLIENT = 60
 WORKERS = 2
-FINDINGS = """query($a: String!, $after: String) { account(id: $a) { findings(status: "NOT_PASS", first: 50, after: $after) {
-  total edges { node { checkId assetId severity } } } } }"""
-PATHS = """query($a: String!, $o: Int!) { account(id: $a) { attackPaths { total
-  paths(first: 50, offset: $o) { id severity type entry { id } target { id } } chokePoints(first: 5) { pathsCut change } } } }"""
+FINDINGS = """query($a: String!, $after: String) { account(id: $a) { findings(status: [NOT_PASS], first: 50, after: $after) {
+  totalCount edges { node { checkId assetId severity } } } } }"""
+PATHS = """query($a: String!, $after: String) { account(id: $a) { attackPaths(first: 50, after: $after) { totalCount
+  edges { node { id severity type entry { id } target { id } } } } chokePoints(first: 5) { edges { node { pathsCut change } } } } }"""
 
 
 def _free_port() -> int:
@@ -119,17 +119,21 @@ def _figures(latencies: list[float]) -> dict[str, float]:
 
 
 def _bodies(d: Any, name: str, account: str, total: int) -> list[dict[str, Any]]:
-    """One distinct body per request: findings pages after different results, attack-path pages at different
-    offsets."""
+    """One distinct body per request: findings pages after different results, attack-path pages after different
+    positions (the API's own cursors)."""
+    from backend.graphql.enums import SEVERITY_RANK
     from backend.repository import encode_cursor
+    from checks.catalog import BY_ID
 
     count = CLIENTS * REQUESTS_PER_CLIENT
     if name == "findings_page":
         rows = d.execute_query(
-            "MATCH (st:ItemState {account_id: $a}) UNWIND st.asset_ids AS asset "
-            "RETURN st.check_id + '|' + asset AS at ORDER BY rand() LIMIT $n", a=account, n=count).records
-        return [{"query": FINDINGS, "variables": {"a": account, "after": encode_cursor(r["at"])}} for r in rows]
-    return [{"query": PATHS, "variables": {"a": account, "o": (i * 7919) % max(1, total - 50)}} for i in range(count)]
+            "MATCH (st:ItemState {account_id: $a}) WHERE st.check_id IN $known UNWIND st.asset_ids AS asset "
+            "RETURN st.check_id AS check, asset ORDER BY rand() LIMIT $n", a=account, n=count, known=list(BY_ID)).records
+        return [{"query": FINDINGS, "variables": {"a": account, "after": encode_cursor("findings", json.dumps(
+            [SEVERITY_RANK[BY_ID[r["check"]].severity], r["check"], r["asset"]]))}} for r in rows]
+    return [{"query": PATHS, "variables": {"a": account, "after": encode_cursor(
+        "attackPaths", str((i * 7919) % max(1, total - 50)))}} for i in range(count)]
 
 
 def _profile(d: Any, profile: str, account: str) -> dict[str, Any]:
