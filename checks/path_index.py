@@ -617,38 +617,6 @@ def ensure_index(driver: Driver, account_id: str) -> None:
         build_index(driver, account_id)
 
 
-class PathPages(Sequence[dict[str, Any]]):
-    """The account's paths as a read-only sequence whose slices are produced on demand (the API's pages)."""
-
-    def __init__(self, index: PathIndex) -> None:
-        self.index = index
-
-    def __len__(self) -> int:
-        return self.index.total
-
-    @overload
-    def __getitem__(self, item: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, item: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(item, slice):
-            start, stop, step = item.indices(len(self))
-            if step != 1:
-                raise ValueError("pages of attack paths are contiguous")
-            return list(self.index.paths(offset=start, limit=max(0, stop - start)))
-        if not -len(self) <= item < len(self):
-            raise IndexError(item)
-        return next(self.index.paths(offset=item % len(self), limit=1))
-
-
-def path_report(driver: Driver, account_id: str) -> dict[str, Any]:
-    """`paths --format json`'s document with the paths as `PathPages`: what the API pages through."""
-    index = load_index(driver, account_id)
-    return {"account_id": account_id, "paths": PathPages(index), "choke_points": index.choke_points}
-
-
 class WorstFirst(Sequence[dict[str, Any]]):
     """The paths of some severities, worst first and in the report's order within one severity (the API's
     order), as a sequence whose slices are produced on demand from the index."""
