@@ -156,6 +156,10 @@ class PathIndex:
     _label_ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _cumulative: list[int] = field(default_factory=list, repr=False)
     _refs: dict[Node, str] = field(default_factory=dict, repr=False)  # node → its JSON reference
+    # (class, target label, entry kind) → the formatted parts of its paths (see _EntryWriter)
+    _texts: dict[tuple[int, str, tuple[str, frozenset[str]]], tuple[str, str, str, str, str]] = field(
+        default_factory=dict, repr=False)
+    account_ref: str = ""
     _severity_cumulative: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ building
@@ -170,6 +174,7 @@ class PathIndex:
 
     def _prepare(self) -> None:
         g = self.graph
+        self.account_ref = f"acs:ram::{g.account_id}:root"
         self._adj = g.adjacency()
         self._label_ids = {label: frozenset(ids) for label, ids in g.targets_by_label.items()}
         exposes = {e.dst: e for e in g.edges if e.kind == "EXPOSES"}
@@ -372,11 +377,11 @@ class PathIndex:
             start = bisect.bisect_right(cumulative, offset) - 1
             skip = offset - cumulative[start]
         emitted = 0
-        account_ref = f"acs:ram::{self.graph.account_id}:root"
-        for ent in self.entries[start:]:
-            if entry is not None and ent[1] != entry:
+        for i in range(start, len(self.entries)):
+            ent = self.entries[i]
+            if (entry is not None and ent[1] != entry) or not counts[i]:
                 continue
-            writer = _EntryWriter(self, ent, account_ref)
+            writer = _EntryWriter(self, ent)
             grp = self.group(self.group_of[ent])
             if target is not None:
                 pairs: Iterable[tuple[Node, Resolution]] = [
@@ -393,6 +398,40 @@ class PathIndex:
                     return
                 emitted += 1
                 yield writer.line(tgt, res)
+
+    def ref(self, node: Node) -> str:
+        text = self._refs.get(node)
+        if text is None:
+            text = self._refs[node] = json.dumps(
+                {"type": node[0], "id": self.account_ref if node[0] == "Account" else node[1]})
+        return text
+
+    def _class_text(self, res: Resolution, target: Node, kind: tuple[str, frozenset[str]]) -> tuple[str, str, str, str, str]:
+        """(type + severity + conditional, severity, access part, tail nodes, tail edges) of a class's paths for
+        entries of one kind (label, edge kinds up to the group): everything but the entry and the target."""
+        key = (id(res), target[0], kind)
+        found = self._texts.get(key)
+        if found is not None:
+            return found
+        entry_label, head_kinds = kind
+        tail = [*res.candidate.tail, res.candidate.edge]
+        edges = tail + [self.graph.controls(target)] if res.through_account else tail
+        kinds = head_kinds | {e.kind for e in edges}
+        words = ["internet", "ecs"] if entry_label == "EcsInstance" else ["accesskey", "user"]
+        if "ASSUMES" in kinds or "CAN_ASSUME" in kinds:
+            words.append("role")
+        if "CAN_ESCALATE" in kinds:
+            words.append("escalation")
+        words.append(_KIND_WORD.get(target[0], target[0].lower()))
+        severity = _severity((entry_label, ""), target, res)
+        access = _access(res, target[0])
+        first = (f'"type": {json.dumps("_".join(words))}, "severity": {json.dumps(severity)}, '
+                 f'"conditional": {json.dumps(res.conditional)}')
+        after = (f'"access": {json.dumps(access)}, "conditional_access": {json.dumps(_soft(res, access))}, '
+                 f'"alternatives": {res.alternatives - 1}')
+        nodes = "".join(", " + self.ref(e.dst) for e in tail)
+        found = self._texts[key] = (first, severity, after, nodes, ", ".join(_edge_text(e) for e in edges))
+        return found
 
     def worst_first_lines(self, limit: int | None = None, entry: str | None = None,
                           target: str | None = None) -> Iterator[str]:
@@ -464,67 +503,37 @@ def _soft(res: Resolution, access: list[str]) -> list[str]:
 
 
 class _EntryWriter:
-    """Writes one entry's path objects as JSON text; all but the target's id is formatted once per class."""
+    """Writes one entry's path objects as JSON text. What depends on the entry (its reference, the edges up
+    to its group) is formatted once per entry; what depends on the class (the rest of the path, type,
+    severity, access) once per group and entry kind (`PathIndex._class_text`): a line costs a hash and a join."""
 
-    def __init__(self, index: PathIndex, entry: Node, account_ref: str) -> None:
-        self.index, self.entry, self.account_ref = index, entry, account_ref
-        self.head = index.heads[entry]
+    def __init__(self, index: PathIndex, entry: Node) -> None:
+        self.index, self.entry = index, entry
+        head = index.heads[entry]
         self.id_prefix = f"{index.graph.account_id}|{entry}|"
-        self.entry_ref = self.ref(entry)
-        self.parts: dict[tuple[int, str], tuple[str, str, str]] = {}
-        self.edges_of: dict[tuple[int, str], str] = {}
-        self.severities: dict[tuple[int, str], str] = {}
-
-    def ref(self, node: Node) -> str:
-        refs = self.index._refs
-        text = refs.get(node)
-        if text is None:
-            text = refs[node] = json.dumps({"type": node[0], "id": self.account_ref if node[0] == "Account" else node[1]})
-        return text
+        entry_ref = index.ref(entry)
+        head_nodes = ", ".join([index.ref(head[0].src)] + [index.ref(e.dst) for e in head]) if head else entry_ref
+        head_edges = ", ".join(_edge_text(e) for e in head)
+        self.kind = (entry[0], frozenset(e.kind for e in head))
+        self.before = f'"entry": {entry_ref}'
+        self.head_nodes = head_nodes
+        self.head_edges = head_edges + ", " if head_edges else ""
 
     def severity(self, target: Node, res: Resolution) -> str:
-        key = (id(res), target[0])
-        found = self.severities.get(key)
-        if found is None:
-            found = self.severities[key] = _severity(self.entry, target, res)
-        return found
+        return self.index._class_text(res, target, self.kind)[1]
 
     def line(self, target: Node, res: Resolution) -> str:
-        key = (id(res), target[0])
-        parts = self.parts.get(key)
-        if parts is None:
-            parts = self.parts[key] = self._class_parts(target, res)
-        before, nodes, after = parts
+        text = self.index._class_text(res, target, self.kind)
         ident = hashlib.sha1((self.id_prefix + str(target)).encode()).hexdigest()[:16]
-        target_ref = self.ref(target)
-        if res.through_account:  # the account's CONTROLS edge ends at the target itself
-            return f'{{"id": "{ident}", {before}, "target": {target_ref}, {after}, "nodes": [{nodes}, {target_ref}], {self.edges_of[key]}}}'
-        return f'{{"id": "{ident}", {before}, "target": {target_ref}, {after}, "nodes": [{nodes}], {self.edges_of[key]}}}'
+        target_ref = self.index.ref(target)
+        last = f", {target_ref}" if res.through_account else ""  # the account's CONTROLS edge ends at the target
+        return (f'{{"id": "{ident}", {text[0]}, {self.before}, "target": {target_ref}, {text[2]}, '
+                f'"nodes": [{self.head_nodes}{text[3]}{last}], "edges": [{self.head_edges}{text[4]}]}}')
 
-    def _class_parts(self, target: Node, res: Resolution) -> tuple[str, str, str]:
-        edges = [*self.head, *res.candidate.tail, res.candidate.edge]
-        if res.through_account:
-            edges.append(self.index.graph.controls(target))
-        access = _access(res, target[0])
-        soft = _soft(res, access)
-        kinds = {e.kind for e in edges}
-        words = ["internet", "ecs"] if self.entry[0] == "EcsInstance" else ["accesskey", "user"]
-        if "ASSUMES" in kinds or "CAN_ASSUME" in kinds:
-            words.append("role")
-        if "CAN_ESCALATE" in kinds:
-            words.append("escalation")
-        words.append(_KIND_WORD.get(target[0], target[0].lower()))
-        before = (f'"type": {json.dumps("_".join(words))}, "severity": '
-                  f'{json.dumps(_severity(self.entry, target, res))}, "conditional": {json.dumps(res.conditional)}, '
-                  f'"entry": {self.entry_ref}')
-        after = (f'"access": {json.dumps(access)}, "conditional_access": {json.dumps(soft)}, '
-                 f'"alternatives": {res.alternatives - 1}')
-        walked = edges[:-1] if res.through_account else edges  # the target's own node is added per line
-        nodes = ", ".join([self.ref(edges[0].src)] + [self.ref(e.dst) for e in walked])
-        self.edges_of[(id(res), target[0])] = '"edges": ' + json.dumps([
-            {"type": e.kind, "detail": e.detail if e.dst[0] != "AllTargets" else e.detail + " (every target)",
-             "conditional": e.conditional} for e in edges])
-        return before, nodes, after
+
+def _edge_text(e: Edge) -> str:
+    return json.dumps({"type": e.kind, "detail": e.detail if e.dst[0] != "AllTargets" else e.detail + " (every target)",
+                       "conditional": e.conditional})
 
 
 # ---------------------------------------------------------------- persisted per account and data version
