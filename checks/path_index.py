@@ -223,11 +223,29 @@ class PathIndex:
                 generic_labels.add(label)
                 ids = self._label_ids.get(label, frozenset())
                 specials.update((label, t) for _, excepted in e.excepts for t in excepted if t in ids)
-        resolved = {t: _resolve(t, self._covering(candidates, t)) for t in specials}
+        # which candidates can cover a target at all, in the walk's order: escalation, the edges to it, the
+        # wildcards of its label
+        by_dst: dict[Node, list[int]] = defaultdict(list)
+        by_label: dict[str, list[int]] = defaultdict(list)
+        escalating: list[int] = []
+        for i, c in enumerate(candidates):
+            e = c.edge
+            if e.kind == "CAN_ESCALATE":
+                escalating.append(i)
+            elif e.dst[0] != "AllTargets":
+                by_dst[e.dst].append(i)
+            else:
+                by_label[e.dst[1].removeprefix("all:")].append(i)
+
+        def relevant(target: Node) -> list[Candidate]:
+            picked = sorted([*escalating, *by_dst.get(target, ()), *by_label.get(target[0], ())])
+            return [candidates[i] for i in picked]
+
+        resolved = {t: _resolve(t, self._covering(relevant(t), t)) for t in specials}
         generic: dict[str, Resolution] = {}
         for label in generic_labels:
             sample = (label, "")  # a target of the label named by no edge: wildcards and escalation cover it
-            hit = _resolve(sample, self._covering(candidates, sample, generic=True))
+            hit = _resolve(sample, self._covering(relevant(sample), sample, generic=True))
             if hit is not None:
                 generic[label] = hit
         extra: dict[str, list[str]] = defaultdict(list)
@@ -254,8 +272,8 @@ class PathIndex:
                 if e.dst == target:
                     yield c, e.access, False, e.conditional_access
             elif listed and e.dst[1] == f"all:{label}":
-                excepted = dict(e.excepts)
-                modes = e.access if generic else tuple(m for m in e.access if tid not in excepted.get(m, ()))
+                modes = e.access if generic else tuple(
+                    m for m in e.access if not any(m == mode and tid in ids for mode, ids in e.excepts))
                 if modes:
                     yield c, modes, False, e.conditional_access
 
