@@ -111,6 +111,14 @@ class Group:
         return None
 
 
+Cover = tuple[Candidate, tuple[str, ...], bool, tuple[str, ...]]  # candidate, access, through the account, soft modes
+
+
+def _cover_rank(target: Node, cover: Cover) -> tuple[bool, bool, int, int]:
+    cand, access, through, soft = cover
+    return _rank(cand.conditional, target, access, soft, cand.length + 1 if through else cand.length)
+
+
 def _resolve(target: Node, covering: Iterable[tuple[Candidate, tuple[str, ...], bool, tuple[str, ...]]]) -> Resolution | None:
     """`_walk`'s choice among the candidates covering one target, in the walk's order."""
     held: Candidate | None = None
@@ -241,21 +249,51 @@ class PathIndex:
             picked = sorted([*escalating, *by_dst.get(target, ()), *by_label.get(target[0], ())])
             return [candidates[i] for i in picked]
 
-        resolved = {t: _resolve(t, self._covering(relevant(t), t)) for t in specials}
+        order = {id(c): i for i, c in enumerate(candidates)}
         generic: dict[str, Resolution] = {}
+        ranked: dict[str, list[tuple[tuple[bool, bool, int, int], int, Cover]]] = {}
         for label in generic_labels:
             sample = (label, "")  # a target of the label named by no edge: wildcards and escalation cover it
-            hit = _resolve(sample, self._covering(relevant(sample), sample, generic=True))
+            covers = list(self._covering(relevant(sample), sample, generic=True))
+            hit = _resolve(sample, covers)
             if hit is not None:
                 generic[label] = hit
+                ranked[label] = sorted(((_cover_rank(sample, cover), order[id(cover[0])], cover) for cover in covers),
+                                       key=lambda row: (row[0], row[1]))
+        # a target some wildcard excepts differs from its label's generic answer only by those wildcards and
+        # its own edges: resolved from the generic ranking (the walk keeps the least (rank, order) candidate)
+        excepting: dict[Node, set[int]] = defaultdict(set)
+        for label, indices in by_label.items():
+            for i in indices:
+                for _, ids in candidates[i].edge.excepts:
+                    for t in ids:
+                        excepting[(label, t)].add(i)
+        resolved = {t: self._special(t, candidates, order, relevant, ranked.get(t[0]), excepting.get(t, set()),
+                                     by_dst.get(t, [])) for t in specials}
         extra: dict[str, list[str]] = defaultdict(list)
         for label, t in sorted(specials):
             if label != "Account" and t not in self._label_ids.get(label, ()):
                 extra[label].append(t)
         return Group(candidates, {t: r for t, r in resolved.items()}, generic, dict(extra))
 
-    def _covering(self, candidates: list[Candidate], target: Node, generic: bool = False) -> Iterator[
-            tuple[Candidate, tuple[str, ...], bool, tuple[str, ...]]]:
+    def _special(self, target: Node, candidates: list[Candidate], order: dict[int, int], relevant: Any,
+                 generic: list[tuple[tuple[bool, bool, int, int], int, Cover]] | None, excepting: set[int],
+                 own: list[int]) -> Resolution | None:
+        """The resolution of one target named by an edge or an exception (see `_resolve`)."""
+        if generic is None or target[1] not in self._label_ids.get(target[0], ()):
+            return _resolve(target, self._covering(relevant(target), target))
+        changed = [candidates[i] for i in sorted(excepting | set(own))]
+        mine = [(_cover_rank(target, cover), order[id(cover[0])], cover) for cover in self._covering(changed, target)]
+        kept = next(((rank, i, cover) for rank, i, cover in generic if i not in excepting and i not in own), None)
+        pool = mine + ([kept] if kept is not None else [])
+        if not pool:
+            return None
+        _, _, (cand, access, through, soft) = min(pool, key=lambda row: (row[0], row[1]))
+        walks = sum(cover[0].walks for _, i, cover in generic if i not in excepting and i not in own)
+        walks += sum(cover[0].walks for _, _, cover in mine)
+        return Resolution(cand, access, soft, through, walks)
+
+    def _covering(self, candidates: list[Candidate], target: Node, generic: bool = False) -> Iterator[Cover]:
         """(candidate, access, through the account, conditional modes) of the candidates covering `target`,
         exactly as `AttackGraph.expand` expands their edges."""
         account = self.graph.account
