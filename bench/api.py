@@ -29,7 +29,7 @@ from typing import Any
 from common import PROFILE_ACCOUNTS, ROOT, driver, ensure_account, record
 
 CLIENTS = 50
-REQUESTS_PER_CLIENT = 60
+REQUESTS_PER_CLIENT = int(os.environ.get("SKYPATH_BENCH_REQUESTS_PER_CLIENT", "60"))
 WORKERS = 2
 FINDINGS = """query($a: String!, $after: String) { account(id: $a) { findings(status: [NOT_PASS], first: 50, after: $after) {
   totalCount edges { node { checkId assetId severity } } } } }"""
@@ -184,10 +184,11 @@ def _profile(d: Any, profile: str, account: str) -> dict[str, Any]:
 
 def main() -> None:
     d = driver()
-    figures: dict[str, Any] = {name: _profile(d, name, account) for name, account in PROFILE_ACCOUNTS.items()}
-    figures["targets"] = {"p99_ms": 100, "response_cache_hit_ratio": 0, "attack_paths_page": {
-        "cold_first_request_ms": 1000, "cold_p99_ms": 2000}}
-    record("api", figures)
+    figures: dict[str, Any] = {"targets": {"p99_ms": 100, "response_cache_hit_ratio": 0, "attack_paths_page": {
+        "cold_first_request_ms": 1000, "cold_p99_ms": 2000}}}
+    for name in sorted(PROFILE_ACCOUNTS, key=lambda n: n != "wildcard"):  # the new profile's figures first
+        figures[name] = _profile(d, name, PROFILE_ACCOUNTS[name])
+        record("api", figures)  # each profile as soon as it is measured
 
 
 if __name__ == "__main__":
