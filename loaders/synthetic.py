@@ -11,6 +11,9 @@ import json
 import random
 from typing import Any
 
+from loaders.products import api
+
+ECS, VPC, RDS, TRAIL, RAM = (api(code).pair for code in ("Ecs", "Vpc", "Rds", "Actiontrail", "Ram"))
 REGIONS = ("cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1")
 SYSTEM_POLICIES = {
     "AdministratorAccess": {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
@@ -89,12 +92,12 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
 
     for region in REGIONS:
         data = by_region[region]
-        _paged(call, "Ecs", "2014-05-26", "DescribeInstances", region, [
+        _paged(call, *ECS, "DescribeInstances", region, [
             {k: v for k, v in x.items() if k != "_role"} for x in data["inst"]], ("Instances", "Instance"), 100, rng)
         roles = [{"InstanceId": x["InstanceId"], "RamRoleName": x["_role"]} for x in data["inst"] if x["_role"]]
-        _paged(call, "Ecs", "2014-05-26", "DescribeInstanceRamRole", region, roles,
+        _paged(call, *ECS, "DescribeInstanceRamRole", region, roles,
                ("InstanceRamRoleSets", "InstanceRamRoleSet"), 100, rng)
-        _paged(call, "Ecs", "2014-05-26", "DescribeSecurityGroups", region,
+        _paged(call, *ECS, "DescribeSecurityGroups", region,
                [{"SecurityGroupId": s, "SecurityGroupName": s, "VpcId": f"vpc-{region}"} for s in data["sg"]],
                ("SecurityGroups", "SecurityGroup"), 50, rng)
         for j, sg_id in enumerate(data["sg"]):
@@ -107,25 +110,25 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
                          ("3389/3389", "0.0.0.0/0", "Drop", "1"),
                          ("1/65535", "0.0.0.0/0" if j % 25 == 0 else "192.168.0.0/16", "Accept", "100"),
                      ])]
-            call("Ecs", "2014-05-26", "DescribeSecurityGroupAttribute", region,
+            call(*ECS, "DescribeSecurityGroupAttribute", region,
                  {"RegionId": region, "SecurityGroupId": sg_id, "Direction": "all"},
                  {"RequestId": _rid(rng), "RegionId": region, "SecurityGroupId": sg_id, "InnerAccessPolicy": "Accept",
                   "Permissions": {"Permission": perms}})
-        _paged(call, "Ecs", "2014-05-26", "DescribeDisks", region, data["disk"], ("Disks", "Disk"), 100, rng)
-        _paged(call, "Vpc", "2016-04-28", "DescribeEipAddresses", region, data["eip"], ("EipAddresses", "EipAddress"), 50, rng)
-        _paged(call, "Rds", "2014-08-15", "DescribeDBInstances", region, data["rds"], ("Items", "DBInstance"), 100, rng,
+        _paged(call, *ECS, "DescribeDisks", region, data["disk"], ("Disks", "Disk"), 100, rng)
+        _paged(call, *VPC, "DescribeEipAddresses", region, data["eip"], ("EipAddresses", "EipAddress"), 50, rng)
+        _paged(call, *RDS, "DescribeDBInstances", region, data["rds"], ("Items", "DBInstance"), 100, rng,
                total_key="TotalRecordCount")
         for db in data["rds"]:
             p = {"DBInstanceId": db["DBInstanceId"]}
-            call("Rds", "2014-08-15", "DescribeDBInstanceAttribute", region, p,
+            call(*RDS, "DescribeDBInstanceAttribute", region, p,
                  {"RequestId": _rid(rng), "Items": {"DBInstanceAttribute": [{**db, "Port": "3306"}]}})
-            call("Rds", "2014-08-15", "DescribeDBInstanceIPArrayList", region, p, {"RequestId": _rid(rng), "Items": {
+            call(*RDS, "DescribeDBInstanceIPArrayList", region, p, {"RequestId": _rid(rng), "Items": {
                 "DBInstanceIPArray": [{"DBInstanceIPArrayName": "default", "SecurityIPList": rng.choice(["10.0.0.0/8", "0.0.0.0/0"])}]}})
-            call("Rds", "2014-08-15", "DescribeDBInstanceTDE", region, p, {"RequestId": _rid(rng), "TDEStatus": rng.choice(["Enabled", "Disabled"])})
-            call("Rds", "2014-08-15", "DescribeDBInstanceSSL", region, p, {"RequestId": _rid(rng), "SSLEnabled": rng.choice(["Yes", "No"])})
-            call("Rds", "2014-08-15", "DescribeBackupPolicy", region, p, {"RequestId": _rid(rng), "BackupRetentionPeriod": rng.choice([3, 7, 30])})
-            call("Rds", "2014-08-15", "DescribeSQLCollectorPolicy", region, p, {"RequestId": _rid(rng), "SQLCollectorStatus": rng.choice(["Enable", "Disabled"])})
-        call("Actiontrail", "2020-07-06", "DescribeTrails", region, {"RegionId": region, "IncludeShadowTrails": True},
+            call(*RDS, "DescribeDBInstanceTDE", region, p, {"RequestId": _rid(rng), "TDEStatus": rng.choice(["Enabled", "Disabled"])})
+            call(*RDS, "DescribeDBInstanceSSL", region, p, {"RequestId": _rid(rng), "SSLEnabled": rng.choice(["Yes", "No"])})
+            call(*RDS, "DescribeBackupPolicy", region, p, {"RequestId": _rid(rng), "BackupRetentionPeriod": rng.choice([3, 7, 30])})
+            call(*RDS, "DescribeSQLCollectorPolicy", region, p, {"RequestId": _rid(rng), "SQLCollectorStatus": rng.choice(["Enable", "Disabled"])})
+        call(*TRAIL, "DescribeTrails", region, {"RegionId": region, "IncludeShadowTrails": True},
              {"RequestId": _rid(rng), "TrailList": []})
 
     # OSS
@@ -188,43 +191,43 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
         direct = [pol_entry("Custom", rng.choice(custom_names))] if rng.random() < 0.4 else []
         if i % 97 == 0:
             direct.append(pol_entry("System", "AliyunOSSReadOnlyAccess"))
-        call("Ram", "2015-05-01", "ListPoliciesForUser", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": direct}})
+        call(*RAM, "ListPoliciesForUser", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": direct}})
         g = [groups[i % len(groups)]] if rng.random() < 0.7 else []
         for x in g:
             members[x].append(u)
-        call("Ram", "2015-05-01", "ListGroupsForUser", "global", p, {"RequestId": _rid(rng), "Groups": {"Group": [{"GroupName": x} for x in g]}})
+        call(*RAM, "ListGroupsForUser", "global", p, {"RequestId": _rid(rng), "Groups": {"Group": [{"GroupName": x} for x in g]}})
         keys = [{"AccessKeyId": f"LTAISYN{i:013d}", "Status": rng.choice(["Active", "Active", "Inactive"]),
                  "CreateDate": rng.choice(["2026-10-01T00:00:00Z", "2025-01-01T00:00:00Z"])}] if rng.random() < 0.6 else []
-        call("Ram", "2015-05-01", "ListAccessKeys", "global", p, {"RequestId": _rid(rng), "AccessKeys": {"AccessKey": keys}})
+        call(*RAM, "ListAccessKeys", "global", p, {"RequestId": _rid(rng), "AccessKeys": {"AccessKey": keys}})
         if rng.random() < 0.5:
-            call("Ram", "2015-05-01", "GetLoginProfile", "global", p, {"RequestId": _rid(rng), "LoginProfile": {"UserName": u}})
+            call(*RAM, "GetLoginProfile", "global", p, {"RequestId": _rid(rng), "LoginProfile": {"UserName": u}})
         else:
-            err("Ram", "2015-05-01", "GetLoginProfile", "global", p, "EntityNotExist.User.LoginProfile", 404)
+            err(*RAM, "GetLoginProfile", "global", p, "EntityNotExist.User.LoginProfile", 404)
         if rng.random() < 0.5:
-            call("Ram", "2015-05-01", "GetUserMFAInfo", "global", p, {"RequestId": _rid(rng), "MFADevice": {"SerialNumber": f"acs:ram::{account_id}:mfa/{u}"}})
+            call(*RAM, "GetUserMFAInfo", "global", p, {"RequestId": _rid(rng), "MFADevice": {"SerialNumber": f"acs:ram::{account_id}:mfa/{u}"}})
         else:
-            err("Ram", "2015-05-01", "GetUserMFAInfo", "global", p, "EntityNotExist.User.MFADevice", 404)
+            err(*RAM, "GetUserMFAInfo", "global", p, "EntityNotExist.User.MFADevice", 404)
     for gi, group in enumerate(groups):
         p = {"GroupName": group}
         pols = [pol_entry("System", "AdministratorAccess")] if gi == 0 else [pol_entry("Custom", rng.choice(custom_names))]
-        call("Ram", "2015-05-01", "ListPoliciesForGroup", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
+        call(*RAM, "ListPoliciesForGroup", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
         _marker(call, "ListUsersForGroup", p, ("Users", "User"), [{"UserName": u} for u in members[group]], rng)
     for r in role_names + ["AliyunServiceRoleForSasCspm"]:
         p = {"RoleName": r}
         trust = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Principal": {"Service": ["ecs.aliyuncs.com"]} if rng.random() < 0.7 else {"RAM": [f"acs:ram::{account_id}:root"]}}]}
-        call("Ram", "2015-05-01", "GetRole", "global", p, {"RequestId": _rid(rng), "Role": {"RoleName": r, "Arn": f"acs:ram::{account_id}:role/{r.lower()}",
+        call(*RAM, "GetRole", "global", p, {"RequestId": _rid(rng), "Role": {"RoleName": r, "Arn": f"acs:ram::{account_id}:role/{r.lower()}",
                                                                                             "AssumeRolePolicyDocument": json.dumps(trust)}})
         pols = [] if r.startswith("Aliyun") else [pol_entry("Custom", rng.choice(custom_names))]
         if r == role_names[0]:
             pols.append(pol_entry("System", "AliyunOSSFullAccess"))
-        call("Ram", "2015-05-01", "ListPoliciesForRole", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
+        call(*RAM, "ListPoliciesForRole", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
     for (ptype, name), doc in sorted(policy_docs.items()):
         p = {"PolicyName": name, "PolicyType": ptype}
-        call("Ram", "2015-05-01", "GetPolicy", "global", p, {"RequestId": _rid(rng), "Policy": {**p, "DefaultVersion": "v1", "AttachmentCount": 1}})
-        call("Ram", "2015-05-01", "GetPolicyVersion", "global", {**p, "VersionId": "v1"},
+        call(*RAM, "GetPolicy", "global", p, {"RequestId": _rid(rng), "Policy": {**p, "DefaultVersion": "v1", "AttachmentCount": 1}})
+        call(*RAM, "GetPolicyVersion", "global", {**p, "VersionId": "v1"},
              {"RequestId": _rid(rng), "PolicyVersion": {"VersionId": "v1", "IsDefaultVersion": True, "PolicyDocument": json.dumps(doc)}})
-    call("Ram", "2015-05-01", "GetPasswordPolicy", "global", {}, {"RequestId": _rid(rng), "PasswordPolicy": {
+    call(*RAM, "GetPasswordPolicy", "global", {}, {"RequestId": _rid(rng), "PasswordPolicy": {
         "MinimumPasswordLength": 8, "RequireLowercaseCharacters": True, "RequireUppercaseCharacters": True,
         "RequireNumbers": True, "RequireSymbols": False, "PasswordReusePrevention": 0, "MaxLoginAttemps": 5}})
     return {"format": "skypath-snapshot/1", "account_id": account_id, "account_name": f"synthetic-{assets}",
@@ -251,7 +254,7 @@ def _marker(call: Any, action: str, params: dict[str, Any], path: tuple[str, str
         resp: dict[str, Any] = {"RequestId": _rid(rng), "IsTruncated": page < pages - 1, path[0]: {path[1]: items[page * size:(page + 1) * size]}}
         if page < pages - 1:
             resp["Marker"] = f"m{page + 1}"
-        call("Ram", "2015-05-01", action, "global", req, resp)
+        call(*RAM, action, "global", req, resp)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,23 +20,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
+from loaders.declaration import Api
+from loaders.products import apis
 from loaders.regions import ALL_REGIONS
 from loaders.snapshot import SNAPSHOT_FORMAT, Snapshot
 from loaders.transport import ApiError, CallKey, Transport
 
-# product code → (SDK module, endpoint template: {region} or a fixed host)
-RPC_PRODUCTS: dict[str, tuple[str, str]] = {
-    "Ecs": ("alibabacloud_ecs20140526.client", "ecs.{region}.aliyuncs.com"),
-    "Vpc": ("alibabacloud_vpc20160428.client", "vpc.{region}.aliyuncs.com"),
-    "Rds": ("alibabacloud_rds20140815.client", "rds.aliyuncs.com"),
-    "Ram": ("alibabacloud_ram20150501.client", "ram.aliyuncs.com"),
-    "Actiontrail": ("alibabacloud_actiontrail20200706.client", "actiontrail.{region}.aliyuncs.com"),
-    "ResourceManager": ("alibabacloud_resourcemanager20200331.client", "resourcemanager.aliyuncs.com"),
-    "Slb": ("alibabacloud_slb20140515.client", "slb.{region}.aliyuncs.com"),
-    "Kms": ("alibabacloud_kms20160120.client", "kms.{region}.aliyuncs.com"),
-    "Sts": ("alibabacloud_sts20150401.client", "sts.aliyuncs.com"),
-}
-GLOBAL_RPC_PRODUCTS = ("Ram", "ResourceManager", "Sts")
+# the generic OpenAPI client: every product client inherits its `call_api`; used for products declared without one
+GENERIC_SDK_MODULE = "alibabacloud_tea_openapi.client"
+
+
+def _rpc_api(product: str) -> Api | None:
+    found = apis().get(product)
+    return found if found is not None and found.style == "rpc" else None
+
+
 # Simple Log Service speaks ROA: action → (path template, the param naming the project whose host
 # `<project>.<region>.log.aliyuncs.com` serves it, or None); the other params go to the query string.
 # The emulator routes requests back to actions with the same table.
@@ -45,7 +43,6 @@ SLS_ACTIONS: dict[str, tuple[str, str | None]] = {
     "ListLogStores": ("/logstores", "project"),
     "GetLogStore": ("/logstores/{logstore}", "project"),
 }
-SLS_MODULE = "alibabacloud_sls20201230.client"
 # with an endpoint override the SDK's hosts end in this (unresolvable) domain and go through the
 # emulator as their HTTP proxy: it reads the project and region back from the Host header
 SLS_EMULATED_DOMAIN = "log.emulator"
@@ -116,7 +113,7 @@ class LiveTransport:
     def with_account_id(self) -> LiveTransport:
         """Fill in the account id from the caller's identity when it is not known."""
         if not self.account_id:
-            body = self.call("Sts", "2015-04-01", "GetCallerIdentity", "global", {})
+            body = self.call(*apis()["Sts"].pair, "GetCallerIdentity", "global", {})
             self.account_id = str(body.get("AccountId") or "") if isinstance(body, dict) else ""
             if not self.account_id.isdigit():
                 raise ApiError("UnknownAccount", "STS GetCallerIdentity returned no AccountId", 400)
@@ -138,11 +135,12 @@ class LiveTransport:
         return cfg
 
     def _rpc_client(self, product: str, region: str) -> Any:
-        module_name, template = RPC_PRODUCTS[product]
+        declared = apis()[product]
+        module_name = declared.sdk_module or GENERIC_SDK_MODULE
         if self.endpoint_override:
             endpoint = urlparse(self.endpoint_override).netloc
         else:
-            endpoint = template.format(region=region)
+            endpoint = declared.endpoint.format(region=region)
         key = (product, endpoint)
         with self._lock:
             if key not in self._clients:
@@ -154,7 +152,7 @@ class LiveTransport:
     def regions(self, product: str) -> list[str]:
         if self._regions is None:
             try:
-                body = self.call("Ecs", "2014-05-26", "DescribeRegions", "cn-hangzhou", {"RegionId": "cn-hangzhou"})
+                body = self.call(*apis()["Ecs"].pair, "DescribeRegions", "cn-hangzhou", {"RegionId": "cn-hangzhou"})
                 self._regions = sorted(r["RegionId"] for r in body.get("Regions", {}).get("Region", []))
             except ApiError:
                 self._regions = list(ALL_REGIONS)
@@ -166,7 +164,7 @@ class LiveTransport:
             return retry_call(lambda: self._oss(action, region, params, key), max_retries=self.max_retries)
         if product == "Sls":
             return retry_call(lambda: self._sls(version, action, region, params, key), max_retries=self.max_retries)
-        if product not in RPC_PRODUCTS:
+        if _rpc_api(product) is None:
             raise ApiError("UnsupportedProduct", f"no SDK client for product {product}", 400, key)
         return retry_call(lambda: self._rpc(product, version, action, region, params, key), max_retries=self.max_retries)
 
@@ -180,7 +178,7 @@ class LiveTransport:
             method="POST", auth_type="AK", style="RPC", req_body_type="formData", body_type="json",
         )
         query = {k: _query_value(v) for k, v in params.items()}
-        if region != "global" and "RegionId" not in query and product not in GLOBAL_RPC_PRODUCTS:
+        if region != "global" and "RegionId" not in query and not apis()[product].is_global:
             query["RegionId"] = region
         request = open_api_models.OpenApiRequest(query=query)
         try:
@@ -198,7 +196,7 @@ class LiveTransport:
                 cfg = self._config(endpoint, region)
                 if self.endpoint_override:
                     cfg.http_proxy = self.endpoint_override
-                self._clients[("Sls", endpoint)] = importlib.import_module(SLS_MODULE).Client(cfg)
+                self._clients[("Sls", endpoint)] = importlib.import_module(str(apis()["Sls"].sdk_module)).Client(cfg)
             return self._clients[("Sls", endpoint)]
 
     def _sls(self, version: str, action: str, region: str, params: dict[str, Any], key: CallKey) -> Any:

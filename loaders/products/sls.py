@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph_schema.model import NodeSchema
 from graph_schema.store import GraphBatch
 from loaders.base import CollectContext, CollectError, Gap, as_bool, fetch_page
+from loaders.declaration import Api, Product
+from loaders.listing import Listing
 from loaders.regions import is_supported
 
-SLS = ("Sls", "2020-12-30")
+API = Api("Sls", "2020-12-30", "{region}.log.aliyuncs.com", "alibabacloud_sls20201230.client", style="roa",
+          listings={"ListProject": Listing(("projects",), style="none", total_field="",
+                                           empty_extra={"count": 0, "total": 0})})
+SLS = API.pair
 PAGE = 500
 
 
@@ -90,4 +96,9 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
             batch.node("SlsLogstore", f"{name}/{store}", f"sls:{region}", **props)
 
 
-__all__ = ["collect_region", "transform_region", "logstore_props", "Gap"]
+PRODUCT = Product(
+    "sls", (API,), collect_region, transform_region, order=80,
+    nodes=(NodeSchema("SlsLogstore", "a Simple Log Service logstore (id: project/logstore)", (
+        "project", "name", "ttl_days", "permanent", "telemetry_type", "encrypted", "encrypt_type", "customer_key",
+        "details_collected")),),
+)

@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graph_schema.model import NodeSchema
 from graph_schema.store import GraphBatch
 from loaders.base import (
     NOT_CONFIGURED,
     CollectContext,
     CollectError,
-    Gap,
     as_bool,
     dig,
     dig_list,
     paged,
 )
+from loaders.declaration import Api, AttackRole, Product
+from loaders.listing import Listing
 from loaders.regions import is_supported, version_unsupported
 
-RDS = ("Rds", "2014-08-15")
+API = Api("Rds", "2014-08-15", "rds.aliyuncs.com", "alibabacloud_rds20140815.client", listings={
+    "DescribeDBInstances": Listing(("Items", "DBInstance"), default_size=30, total_field="TotalRecordCount"),
+})
+RDS = API.pair
 DETAIL_ACTIONS = (
     "DescribeDBInstanceAttribute",
     "DescribeDBInstanceIPArrayList",
@@ -122,4 +127,15 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
         batch.node("RdsInstance", db_id, scope, **props)
 
 
-__all__ = ["collect_region", "transform_region", "Gap"]
+PRODUCT = Product(
+    "rds", (API,), collect_region, transform_region, order=30,
+    nodes=(NodeSchema("RdsInstance", "an ApsaraDB RDS instance", (
+        "engine", "engine_version", "category", "net_type", "status", "connection_string", "port",
+        "whitelist_collected", "security_ips", "whitelist_groups", "tde_collected", "tde_enabled", "ssl_collected",
+        "ssl_enabled", "backup_collected", "backup_retention_days", "backup_log_enabled", "audit_collected",
+        "sql_collector_enabled", "sql_audit_retention_days")),),
+    attack_roles=(AttackRole(
+        "RdsInstance", "target", exposed="toLower(n.net_type) = 'internet'",
+        read=("rds:Describe*",), write=("rds:Modify*", "rds:Create*"), admin=("rds:*",),
+        resource="acs:rds:{region}:{account}:dbinstance/{id}"),),
+)

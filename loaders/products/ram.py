@@ -8,11 +8,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from graph_schema.model import NodeSchema, RelSchema
 from graph_schema.store import GraphBatch
-from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, dig, dig_list, paged_by_token
+from loaders.base import CollectContext, CollectError, Gap, dig, dig_list, paged_by_token
+from loaders.declaration import Api, AttackRole, Product
+from loaders.listing import Listing
 from loaders.regions import GLOBAL, is_supported
 
-RAM = ("Ram", "2015-05-01")
+API = Api("Ram", "2015-05-01", "ram.aliyuncs.com", "alibabacloud_ram20150501.client", is_global=True, listings={
+    action: Listing(path, style="marker", default_size=100) for action, path in (
+        ("ListUsers", ("Users", "User")), ("ListRoles", ("Roles", "Role")), ("ListGroups", ("Groups", "Group")),
+        ("ListUsersForGroup", ("Users", "User")))})
+# the caller's identity and service-linked roles: account-level calls beside RAM
+STS = Api("Sts", "2015-04-01", "sts.aliyuncs.com", "alibabacloud_sts20150401.client", is_global=True)
+RESOURCE_MANAGER = Api("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com",
+                       "alibabacloud_resourcemanager20200331.client", is_global=True)
+RAM = API.pair
 SCOPE = "ram:global"
 SERVICE_LINKED_CSPM_ROLE = "AliyunServiceRoleForSasCspm"
 
@@ -28,9 +39,10 @@ def _single(ctx: CollectContext, action: str, params: dict[str, Any], path: tupl
     return body
 
 
-def collect(ctx: CollectContext, workers: int = 8) -> dict[str, Any]:
+def collect(ctx: CollectContext, region: str = GLOBAL, workers: int = 8) -> dict[str, Any]:
     ctx.mark(SCOPE, "ok")
     raw: dict[str, Any] = {
+        "collected_at": ctx.collected_at,
         "users": _list(ctx, "ListUsers", {}, ("Users", "User")),
         "roles": _list(ctx, "ListRoles", {}, ("Roles", "Role")),
         "groups": _list(ctx, "ListGroups", {}, ("Groups", "Group")),
@@ -139,7 +151,8 @@ def _parse_time(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def transform(raw: dict[str, Any], account_id: str, collected_at: datetime, batch: GraphBatch) -> None:
+def transform(raw: dict[str, Any], batch: GraphBatch) -> None:
+    account_id, collected_at = batch.account_id, raw["collected_at"]
     supported = is_supported("ram", GLOBAL)
     role_arns: dict[str, str] = {}
     if isinstance(raw.get("roles"), list):
@@ -238,5 +251,35 @@ def transform(raw: dict[str, Any], account_id: str, collected_at: datetime, batc
     account["cspm_role_present"] = SERVICE_LINKED_CSPM_ROLE.lower() in role_arns
     account["ram_collected"] = isinstance(raw.get("roles"), list)
 
-
-__all__ = ["collect", "transform", "NOT_CONFIGURED", "SERVICE_LINKED_CSPM_ROLE"]
+PRODUCT = Product(
+    "ram", (API, STS, RESOURCE_MANAGER), collect, transform, is_global=True, order=0,
+    nodes=(
+        NodeSchema("RamUser", "a RAM user", (
+            "name", "user_id", "has_login_profile", "login_collected", "mfa_enabled", "mfa_collected",
+            "policies_collected", "direct_policy_count")),
+        NodeSchema("RamGroup", "a RAM group", ("name", "policies_collected")),
+        NodeSchema("RamRole", "a RAM role", (
+            "name", "role_id", "trust_policy", "trust_collected", "max_session_duration", "policies_collected",
+            # set by the analysis from the trust policy
+            "trust_external")),
+        NodeSchema("RamPolicy", "a RAM policy (default version document stored)", (
+            "name", "policy_type", "default_version", "document", "document_collected", "attachment_count",
+            # set by the analysis (checks/analysis.py annotate_policies)
+            "full_admin", "assume_any_role", "grants_oss_all", "grants_ram_write")),
+        NodeSchema("AccessKey", "a RAM user's access key (the secret is never collected)", (
+            "user_name", "status", "created", "age_days")),
+        NodeSchema("Account", "", (
+            "password_policy_collected", "pw_min_length", "pw_require_lower", "pw_require_upper", "pw_require_numbers",
+            "pw_require_symbols", "pw_reuse_prevention", "pw_max_age", "pw_max_login_attempts", "pw_hard_expiry",
+            "cspm_role_present", "ram_collected")),
+    ),
+    rels=(
+        RelSchema("IN_GROUP", "RamUser", "RamGroup", "user is a member of the group"),
+        RelSchema("ATTACHED", "RamUser|RamGroup|RamRole", "RamPolicy", "policy attached to the principal"),
+        RelSchema("TRUSTS", "RamRole", "RamUser|RamRole|Account|ServicePrincipal|ExternalPrincipal",
+                  "trust policy principal", properties=("conditional", "condition")),
+        RelSchema("AUTHENTICATES", "AccessKey", "RamUser", "the key signs requests as the user"),
+    ),
+    attack_roles=(AttackRole("AccessKey", "entry", exposed="n.status = 'Active'"),
+                  AttackRole("RamUser", "pivot"), AttackRole("RamRole", "pivot"), AttackRole("RamGroup", "pivot")),
+)
