@@ -6,6 +6,7 @@ schema/property test) reads these declarations; a product's name/version pair is
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,10 @@ class Product:
     order: int = 100
     finish: Callable[[GraphBatch], None] | None = None
     attack_roles: tuple[AttackRole, ...] = ()
+    # the synthetic account generator's part: `synthetic(call, rng, region, count)` records `count` assets'
+    # calls in the region through `call(product, version, action, region, params, response)`
+    synthetic: Callable[[Callable[..., None], random.Random, str, int], None] | None = None
+    synthetic_share: float = 0.01  # of the generated account's assets
 
     @property
     def title(self) -> str:

@@ -11,7 +11,7 @@ import json
 import random
 from typing import Any
 
-from loaders.products import api
+from loaders.products import api, products
 
 ECS, VPC, RDS, TRAIL, RAM = (api(code).pair for code in ("Ecs", "Vpc", "Rds", "Actiontrail", "Ram"))
 REGIONS = ("cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1")
@@ -24,7 +24,7 @@ SYSTEM_POLICIES = {
 }
 
 
-def _rid(rng: random.Random) -> str:
+def request_id(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032X}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
@@ -92,12 +92,12 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
 
     for region in REGIONS:
         data = by_region[region]
-        _paged(call, *ECS, "DescribeInstances", region, [
+        record_pages(call, *ECS, "DescribeInstances", region, [
             {k: v for k, v in x.items() if k != "_role"} for x in data["inst"]], ("Instances", "Instance"), 100, rng)
         roles = [{"InstanceId": x["InstanceId"], "RamRoleName": x["_role"]} for x in data["inst"] if x["_role"]]
-        _paged(call, *ECS, "DescribeInstanceRamRole", region, roles,
+        record_pages(call, *ECS, "DescribeInstanceRamRole", region, roles,
                ("InstanceRamRoleSets", "InstanceRamRoleSet"), 100, rng)
-        _paged(call, *ECS, "DescribeSecurityGroups", region,
+        record_pages(call, *ECS, "DescribeSecurityGroups", region,
                [{"SecurityGroupId": s, "SecurityGroupName": s, "VpcId": f"vpc-{region}"} for s in data["sg"]],
                ("SecurityGroups", "SecurityGroup"), 50, rng)
         for j, sg_id in enumerate(data["sg"]):
@@ -112,24 +112,24 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
                      ])]
             call(*ECS, "DescribeSecurityGroupAttribute", region,
                  {"RegionId": region, "SecurityGroupId": sg_id, "Direction": "all"},
-                 {"RequestId": _rid(rng), "RegionId": region, "SecurityGroupId": sg_id, "InnerAccessPolicy": "Accept",
+                 {"RequestId": request_id(rng), "RegionId": region, "SecurityGroupId": sg_id, "InnerAccessPolicy": "Accept",
                   "Permissions": {"Permission": perms}})
-        _paged(call, *ECS, "DescribeDisks", region, data["disk"], ("Disks", "Disk"), 100, rng)
-        _paged(call, *VPC, "DescribeEipAddresses", region, data["eip"], ("EipAddresses", "EipAddress"), 50, rng)
-        _paged(call, *RDS, "DescribeDBInstances", region, data["rds"], ("Items", "DBInstance"), 100, rng,
+        record_pages(call, *ECS, "DescribeDisks", region, data["disk"], ("Disks", "Disk"), 100, rng)
+        record_pages(call, *VPC, "DescribeEipAddresses", region, data["eip"], ("EipAddresses", "EipAddress"), 50, rng)
+        record_pages(call, *RDS, "DescribeDBInstances", region, data["rds"], ("Items", "DBInstance"), 100, rng,
                total_key="TotalRecordCount")
         for db in data["rds"]:
             p = {"DBInstanceId": db["DBInstanceId"]}
             call(*RDS, "DescribeDBInstanceAttribute", region, p,
-                 {"RequestId": _rid(rng), "Items": {"DBInstanceAttribute": [{**db, "Port": "3306"}]}})
-            call(*RDS, "DescribeDBInstanceIPArrayList", region, p, {"RequestId": _rid(rng), "Items": {
+                 {"RequestId": request_id(rng), "Items": {"DBInstanceAttribute": [{**db, "Port": "3306"}]}})
+            call(*RDS, "DescribeDBInstanceIPArrayList", region, p, {"RequestId": request_id(rng), "Items": {
                 "DBInstanceIPArray": [{"DBInstanceIPArrayName": "default", "SecurityIPList": rng.choice(["10.0.0.0/8", "0.0.0.0/0"])}]}})
-            call(*RDS, "DescribeDBInstanceTDE", region, p, {"RequestId": _rid(rng), "TDEStatus": rng.choice(["Enabled", "Disabled"])})
-            call(*RDS, "DescribeDBInstanceSSL", region, p, {"RequestId": _rid(rng), "SSLEnabled": rng.choice(["Yes", "No"])})
-            call(*RDS, "DescribeBackupPolicy", region, p, {"RequestId": _rid(rng), "BackupRetentionPeriod": rng.choice([3, 7, 30])})
-            call(*RDS, "DescribeSQLCollectorPolicy", region, p, {"RequestId": _rid(rng), "SQLCollectorStatus": rng.choice(["Enable", "Disabled"])})
+            call(*RDS, "DescribeDBInstanceTDE", region, p, {"RequestId": request_id(rng), "TDEStatus": rng.choice(["Enabled", "Disabled"])})
+            call(*RDS, "DescribeDBInstanceSSL", region, p, {"RequestId": request_id(rng), "SSLEnabled": rng.choice(["Yes", "No"])})
+            call(*RDS, "DescribeBackupPolicy", region, p, {"RequestId": request_id(rng), "BackupRetentionPeriod": rng.choice([3, 7, 30])})
+            call(*RDS, "DescribeSQLCollectorPolicy", region, p, {"RequestId": request_id(rng), "SQLCollectorStatus": rng.choice(["Enable", "Disabled"])})
         call(*TRAIL, "DescribeTrails", region, {"RegionId": region, "IncludeShadowTrails": True},
-             {"RequestId": _rid(rng), "TrailList": []})
+             {"RequestId": request_id(rng), "TrailList": []})
 
     # OSS
     buckets = [(f"syn-bucket-{i:06d}", REGIONS[i % len(REGIONS)]) for i in range(n_bucket)]
@@ -191,56 +191,62 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
         direct = [pol_entry("Custom", rng.choice(custom_names))] if rng.random() < 0.4 else []
         if i % 97 == 0:
             direct.append(pol_entry("System", "AliyunOSSReadOnlyAccess"))
-        call(*RAM, "ListPoliciesForUser", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": direct}})
+        call(*RAM, "ListPoliciesForUser", "global", p, {"RequestId": request_id(rng), "Policies": {"Policy": direct}})
         g = [groups[i % len(groups)]] if rng.random() < 0.7 else []
         for x in g:
             members[x].append(u)
-        call(*RAM, "ListGroupsForUser", "global", p, {"RequestId": _rid(rng), "Groups": {"Group": [{"GroupName": x} for x in g]}})
+        call(*RAM, "ListGroupsForUser", "global", p, {"RequestId": request_id(rng), "Groups": {"Group": [{"GroupName": x} for x in g]}})
         keys = [{"AccessKeyId": f"LTAISYN{i:013d}", "Status": rng.choice(["Active", "Active", "Inactive"]),
                  "CreateDate": rng.choice(["2026-10-01T00:00:00Z", "2025-01-01T00:00:00Z"])}] if rng.random() < 0.6 else []
-        call(*RAM, "ListAccessKeys", "global", p, {"RequestId": _rid(rng), "AccessKeys": {"AccessKey": keys}})
+        call(*RAM, "ListAccessKeys", "global", p, {"RequestId": request_id(rng), "AccessKeys": {"AccessKey": keys}})
         if rng.random() < 0.5:
-            call(*RAM, "GetLoginProfile", "global", p, {"RequestId": _rid(rng), "LoginProfile": {"UserName": u}})
+            call(*RAM, "GetLoginProfile", "global", p, {"RequestId": request_id(rng), "LoginProfile": {"UserName": u}})
         else:
             err(*RAM, "GetLoginProfile", "global", p, "EntityNotExist.User.LoginProfile", 404)
         if rng.random() < 0.5:
-            call(*RAM, "GetUserMFAInfo", "global", p, {"RequestId": _rid(rng), "MFADevice": {"SerialNumber": f"acs:ram::{account_id}:mfa/{u}"}})
+            call(*RAM, "GetUserMFAInfo", "global", p, {"RequestId": request_id(rng), "MFADevice": {"SerialNumber": f"acs:ram::{account_id}:mfa/{u}"}})
         else:
             err(*RAM, "GetUserMFAInfo", "global", p, "EntityNotExist.User.MFADevice", 404)
     for gi, group in enumerate(groups):
         p = {"GroupName": group}
         pols = [pol_entry("System", "AdministratorAccess")] if gi == 0 else [pol_entry("Custom", rng.choice(custom_names))]
-        call(*RAM, "ListPoliciesForGroup", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
+        call(*RAM, "ListPoliciesForGroup", "global", p, {"RequestId": request_id(rng), "Policies": {"Policy": pols}})
         _marker(call, "ListUsersForGroup", p, ("Users", "User"), [{"UserName": u} for u in members[group]], rng)
     for r in role_names + ["AliyunServiceRoleForSasCspm"]:
         p = {"RoleName": r}
         trust = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Principal": {"Service": ["ecs.aliyuncs.com"]} if rng.random() < 0.7 else {"RAM": [f"acs:ram::{account_id}:root"]}}]}
-        call(*RAM, "GetRole", "global", p, {"RequestId": _rid(rng), "Role": {"RoleName": r, "Arn": f"acs:ram::{account_id}:role/{r.lower()}",
+        call(*RAM, "GetRole", "global", p, {"RequestId": request_id(rng), "Role": {"RoleName": r, "Arn": f"acs:ram::{account_id}:role/{r.lower()}",
                                                                                             "AssumeRolePolicyDocument": json.dumps(trust)}})
         pols = [] if r.startswith("Aliyun") else [pol_entry("Custom", rng.choice(custom_names))]
         if r == role_names[0]:
             pols.append(pol_entry("System", "AliyunOSSFullAccess"))
-        call(*RAM, "ListPoliciesForRole", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
+        call(*RAM, "ListPoliciesForRole", "global", p, {"RequestId": request_id(rng), "Policies": {"Policy": pols}})
     for (ptype, name), doc in sorted(policy_docs.items()):
         p = {"PolicyName": name, "PolicyType": ptype}
-        call(*RAM, "GetPolicy", "global", p, {"RequestId": _rid(rng), "Policy": {**p, "DefaultVersion": "v1", "AttachmentCount": 1}})
+        call(*RAM, "GetPolicy", "global", p, {"RequestId": request_id(rng), "Policy": {**p, "DefaultVersion": "v1", "AttachmentCount": 1}})
         call(*RAM, "GetPolicyVersion", "global", {**p, "VersionId": "v1"},
-             {"RequestId": _rid(rng), "PolicyVersion": {"VersionId": "v1", "IsDefaultVersion": True, "PolicyDocument": json.dumps(doc)}})
-    call(*RAM, "GetPasswordPolicy", "global", {}, {"RequestId": _rid(rng), "PasswordPolicy": {
+             {"RequestId": request_id(rng), "PolicyVersion": {"VersionId": "v1", "IsDefaultVersion": True, "PolicyDocument": json.dumps(doc)}})
+    call(*RAM, "GetPasswordPolicy", "global", {}, {"RequestId": request_id(rng), "PasswordPolicy": {
         "MinimumPasswordLength": 8, "RequireLowercaseCharacters": True, "RequireUppercaseCharacters": True,
         "RequireNumbers": True, "RequireSymbols": False, "PasswordReusePrevention": 0, "MaxLoginAttemps": 5}})
+    # the further products generate their own recorded calls (their declaration's `synthetic`)
+    for product in products():
+        if product.synthetic is not None:
+            per_region = -(-max(1, int(assets * product.synthetic_share)) // len(REGIONS))
+            for region in REGIONS:
+                product.synthetic(call, rng, region, per_region)
     return {"format": "skypath-snapshot/1", "account_id": account_id, "account_name": f"synthetic-{assets}",
             "collected_at": "2026-11-20T08:00:00Z", "calls": calls, "hosts": []}
 
 
-def _paged(call: Any, product: str, version: str, action: str, region: str, items: list[Any],
+def record_pages(call: Any, product: str, version: str, action: str, region: str, items: list[Any],
            path: tuple[str, str], size: int, rng: random.Random, total_key: str = "TotalCount") -> None:
     pages = max(1, -(-len(items) // size))
     for page in range(1, pages + 1):
         chunk = items[(page - 1) * size: page * size]
         call(product, version, action, region, {"RegionId": region, "PageNumber": page, "PageSize": size},
-             {"RequestId": _rid(rng), total_key: len(items), "PageNumber": page, "PageSize": size,
+             {"RequestId": request_id(rng), total_key: len(items), "PageNumber": page, "PageSize": size,
               path[0]: {path[1]: chunk}})
 
 
@@ -251,7 +257,7 @@ def _marker(call: Any, action: str, params: dict[str, Any], path: tuple[str, str
         req = {**params, "MaxItems": size}
         if page:
             req["Marker"] = f"m{page}"
-        resp: dict[str, Any] = {"RequestId": _rid(rng), "IsTruncated": page < pages - 1, path[0]: {path[1]: items[page * size:(page + 1) * size]}}
+        resp: dict[str, Any] = {"RequestId": request_id(rng), "IsTruncated": page < pages - 1, path[0]: {path[1]: items[page * size:(page + 1) * size]}}
         if page < pages - 1:
             resp["Marker"] = f"m{page + 1}"
         call(*RAM, action, "global", req, resp)

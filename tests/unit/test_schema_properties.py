@@ -19,7 +19,7 @@ from loaders.products import products
 from loaders.snapshot import ReplayTransport, parse_snapshot
 from loaders.sync import collect_account, parse_collected_at
 from loaders.synthetic import generate
-from tests.helpers.extra_products import with_extra_products
+from tests.helpers.extra_products import with_extra_products, with_product_samples
 from tests.helpers.sample import sample_doc
 
 NODE_VAR = re.compile(r"\((\w+):(\w+(?:\|\w+)*)")
@@ -50,7 +50,7 @@ def produced() -> dict[str, set[str]]:
     """Properties the loaders and the analysis write, per label, on the recorded accounts (the sample, the
     recorded extra products, the synthetic generator's)."""
     written: dict[str, set[str]] = defaultdict(set)
-    for doc in (with_extra_products(sample_doc()), generate(400)):
+    for doc in (with_product_samples(with_extra_products(sample_doc())), generate(400)):
         snap = parse_snapshot(doc)
         got = collect_account(ReplayTransport(snap), collected_at=parse_collected_at(snap.collected_at),
                               host_reports=snap.hosts)
