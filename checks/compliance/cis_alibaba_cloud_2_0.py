@@ -125,12 +125,6 @@ _SAS = "needs Security Center settings not collected"
 
 NOT_DECIDABLE: dict[str, str] = {
     "1.1": "manual per the benchmark; needs ActionTrail event history (root sign-ins), which is not collected",
-    "1.2": "the root account's own AccessKeys are not listed by RAM ListAccessKeys (it lists RAM users' keys); "
-           "needs the account's security report (GetAccountSecurityPracticeReport), not collected",
-    "1.3": "root MFA is not visible through RAM; needs the account's security report "
-           "(GetAccountSecurityPracticeReport), not collected",
-    "1.5": "needs each user's LastLoginDate, returned by Ram GetUser, a call the snapshot format does not record "
-           "(ListUsers does not return it)",
     "2.4": _ACK,
     "2.5": "VPC flow logs are not collected (Vpc DescribeFlowLogs)",
     "2.6": "Anti-DDoS settings and their log delivery are not collected",

@@ -11,10 +11,23 @@ from graph_schema.model import NodeSchema, RelSchema
 from loaders.declaration import Api, Product
 from loaders.listing import FilteredView, Listing
 
+_discovering: list[bool] = []
+
 
 @cache
 def products() -> tuple[Product, ...]:
-    """Every declared product, in transform order."""
+    """Every declared product, in transform order. A declaration module must not ask for the products while it
+    is imported (the answer would miss itself)."""
+    if _discovering:
+        raise RuntimeError("a product declaration asked for the declared products while being imported")
+    _discovering.append(True)
+    try:
+        return _discover()
+    finally:
+        _discovering.clear()
+
+
+def _discover() -> tuple[Product, ...]:
     found = []
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
