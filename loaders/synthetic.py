@@ -116,6 +116,12 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
                   "Permissions": {"Permission": perms}})
         record_pages(call, *api("Ecs").pair, "DescribeDisks", region, data["disk"], ("Disks", "Disk"), 100, rng)
         record_pages(call, *api("Vpc").pair, "DescribeEipAddresses", region, data["eip"], ("EipAddresses", "EipAddress"), 50, rng)
+        vpcs = [{"VpcId": f"vpc-{region}", "VpcName": "main", "CidrBlock": "172.16.0.0/12", "IsDefault": False},
+                {"VpcId": f"vpc-{region}-default", "VpcName": "", "CidrBlock": "172.31.0.0/16", "IsDefault": True}]
+        record_pages(call, *api("Vpc").pair, "DescribeVpcs", region, vpcs, ("Vpcs", "Vpc"), 50, more)
+        record_pages(call, *api("Vpc").pair, "DescribeFlowLogs", region, [
+            {"FlowLogId": f"fl-{region}", "ResourceType": "VPC", "ResourceId": f"vpc-{region}", "TrafficType": "All",
+             "Status": more.choice(["Active", "Inactive"])}], ("FlowLogs", "FlowLog"), 50, more)
         record_pages(call, *api("Rds").pair, "DescribeDBInstances", region, data["rds"], ("Items", "DBInstance"), 100, rng,
                total_key="TotalRecordCount")
         for db in data["rds"]:
@@ -128,6 +134,9 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
             call(*api("Rds").pair, "DescribeDBInstanceSSL", region, p, {"RequestId": request_id(rng), "SSLEnabled": rng.choice(["Yes", "No"])})
             call(*api("Rds").pair, "DescribeBackupPolicy", region, p, {"RequestId": request_id(rng), "BackupRetentionPeriod": rng.choice([3, 7, 30])})
             call(*api("Rds").pair, "DescribeSQLCollectorPolicy", region, p, {"RequestId": request_id(rng), "SQLCollectorStatus": rng.choice(["Enable", "Disabled"])})
+            call(*api("Rds").pair, "DescribeDBInstanceEncryptionKey", region, p, {"RequestId": request_id(more), **more.choice([
+                {"EncryptionKey": f"key-syn{db['DBInstanceId'][-6:]}", "Creator": account_id, "EncryptionKeyStatus": "Enabled"},
+                {"EncryptionKey": "", "Creator": "Rds", "EncryptionKeyStatus": "Enabled"}])})
         call(*api("Actiontrail").pair, "DescribeTrails", region, {"RegionId": region, "IncludeShadowTrails": True},
              {"RequestId": request_id(rng), "TrailList": []})
 

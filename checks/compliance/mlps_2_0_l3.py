@@ -35,8 +35,7 @@ _LIST: tuple[tuple[str, str, str | None], ...] = (
      "WAF, Anti-DDoS, Security Center) settings, not collected"),
     ("8.1.3.4", "Malicious code and spam prevention (恶意代码和垃圾邮件防范)", "boundary anti-malware / anti-spam "
      "settings are not collected"),
-    ("8.1.3.5", "Security audit (安全审计)", "needs boundary audit records (VPC flow logs, SLB / firewall access "
-     "logs), not collected"),
+    ("8.1.3.5", "Security audit (安全审计)", None),  # VPC flow logs
     ("8.1.3.6", "Trusted verification (可信验证)", "trusted verification of boundary devices is " + _NOT_CONFIG),
     ("8.1.4.1", "Identity authentication (身份鉴别)", None),
     ("8.1.4.2", "Access control (访问控制)", None),
