@@ -33,6 +33,9 @@ class Api:
     # emulator tables: how listing actions page, and requests answered by filtering a recording
     listings: Mapping[str, Listing] = field(default_factory=dict)
     views: Mapping[str, FilteredView] = field(default_factory=dict)
+    # ROA products: action → (path template, the param naming the host's sub-domain, e.g. SLS's project, or None);
+    # the other params go to the query string. The emulator routes requests back to actions with the same table.
+    routes: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
 
     @property
     def pair(self) -> tuple[str, str]:

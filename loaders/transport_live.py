@@ -35,14 +35,6 @@ def _rpc_api(product: str) -> Api | None:
     return found if found is not None and found.style == "rpc" else None
 
 
-# Simple Log Service speaks ROA: action → (path template, the param naming the project whose host
-# `<project>.<region>.log.aliyuncs.com` serves it, or None); the other params go to the query string.
-# The emulator routes requests back to actions with the same table.
-SLS_ACTIONS: dict[str, tuple[str, str | None]] = {
-    "ListProject": ("/", None),
-    "ListLogStores": ("/logstores", "project"),
-    "GetLogStore": ("/logstores/{logstore}", "project"),
-}
 # with an endpoint override the SDK's hosts end in this (unresolvable) domain and go through the
 # emulator as their HTTP proxy: it reads the project and region back from the Host header
 SLS_EMULATED_DOMAIN = "log.emulator"
@@ -203,9 +195,10 @@ class LiveTransport:
         from alibabacloud_tea_openapi import models as open_api_models
         from alibabacloud_tea_util import models as util_models
 
-        if action not in SLS_ACTIONS:
+        routes = apis()["Sls"].routes
+        if action not in routes:
             raise ApiError("UnsupportedAction", f"Sls:{action} is not supported", 400, key)
-        template, host_param = SLS_ACTIONS[action]
+        template, host_param = routes[action]
         query = {k: _query_value(v) for k, v in params.items()}
         try:
             host_map = {"project": query.pop(host_param)} if host_param else {}
@@ -286,8 +279,8 @@ def _oss_write(bucket: Any, action: str, params: dict[str, Any]) -> Any:
 
 
 def sls_route(path: str) -> tuple[str, dict[str, str]] | None:
-    """The SLS action (and its path params) that a request path is, by SLS_ACTIONS; None when none is."""
-    for action, (template, _) in SLS_ACTIONS.items():
+    """The SLS action (and its path params) that a request path is, by the SLS declaration's routes; None when none is."""
+    for action, (template, _) in apis()["Sls"].routes.items():
         pattern = "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
         found = re.match(pattern, path)
         if found:

@@ -118,8 +118,6 @@ _LIST = (
     ("8.8", "L1", "M", "Ensure that Asset Fingerprint automatically collects asset fingerprint data"),
 )
 
-_ALERTS = ("needs Log Service alert rules (SLS alerts / saved searches over the ActionTrail logstore), which are "
-           "not collected; the SLS collector reads projects and logstores only")
 _ACK = "Container Service for Kubernetes (ACK) clusters are not collected"
 _SAS = "needs Security Center settings not collected"
 
@@ -130,7 +128,6 @@ NOT_DECIDABLE: dict[str, str] = {
     "2.7": "Web Application Firewall settings and their log delivery are not collected",
     "2.8": "Cloud Firewall settings and their log delivery are not collected",
     "2.9": _SAS + " (its log analysis delivery)",
-    **{f"2.{n}": _ALERTS for n in range(10, 23)},
     "3.4": "manual per the benchmark; VPC route tables and peering connections are not collected",
     "4.6": _SAS + ": which servers run the Security Center agent; the Skypath host agent's reports do not say",
     "5.2": "object ACLs are not collected (bucket ACL and bucket policy only)",

@@ -68,6 +68,7 @@ def extra_calls(account_id: str) -> list[dict[str, Any]]:
             "encrypt_conf": {"enable": True, "encrypt_type": "default"}}),
         _sls("GetLogStore", {"project": PROJECT, "logstore": "app"}, {
             "logstoreName": "app", "ttl": 30, "shardCount": 2, "telemetryType": ""}),
+        _sls("ListAlerts", {"project": PROJECT, "offset": 0, "size": 500}, {"count": 0, "total": 0, "results": []}),
     ]
 
 
