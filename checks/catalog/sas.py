@@ -1,0 +1,38 @@
+"""Security Center items: the edition (CIS 8.1) and its agent on every server (CIS 8.2, 4.6)."""
+
+from __future__ import annotations
+
+from checks.model import CheckItem, Example
+
+CIS = "CIS_ALIBABA_CLOUD_2_0"
+MLPS = "MLPS_2_0_L3"
+RUNNING = "coalesce(n.status, 'Running') = 'Running'"
+
+
+def agent_item(check_id: str, title: str, section: str, description: str) -> CheckItem:
+    return CheckItem(
+        id=check_id, title=title, product="SAS", asset_type="EcsInstance", severity="medium", tier="paid",
+        applies=RUNNING, collected="n.sas_agent_collected", fails="NOT n.sas_agent_online",
+        refs={CIS: section, MLPS: "8.1.4.5"}, description=description,
+        remediation="Install the Security Center agent on the instance (console: Settings › Agent › Install, or "
+                    "InstallCloudMonitor / the one-line installer) and check it reports online.",
+        passing_example=Example({"status": "Running", "sas_agent_collected": True, "sas_agent_online": True}),
+        failing_example=Example({"status": "Running", "sas_agent_collected": True, "sas_agent_online": False}))
+
+
+ITEMS: tuple[CheckItem, ...] = (
+    agent_item("ACS_SAS_AgentOnline", "Every running ECS instance runs the Security Center agent", "8.2",
+               "Security Center does not list the instance with an online agent: no intrusion detection, "
+               "vulnerability or baseline scan covers it."),
+    agent_item("ACS_ECS_EndpointProtection", "Endpoint protection is installed on every running instance", "4.6",
+               "No endpoint protection (the Security Center agent) reports from the instance."),
+    CheckItem(
+        id="ACS_SAS_EditionAdvanced", title="Security Center is the Advanced edition or higher", product="SAS",
+        asset_type="Account", severity="medium", tier="free", collected="n.sas_collected",
+        fails="NOT n.sas_edition IN ['advanced', 'enterprise', 'ultimate']", refs={CIS: "8.1", MLPS: "8.1.4.5"},
+        description="The account's Security Center edition (Basic, Anti-virus, value-added only) has no threat "
+                    "detection and response for its servers.",
+        remediation="Manual: upgrade Security Center to Advanced, Enterprise or Ultimate (a purchase).",
+        passing_example=Example({"sas_collected": True, "sas_edition": "enterprise"}),
+        failing_example=Example({"sas_collected": True, "sas_edition": "basic"})),
+)
