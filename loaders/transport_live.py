@@ -154,8 +154,9 @@ class LiveTransport:
         key = CallKey(product, action, region, dict(params))
         if product == "Oss":
             return retry_call(lambda: self._oss(action, region, params, key), max_retries=self.max_retries)
-        if product == "Sls":
-            return retry_call(lambda: self._sls(version, action, region, params, key), max_retries=self.max_retries)
+        declared = apis().get(product)
+        if declared is not None and declared.style == "roa":
+            return retry_call(lambda: self._roa(declared, action, region, params, key), max_retries=self.max_retries)
         if _rpc_api(product) is None:
             raise ApiError("UnsupportedProduct", f"no SDK client for product {product}", 400, key)
         return retry_call(lambda: self._rpc(product, version, action, region, params, key), max_retries=self.max_retries)
@@ -191,28 +192,33 @@ class LiveTransport:
                 self._clients[("Sls", endpoint)] = importlib.import_module(str(apis()["Sls"].sdk_module)).Client(cfg)
             return self._clients[("Sls", endpoint)]
 
-    def _sls(self, version: str, action: str, region: str, params: dict[str, Any], key: CallKey) -> Any:
+    def _roa(self, declared: Api, action: str, region: str, params: dict[str, Any], key: CallKey) -> Any:
+        """A ROA product's GET by its declared routes: SLS through its own client (project host names), the
+        others through the generic OpenAPI client at their regional endpoint."""
         from alibabacloud_tea_openapi import models as open_api_models
         from alibabacloud_tea_util import models as util_models
 
-        routes = apis()["Sls"].routes
+        routes = declared.routes
         if action not in routes:
-            raise ApiError("UnsupportedAction", f"Sls:{action} is not supported", 400, key)
+            raise ApiError("UnsupportedAction", f"{declared.code}:{action} is not supported", 400, key)
         template, host_param = routes[action]
         query = {k: _query_value(v) for k, v in params.items()}
         try:
             host_map = {"project": query.pop(host_param)} if host_param else {}
             path = template.format(**{name: quote(query.pop(name), safe="") for name in re.findall(r"{(\w+)}", template)})
         except KeyError as exc:
-            raise ApiError("MissingParameter", f"Sls:{action} needs {exc.args[0]}", 400, key) from exc
+            raise ApiError("MissingParameter", f"{declared.code}:{action} needs {exc.args[0]}", 400, key) from exc
         req_params = open_api_models.Params(
-            action=action, version=version, protocol="HTTP" if self.endpoint_override else "HTTPS", pathname=path,
-            method="GET", auth_type="AK", style="ROA", req_body_type="json", body_type="json",
+            action=action, version=declared.version, protocol="HTTP" if self.endpoint_override else "HTTPS",
+            pathname=path, method="GET", auth_type="AK", style="ROA", req_body_type="json", body_type="json",
         )
         request = open_api_models.OpenApiRequest(host_map=host_map, query=query)
+        runtime = util_models.RuntimeOptions(autoretry=False, read_timeout=30000, connect_timeout=10000)
         try:
-            resp = self._sls_client(region).execute(req_params, request, util_models.RuntimeOptions(
-                autoretry=False, read_timeout=30000, connect_timeout=10000))
+            if declared.code == "Sls":
+                resp = self._sls_client(region).execute(req_params, request, runtime)
+            else:
+                resp = self._rpc_client(declared.code, region).call_api(req_params, request, runtime)
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes an ApiError
             raise _api_error(exc, key) from exc
         return resp.get("body") if isinstance(resp, dict) else resp
@@ -278,9 +284,10 @@ def _oss_write(bucket: Any, action: str, params: dict[str, Any]) -> Any:
     return {"ok": True}
 
 
-def sls_route(path: str) -> tuple[str, dict[str, str]] | None:
-    """The SLS action (and its path params) that a request path is, by the SLS declaration's routes; None when none is."""
-    for action, (template, _) in apis()["Sls"].routes.items():
+def roa_route(code: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The action of ROA product `code` (and its path params) that a request path is, by its declared routes;
+    None when none is."""
+    for action, (template, _) in apis()[code].routes.items():
         pattern = "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
         found = re.match(pattern, path)
         if found:

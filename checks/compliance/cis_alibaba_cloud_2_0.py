@@ -118,12 +118,10 @@ _LIST = (
     ("8.8", "L1", "M", "Ensure that Asset Fingerprint automatically collects asset fingerprint data"),
 )
 
-_ACK = "Container Service for Kubernetes (ACK) clusters are not collected"
 _SAS = "needs Security Center settings not collected"
 
 NOT_DECIDABLE: dict[str, str] = {
     "1.1": "manual per the benchmark; needs ActionTrail event history (root sign-ins), which is not collected",
-    "2.4": _ACK,
     "2.6": "Anti-DDoS settings and their log delivery are not collected",
     "2.7": "Web Application Firewall settings and their log delivery are not collected",
     "2.8": "Cloud Firewall settings and their log delivery are not collected",
@@ -132,7 +130,6 @@ NOT_DECIDABLE: dict[str, str] = {
     "5.2": "object ACLs are not collected (bucket ACL and bucket policy only)",
     "5.5": "manual per the benchmark: a signed URL's expiry is chosen by the client that signs it, not a bucket setting",
     "5.6": "manual per the benchmark: whether signed URLs use https is the signing client's choice, not a bucket setting",
-    **{f"7.{n}": _ACK for n in range(1, 10)},
     "8.3": _SAS,
     "8.4": _SAS,
     "8.5": _SAS,
