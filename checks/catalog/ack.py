@@ -10,11 +10,12 @@ MLPS = "MLPS_2_0_L3"
 DETAIL = "n.detail_collected"
 
 
-def ack_item(check_id: str, title: str, severity: str, section: str, collected: str, fails: str, description: str,
+def ack_item(check_id: str, title: str, severity: str, section: str | None, collected: str, fails: str, description: str,
              remediation: str, passing: dict[str, object], failing: dict[str, object], mlps: str = "8.1.4.3") -> CheckItem:
     base = {"detail_collected": True, "checks_collected": True}
     return CheckItem(id=check_id, title=title, product="ACK", asset_type="AckCluster", severity=severity, tier="paid",
-                     collected=collected, fails=fails, refs={CIS: section, MLPS: mlps}, description=description,
+                     collected=collected, fails=fails, refs={**({CIS: section} if section else {}), MLPS: mlps},
+                     description=description,
                      remediation=remediation, kspm=True, passing_example=Example({**base, **passing}),
                      failing_example=Example({**base, **failing}))
 
@@ -66,4 +67,9 @@ ITEMS: tuple[CheckItem, ...] = (
              "The cluster's API server is reachable from the internet.",
              "Unbind the API server's EIP (or delete its internet SLB) and reach it from the VPC.",
              {"public_api_server": False}, {"public_api_server": True}, mlps="8.1.3.1"),
+    ack_item("ACS_ACK_VersionSupported", "ACK cluster runs a supported Kubernetes version", "medium", None,
+             "n.version_supported IS NOT NULL", "NOT n.version_supported",
+             "The cluster's Kubernetes minor version is out of ACK support: no security fixes.",
+             "UpgradeCluster to a supported version (one minor version at a time).",
+             {"version_supported": True}, {"version_supported": False}, mlps="8.1.4.4"),
 )

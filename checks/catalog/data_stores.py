@@ -59,6 +59,10 @@ SHARED: dict[str, Shared] = {s.suffix: s for s in (
            "n.backup_retention_days < 7", "8.1.4.9", "Backups are kept fewer than 7 days.",
            "Set the backup retention to 7 days or more.", {"backup_collected": True, "backup_retention_days": 7},
            {"backup_collected": True, "backup_retention_days": 3}),
+    Shared("LongBackupRetention", "{name} backups are kept at least 30 days", "low", "paid", "n.backup_collected",
+           "n.backup_retention_days < 30", "8.1.4.9", "Backups are kept fewer than 30 days (MLPS level 3 recovery "
+           "objectives).", "Set the backup retention to 30 days or more.",
+           {"backup_collected": True, "backup_retention_days": 30}, {"backup_collected": True, "backup_retention_days": 7}),
     Shared("AuditEnabled", "{name} audit log (SQL / operation audit) is enabled", "medium", "paid",
            "n.audit_collected", "NOT n.audit_enabled", "8.1.4.3",
            "The audit log is off: who read or changed what is not recorded.", "Enable the audit log collector.",

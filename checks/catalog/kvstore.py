@@ -10,7 +10,16 @@ MLPS = "MLPS_2_0_L3"
 ITEMS: tuple[CheckItem, ...] = (
     *data_store_items("KVSTORE", "KvstoreInstance", "Redis instance",
                       ("WhitelistPublic", "WhitelistWide", "PublicEndpoint", "PublicAndOpen", "SSLEnabled",
-                       "TDEEnabled", "BackupRetention", "ClassicNetwork"), end_of_life=("2.8", "4.0")),
+                       "TDEEnabled", "BackupRetention", "LongBackupRetention", "ClassicNetwork"),
+                      end_of_life=("2.8", "4.0")),
+    CheckItem(
+        id="ACS_KVSTORE_BackupLogEnabled", title="Redis log backup (point-in-time recovery) is on", product="KVSTORE",
+        asset_type="KvstoreInstance", severity="low", tier="paid", collected="n.backup_collected",
+        fails="NOT coalesce(n.backup_log_enabled, false)", refs={MLPS: "8.1.4.9"},
+        description="Log backup is off: a restore goes back to the last full backup, not to a point in time.",
+        remediation="ModifyBackupPolicy EnableBackupLog=1.",
+        passing_example=Example({"backup_collected": True, "backup_log_enabled": True}),
+        failing_example=Example({"backup_collected": True, "backup_log_enabled": False})),
     CheckItem(
         id="ACS_KVSTORE_PasswordFreeAccess", title="Redis asks every client for a password", product="KVSTORE",
         asset_type="KvstoreInstance", severity="high", tier="free", collected="n.auth_collected",

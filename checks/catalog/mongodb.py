@@ -8,4 +8,4 @@ from checks.model import CheckItem
 ITEMS: tuple[CheckItem, ...] = data_store_items(
     "MONGODB", "MongodbInstance", "MongoDB instance",
     ("WhitelistPublic", "WhitelistWide", "PublicEndpoint", "PublicAndOpen", "SSLEnabled", "TDEEnabled",
-     "BackupRetention", "AuditEnabled", "ClassicNetwork"), end_of_life=("3.2", "3.4", "4.0"))
+     "BackupRetention", "LongBackupRetention", "AuditEnabled", "ClassicNetwork"), end_of_life=("3.2", "3.4", "4.0"))

@@ -8,4 +8,4 @@ from checks.model import CheckItem
 ITEMS: tuple[CheckItem, ...] = data_store_items(
     "POLARDB", "PolardbCluster", "PolarDB cluster",
     ("WhitelistPublic", "WhitelistWide", "PublicEndpoint", "PublicAndOpen", "SSLEnabled", "TDEEnabled",
-     "BackupRetention", "AuditEnabled"), end_of_life=("5.6",))
+     "BackupRetention", "LongBackupRetention", "AuditEnabled"), end_of_life=("5.6",))

@@ -9,21 +9,27 @@ MLPS = "MLPS_2_0_L3"
 RUNNING = "coalesce(n.status, 'Running') = 'Running'"
 
 
-def agent_item(check_id: str, title: str, section: str, description: str) -> CheckItem:
+def agent_item(check_id: str, title: str, section: str | None, description: str, severity: str = "medium",
+               applies: str = RUNNING) -> CheckItem:
     return CheckItem(
-        id=check_id, title=title, product="SAS", asset_type="EcsInstance", severity="medium", tier="paid",
-        applies=RUNNING, collected="n.sas_agent_collected", fails="NOT n.sas_agent_online",
-        refs={CIS: section, MLPS: "8.1.4.5"}, description=description,
+        id=check_id, title=title, product="SAS", asset_type="EcsInstance", severity=severity, tier="paid",
+        applies=applies, collected="n.sas_agent_collected", fails="NOT n.sas_agent_online",
+        refs={**({CIS: section} if section else {}), MLPS: "8.1.4.5"}, description=description,
         remediation="Install the Security Center agent on the instance (console: Settings › Agent › Install, or "
                     "InstallCloudMonitor / the one-line installer) and check it reports online.",
-        passing_example=Example({"status": "Running", "sas_agent_collected": True, "sas_agent_online": True}),
-        failing_example=Example({"status": "Running", "sas_agent_collected": True, "sas_agent_online": False}))
+        passing_example=Example({"status": "Running", "is_public": True, "sas_agent_collected": True,
+                                 "sas_agent_online": True}),
+        failing_example=Example({"status": "Running", "is_public": True, "sas_agent_collected": True,
+                                 "sas_agent_online": False}))
 
 
 ITEMS: tuple[CheckItem, ...] = (
     agent_item("ACS_SAS_AgentOnline", "Every running ECS instance runs the Security Center agent", "8.2",
                "Security Center does not list the instance with an online agent: no intrusion detection, "
                "vulnerability or baseline scan covers it."),
+    agent_item("ACS_SAS_PublicInstanceAgent", "Internet-facing instances run the Security Center agent", None,
+               "The instance has a public address and no online Security Center agent: the most exposed servers "
+               "go unwatched.", severity="high", applies=f"{RUNNING} AND coalesce(n.is_public, false)"),
     agent_item("ACS_ECS_EndpointProtection", "Endpoint protection is installed on every running instance", "4.6",
                "No endpoint protection (the Security Center agent) reports from the instance."),
     CheckItem(

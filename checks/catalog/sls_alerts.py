@@ -10,8 +10,8 @@ from checks.model import CheckItem, Example
 CIS = "CIS_ALIBABA_CLOUD_2_0"
 MLPS = "MLPS_2_0_L3"
 
-# suffix, CIS id, what is watched, token sets (any set whose tokens all appear in the query)
-WATCHED: tuple[tuple[str, str, str, tuple[tuple[str, ...], ...]], ...] = (
+# suffix, CIS id (None: no CIS recommendation), what is watched, token sets (any set whose tokens all appear)
+WATCHED: tuple[tuple[str, str | None, str, tuple[tuple[str, ...], ...]], ...] = (
     ("RamRoleChanges", "2.10", "RAM role changes", (("createrole", "deleterole"), ("attachpolicytorole",))),
     ("CloudFirewallChanges", "2.11", "Cloud Firewall changes", (("cloudfw", "controlpolicy"),)),
     ("VpcRouteChanges", "2.12", "VPC route table changes", (("createrouteentry",), ("deleterouteentry",),
@@ -29,6 +29,8 @@ WATCHED: tuple[tuple[str, str, str, tuple[tuple[str, ...], ...]], ...] = (
     ("OssBucketPolicyChanges", "2.21", "OSS bucket policy changes", (("putbucketpolicy",), ("deletebucketpolicy",))),
     ("SecurityGroupChanges", "2.22", "security group changes", (("authorizesecuritygroup",),
                                                                 ("revokesecuritygroup",))),
+    ("TrailChanges", None, "ActionTrail being stopped, deleted or changed", (("stoplogging",), ("deletetrail",),
+                                                                              ("updatetrail",))),
 )
 
 
@@ -37,12 +39,12 @@ def _watches(token_sets: tuple[tuple[str, ...], ...]) -> str:
     return f"EXISTS {{ MATCH (a:SlsAlert {{account_id: n.account_id}}) WHERE a.enabled AND ({sets}) }}"
 
 
-def alert_item(suffix: str, section: str, what: str, token_sets: tuple[tuple[str, ...], ...]) -> CheckItem:
+def alert_item(suffix: str, section: str | None, what: str, token_sets: tuple[tuple[str, ...], ...]) -> CheckItem:
     query = " ".join(token_sets[0])
     return CheckItem(
         id=f"ACS_SLS_Alert{suffix}", title=f"A Log Service alert watches {what}", product="SLS", asset_type="Account",
         severity="low", tier="paid", collected="n.sls_alerts_collected", fails=f"NOT {_watches(token_sets)}",
-        refs={CIS: section, MLPS: "8.1.5.4"},
+        refs={**({CIS: section} if section else {}), MLPS: "8.1.5.4"},
         description=f"No enabled Log Service alert rule queries the ActionTrail logs for {what}: nobody is told when "
                     "it happens.",
         remediation=f"Manual: in the project ActionTrail delivers to, create an alert rule over its logstore whose query "

@@ -31,6 +31,7 @@ API = Api("CS", "2015-12-15", "cs.{region}.aliyuncs.com", style="roa", listings=
     "DescribeClusterChecks": ("/clusters/{ClusterId}/checks", None),
 })
 PAGE = 100
+SUPPORTED_SINCE = (1, 28)
 LOG_ADDONS = ("logtail-ds", "loongcollector")
 MONITOR_ADDONS = ("arms-cmonitor", "cms-agent", "ack-cloud-monitor")
 
@@ -98,6 +99,8 @@ def cluster_props(cluster: dict[str, Any], detail: Any, checks: Any, now: dateti
         "name": cluster.get("name"), "cluster_type": cluster.get("cluster_type"), "state": cluster.get("state"),
         "version": str(cluster.get("current_version") or ""), "vpc_id": cluster.get("vpc_id") or "",
     }
+    # ACK supports the latest minor versions; older ones get no fixes (the oldest supported as of 2026-11)
+    props["version_supported"] = _version_at_least(props["version"], SUPPORTED_SINCE)
     master = _json_field(cluster.get("master_url"), f"DescribeClustersV1 {cid}: master_url")
     props["public_api_server"] = bool(master.get("api_server_endpoint"))
     props["detail_collected"] = isinstance(detail, dict)
@@ -167,7 +170,7 @@ def synthetic(call: Callable[..., None], rng: random.Random, region: str, count:
 PRODUCT = Product(
     "ack", (API,), collect_region, transform_region, synthetic=synthetic, synthetic_share=0.004,
     nodes=(NodeSchema("AckCluster", "a Container Service for Kubernetes (ACK) cluster", (
-        "name", "cluster_type", "state", "version", "vpc_id", "public_api_server", "detail_collected", "addons",
+        "name", "cluster_type", "state", "version", "version_supported", "vpc_id", "public_api_server", "detail_collected", "addons",
         "log_service_enabled", "cloud_monitor_enabled", "dashboard_enabled", "eni_multi_ip", "network_policy_enabled",
         "basic_auth_enabled", "rbac_enabled", "checks_collected", "last_check_days")),),
     attack_roles=(AttackRole("AckCluster", "entry", exposed="n.public_api_server"),

@@ -56,8 +56,8 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     return {"region": region, "instances": instances, "details": details}
 
 
-# PostgreSQL logging parameters the CIS benchmark asks to be on (6.7-6.9)
-PG_LOG_PARAMETERS = ("log_connections", "log_disconnections", "log_duration")
+# PostgreSQL logging parameters that must be on: the CIS benchmark's (6.7-6.9), and checkpoints and lock waits
+PG_LOG_PARAMETERS = ("log_connections", "log_disconnections", "log_duration", "log_checkpoints", "log_lock_waits")
 
 
 def _parameters(body: Any) -> dict[str, Any]:
@@ -162,7 +162,8 @@ PRODUCT = Product(
         "whitelist_collected", "security_ips", "whitelist_groups", "tde_collected", "tde_enabled", "ssl_collected",
         "ssl_enabled", "backup_collected", "backup_retention_days", "backup_log_enabled", "audit_collected",
         "sql_collector_enabled", "sql_audit_retention_days", "params_collected", "pg_log_connections",
-        "pg_log_disconnections", "pg_log_duration", "tde_key_collected", "tde_key_byok")),),
+        "pg_log_disconnections", "pg_log_duration", "pg_log_checkpoints", "pg_log_lock_waits", "tde_key_collected",
+        "tde_key_byok")),),
     attack_roles=(AttackRole(
         "RdsInstance", "target", exposed="toLower(n.net_type) = 'internet'",
         read=("rds:Describe*",), write=("rds:Modify*", "rds:Create*"), admin=("rds:*",),
