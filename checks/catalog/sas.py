@@ -41,4 +41,22 @@ ITEMS: tuple[CheckItem, ...] = (
         remediation="Manual: upgrade Security Center to Advanced, Enterprise or Ultimate (a purchase).",
         passing_example=Example({"sas_collected": True, "sas_edition": "enterprise"}),
         failing_example=Example({"sas_collected": True, "sas_edition": "basic"})),
+    CheckItem(
+        id="ACS_SAS_NotificationsOn", title="Security Center notifies someone of every alert type", product="SAS",
+        asset_type="Account", severity="medium", tier="paid", collected="n.sas_notices_collected",
+        fails="size(coalesce(n.sas_silent_notices, [])) > 0", refs={CIS: "8.5", MLPS: "8.1.5.4"},
+        description="A Security Center notice item (vulnerabilities, alerts, baseline, weekly report …) is routed to "
+                    "no channel: nobody hears of it.",
+        remediation="ModifyNoticeConfig Route=<SMS+email+in-site> for each silent item (Settings › Notifications).",
+        passing_example=Example({"sas_notices_collected": True, "sas_silent_notices": []}),
+        failing_example=Example({"sas_notices_collected": True, "sas_silent_notices": ["sas_vulnerability"]})),
+    CheckItem(
+        id="ACS_SAS_VulnerabilityScanOn", title="Security Center scans every vulnerability type", product="SAS",
+        asset_type="Account", severity="medium", tier="paid", collected="n.sas_vul_config_collected",
+        fails="size(coalesce(n.sas_vul_scan_off, [])) > 0", refs={CIS: "8.7", MLPS: "8.1.4.4"},
+        description="The periodic vulnerability scan is off for a type (Linux CVE, Windows, web CMS, emergency, "
+                    "application): servers are not checked for it.",
+        remediation="ModifyVulConfig Type=<type> Config=on for each type that is off.",
+        passing_example=Example({"sas_vul_config_collected": True, "sas_vul_scan_off": []}),
+        failing_example=Example({"sas_vul_config_collected": True, "sas_vul_scan_off": ["cms"]})),
 )

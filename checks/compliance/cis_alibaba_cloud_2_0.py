@@ -132,9 +132,7 @@ NOT_DECIDABLE: dict[str, str] = {
     "5.6": "manual per the benchmark: whether signed URLs use https is the signing client's choice, not a bucket setting",
     "8.3": _SAS,
     "8.4": _SAS,
-    "8.5": _SAS,
     "8.6": _SAS,
-    "8.7": _SAS,
     "8.8": _SAS,
 }
 

@@ -45,7 +45,9 @@ def _servers(ctx: CollectContext) -> list[Any] | Gap | None:
 def collect(ctx: CollectContext, region: str = GLOBAL) -> dict[str, Any]:
     ctx.mark(SCOPE, "ok")
     return {"version": ctx.call(*API.pair, "DescribeVersionConfig", GLOBAL, {}, optional=True),
-            "servers": _servers(ctx)}
+            "servers": _servers(ctx),
+            "notices": ctx.call(*API.pair, "DescribeNoticeConfig", GLOBAL, {}, optional=True),
+            "vul_config": ctx.call(*API.pair, "DescribeVulConfig", GLOBAL, {}, optional=True)}
 
 
 def transform(raw: dict[str, Any], batch: GraphBatch) -> None:
@@ -54,6 +56,17 @@ def transform(raw: dict[str, Any], batch: GraphBatch) -> None:
     if isinstance(version, dict):
         account["sas_collected"] = True
         account["sas_edition"] = EDITIONS.get(int(version.get("Version") or 1), "basic")
+    notices = raw.get("notices")
+    if isinstance(notices, dict):
+        # a notice item with Route 0 notifies nobody (Route is a bitmask of SMS, email, in-site message)
+        items = [n for n in notices.get("NoticeConfigList") or [] if isinstance(n, dict)]
+        account["sas_notices_collected"] = True
+        account["sas_silent_notices"] = sorted(str(n.get("Project")) for n in items if not int(n.get("Route") or 0))
+    vul = raw.get("vul_config")
+    if isinstance(vul, dict):
+        targets = [t for t in vul.get("TargetConfigs") or [] if isinstance(t, dict)]
+        account["sas_vul_config_collected"] = True
+        account["sas_vul_scan_off"] = sorted(str(t.get("Type")) for t in targets if str(t.get("Config")).lower() != "on")
     servers = raw.get("servers")
     if not isinstance(servers, list):
         return
@@ -70,6 +83,11 @@ def synthetic(call: Callable[..., None], rng: random.Random, region: str, count:
         return
     call(*API.pair, "DescribeVersionConfig", GLOBAL, {}, {"RequestId": request_id(rng), "Version": rng.choice([1, 3, 7]),
                                                            "IsTrialVersion": 0, "InstanceId": "sas-syn0001"})
+    call(*API.pair, "DescribeNoticeConfig", GLOBAL, {}, {"RequestId": request_id(rng), "NoticeConfigList": [
+        {"Project": p, "Route": rng.choice([0, 7])} for p in ("yundun_security_Weeklyreport", "sas_vulnerability",
+                                                                "yundun_aegis_AV_true", "sas_healthcheck")]})
+    call(*API.pair, "DescribeVulConfig", GLOBAL, {}, {"RequestId": request_id(rng), "TargetConfigs": [
+        {"Type": t, "Config": rng.choice(["on", "off"])} for t in ("cve", "sys", "cms", "emg", "app")]})
     agents = [{"InstanceId": f"i-syn{i:08d}", "ClientStatus": rng.choice(["online", "online", "offline"]),
                "RegionId": region} for i in range(0, 200, 2)]
     call(*API.pair, "DescribeCloudCenterInstances", GLOBAL, {"CurrentPage": 1, "PageSize": PAGE}, {
@@ -79,6 +97,7 @@ def synthetic(call: Callable[..., None], rng: random.Random, region: str, count:
 
 PRODUCT = Product(
     "sas", (API,), collect, transform, is_global=True, synthetic=synthetic,
-    nodes=(NodeSchema("Account", "", ("sas_collected", "sas_edition")),
+    nodes=(NodeSchema("Account", "", ("sas_collected", "sas_edition", "sas_notices_collected", "sas_silent_notices",
+                                       "sas_vul_config_collected", "sas_vul_scan_off")),
            NodeSchema("EcsInstance", "", ("sas_agent_collected", "sas_agent_online"))),
 )
