@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import bisect
 import gc
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -601,8 +603,28 @@ class CypherResult:
     rows: JSON
 
 
-CONSOLE_QUERIES_PER_TOKEN = 2  # concurrent console queries of one token (each may run up to 30 s)
+CONSOLE_QUERIES_PER_ACCOUNT = 2  # concurrent console queries on one account, whatever the token
 _console_running: dict[str, int] = {}
+# Console work (guard EXPLAIN + tenant query, custom-check validation) runs on its own few threads, never on
+# the default executor the rest of the API shares: hostile queries fill these slots and nothing else; when
+# all are taken the caller is told at once instead of queueing.
+CONSOLE_WORKERS = 4
+_console_pool = ThreadPoolExecutor(max_workers=CONSOLE_WORKERS, thread_name_prefix="console")
+_console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
+
+
+async def _console_work(fn: Any, *args: Any) -> Any:
+    """Run `fn` on the console pool, or refuse at once ("console busy") when every slot is taken. A slot is
+    released when the work ends, not when the request goes away."""
+    if not _console_slots.acquire(blocking=False):
+        raise ValueError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
+    try:
+        future = _console_pool.submit(fn, *args)
+    except BaseException:
+        _console_slots.release()
+        raise
+    future.add_done_callback(lambda _: _console_slots.release())
+    return await asyncio.wrap_future(future)
 WORKER_CHECK_SECONDS = 10.0
 _workers_seen: tuple[float, bool] = (0.0, False)
 
@@ -693,7 +715,7 @@ class Mutation:
 
         ident = info.context.require(account_id, "admin")
         with _Changes(account_id):
-            row: dict[str, Any] = await asyncio.to_thread(
+            row: dict[str, Any] = await _console_work(
                 add_custom_check, info.context.driver, account_id, check_id, title, asset_type, severity, query,
                 ident.name, description)
             return row
@@ -737,20 +759,22 @@ class Mutation:
 
     @strawberry.mutation
     async def run_cypher(self, info: Ctx, account_id: str, query: str, limit: int = 1000) -> CypherResult:
-        """The read-only console: every read confined to the account (checks/cypher_guard.py)."""
-        from backend.console import run_read_only
+        """The read-only console: every read confined to the account (checks/cypher_guard.py); the audit log
+        is for operators."""
+        from backend.console import hidden_labels_for, run_read_only
 
         ident = info.context.require(account_id, "viewer")
-        if _console_running.get(ident.token_id, 0) >= CONSOLE_QUERIES_PER_TOKEN:
-            raise ValueError(f"at most {CONSOLE_QUERIES_PER_TOKEN} console queries of one token run at once")
-        _console_running[ident.token_id] = _console_running.get(ident.token_id, 0) + 1
+        if _console_running.get(account_id, 0) >= CONSOLE_QUERIES_PER_ACCOUNT:
+            raise ValueError(f"console busy: at most {CONSOLE_QUERIES_PER_ACCOUNT} console queries of one account "
+                             "run at once")
+        _console_running[account_id] = _console_running.get(account_id, 0) + 1
         try:
             with _Changes(account_id):  # the audit entry is new data for auditLog
                 await _audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
-            doc = await asyncio.to_thread(run_read_only, info.context.driver, account_id, query,
-                                          max(1, min(limit, 10_000)))
+            doc = await _console_work(run_read_only, info.context.driver, account_id, query,
+                                      max(1, min(limit, 10_000)), hidden_labels_for(ident.at_least("operator")))
         finally:
-            _console_running[ident.token_id] -= 1
+            _console_running[account_id] -= 1
         return CypherResult(columns=doc["columns"], rows=doc["rows"])
 
 

@@ -20,13 +20,14 @@ from typing import Any, Protocol
 import neo4j
 from neo4j import Driver, ManagedTransaction
 
-from checks.cypher_guard import validate_read_only
+from checks.cypher_guard import CypherRefused, run_tenant_read, validate_read_only
 from checks.model import CheckItem
 from graph_schema.store import IdentifierError, checked_id
 
 PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED = "PASS", "NOT_PASS", "NOT_CHECK", "WHITELIST", "NOT_SUPPORTED"
 STATUSES = (PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED)
 BILLABLE = (PASS, NOT_PASS)
+CUSTOM_ITEM_TIMEOUT_SECONDS = 20.0  # one custom item's query in a scan (server-side transaction timeout)
 
 
 class ScanError(RuntimeError):
@@ -150,16 +151,26 @@ def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str |
         else:
             query = item.evaluation_query(one_asset=True)
             rows = session.execute_read(lambda tx: _plain_rows(tx.run(query, params)))
-        if item.custom_query:
-            # a custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked
-            # again as it runs (the guard is cheap, the server caches plans): stored once is not trusted forever
-            custom_query: str = item.custom_query
-            validate_read_only(driver, custom_query)
-            failing = {r["asset_id"] for r in session.execute_read(
-                lambda tx: tx.run(custom_query, {"account_id": account_id}).data())}
-            for row in rows:
+    if item.custom_query:
+        failing = _custom_failing(driver, item.custom_query, account_id)
+        for row in rows:
+            if isinstance(failing, str):
+                row["collected"], row["fails"], row["note"] = True, None, f"{item.id}: not checked, {failing}"
+            else:
                 row["collected"], row["fails"] = True, row["asset_id"] in failing
-        return rows
+    return rows
+
+
+def _custom_failing(driver: Driver, query: str, account_id: str) -> set[str] | str:
+    """A custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked again as
+    it runs (stored once is not trusted forever) and run once with a time limit; a query that is refused,
+    fails or times out is the reason its results are NOT_CHECK, and the scan goes on."""
+    try:
+        validate_read_only(driver, query)
+        return run_tenant_read(driver, query, account_id, CUSTOM_ITEM_TIMEOUT_SECONDS,
+                               lambda result: {r.get("asset_id") for r in result if isinstance(r.get("asset_id"), str)})
+    except CypherRefused as exc:
+        return str(exc)
 
 
 READ_AHEAD = 2
@@ -209,6 +220,7 @@ def run_items(
     for item, rows in _read_ahead(driver, ordered, account_id, asset_id):
         decision = decisions[item.id]
         results = evaluate_rows(item, rows, decision.allowed and not exhausted, whitelist)
+        report.notes.extend(sorted({row["note"] for row in rows if row.get("note")}))
         if asset_id is not None and not results:
             raise ScanError(f"asset {asset_id} is not in the population of {item.id} for account {account_id}")
         billable = [r for r in results if r.status in BILLABLE]
