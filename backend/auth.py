@@ -109,6 +109,14 @@ def revoke_token(driver: Driver, token_id: str, who: str = "cli") -> bool:
     return bool(rows)
 
 
+def list_tokens(driver: Driver) -> list[dict[str, Any]]:
+    """Every token's record, never its hash."""
+    rows = driver.execute_query(
+        "MATCH (t:ApiToken) RETURN t.id AS id, t.role AS role, t.accounts AS accounts, coalesce(t.kind, 'api') AS kind, "
+        "t.created AS created, t.who AS who, t.revoked AS revoked ORDER BY t.created, t.id", routing_="r").records
+    return [dict(r) for r in rows]
+
+
 def _lookup(driver: Driver, token_hash: str) -> Identity:
     with driver.session() as session:
         rec = session.run(

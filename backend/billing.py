@@ -151,7 +151,9 @@ def decide(plan: Plan, operation: str, item: CheckItem | None = None) -> Decisio
     if plan.model == "per-instance":
         cost = 0  # billed per scanned instance per day instead
     if not allowed:
-        return Decision(False, 0, f"{operation} of {tier} item {item.id} needs CSPM",
+        # the scan's NOT_CHECK reason says it short: "paid item — needs CSPM"
+        return Decision(False, 0, f"{tier} item — needs CSPM" if operation != "remediate"
+                        else f"remediation of {tier} item {item.id} needs CSPM",
                         "CSPM (subscription with quota, or pay-as-you-go) or the 7-day trial")
     return Decision(True, cost, f"legacy free item of the {plan.effective_edition} edition" if legacy else "")
 

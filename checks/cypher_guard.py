@@ -891,6 +891,8 @@ def run_tenant_read(driver: Driver, query: str, account_id: str, timeout: float,
         with driver.session(default_access_mode="READ") as session, session.begin_transaction(timeout=timeout) as tx:
             return read(tx.run(query, account_id=account_id))
     except Neo4jError as exc:
+        if "Terminated" in (exc.code or "") or "TimedOut" in (exc.code or ""):
+            raise CypherRefused(f"query failed: stopped after the {timeout:g} s time limit") from exc
         raise CypherRefused(f"query failed: {exc.message or exc.code}") from exc
     except DriverError as exc:
         raise CypherRefused(f"query failed: {exc}") from exc
