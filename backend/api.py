@@ -27,6 +27,7 @@ from strawberry.extensions import (
 )
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.scalars import JSON
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from backend import billing
@@ -346,6 +347,7 @@ class ChokePoint:
     id: str
     paths_cut: int
     change: str
+    what_if: str | None  # the attackPaths(whatIf: [...]) change that cuts it
 
 
 @strawberry.type
@@ -366,7 +368,10 @@ class AttackPathReport:
     @strawberry.field
     def choke_points(self, first: int = 50) -> list[ChokePoint]:
         """The changes that cut the most paths first."""
-        return [ChokePoint(type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"])
+        from backend.console_fields import what_if_change
+
+        return [ChokePoint(type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"],
+                           what_if=what_if_change(c))
                 for c in self.doc["choke_points"][: max(0, min(first, 10_000))]]
 
     @strawberry.field
@@ -768,8 +773,10 @@ def _scan_inline(driver: Any, account_id: str, check_ids: list[str] | None, pack
                        results=[_result(r.as_dict()) for r in report.results])
 
 
+from backend.console_fields import ConsoleQuery  # noqa: E402 - its types build on the ones above
+
 schema = strawberry.Schema(
-    query=Query, mutation=Mutation,
+    query=merge_types("Query", (Query, ConsoleQuery)), mutation=Mutation,
     extensions=[lambda: QueryDepthLimiter(max_depth=8), lambda: MaxTokensLimiter(max_token_count=2000),
                 lambda: MaxAliasesLimiter(max_alias_count=15),
                 # factories: the LRU caches behind them live at module level, shared by every request
