@@ -705,8 +705,12 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
         table("choke points (one change cuts the most paths)", ["paths cut", "change"],
               [[c["paths_cut"], c["change"]] for c in doc["choke_points"][:5]])
         out.rule("[bold]6. console")
-        out.print("run `.venv/bin/skypath serve` and open http://127.0.0.1:8000/ "
-                  f"(token: `.venv/bin/skypath token create --role viewer --account {account}`)")
+        from backend.auth import create_token
+
+        viewer = create_token(d, "viewer", [account], who=WHO)
+        out.print("run `.venv/bin/skypath serve`, then open the console at http://127.0.0.1:8000/")
+        out.print(f"viewer token (read-only, account {account}): {viewer['token']}")
+        out.print(f"operator actions need `.venv/bin/skypath token create --role operator --account {account}`")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -18,6 +18,7 @@ from backend.repository import ASSET_QUERY_LABELS
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 NEIGHBOURS_SHOWN = 40
+SORTED_REPORTS_KEPT = 32  # like the per-process document cache of backend/api.py
 
 
 @strawberry.type
@@ -289,10 +290,26 @@ class ConsoleQuery:
         if offset < 0:
             raise ValueError("offset must not be negative")
         report = await Account(id=account_id, name=None, collected_at=None).attack_paths(info)
-        paths = [p for p in report.doc["paths"]
+        paths = [p for p in _by_severity(account_id, report.doc)
                  if (entry is None or p["entry"]["id"] == entry) and (target is None or p["target"]["id"] == target)
                  and (through is None or any(node["id"] == through for node in p["nodes"]))]
         return PathPage(total_count=len(paths), nodes=[_path(p) for p in paths[offset:offset + n]])
+
+
+_SORTED_PATHS: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+
+
+def _by_severity(account_id: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's paths, most severe first (stable: the report's order within a severity), sorted once per
+    report document."""
+    hit = _SORTED_PATHS.get(account_id)
+    if hit is None or hit[0] is not doc:
+        hit = (doc, sorted(doc["paths"], key=lambda p: SEVERITY_ORDER.get(p["severity"], 9)))
+        _SORTED_PATHS.pop(account_id, None)
+        if len(_SORTED_PATHS) >= SORTED_REPORTS_KEPT:
+            _SORTED_PATHS.pop(next(iter(_SORTED_PATHS)))
+        _SORTED_PATHS[account_id] = hit
+    return hit[1]
 
 
 def _text(value: Any) -> str:

@@ -61,7 +61,7 @@ export function draw(name: string, container: HTMLElement, nodes: DrawNode[], ed
   ];
   const columns = nodes.some((n) => n.column !== undefined);
   const cy = cytoscape({
-    container, elements, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3,
+    container, elements, style: STYLE, minZoom: 0.2, maxZoom: 3,
     layout: columns ? columnLayout(nodes) : { name: "concentric", minNodeSpacing: 30, concentric: (n) => (n.hasClass("focus") ? 2 : 1), levelWidth: () => 1 },
   });
   cy.fit(undefined, 30);

@@ -1,7 +1,7 @@
 import type { Ctx } from "../main";
 import { runCypher, type CypherResult } from "../api/queries";
 import { draw, type DrawEdge, type DrawNode } from "../graph";
-import { update } from "../router";
+import { current, href, update } from "../router";
 import { errorBox, field, h, loading, select, table } from "../ui";
 
 // Read-only queries confined to the account ($account_id is bound by the server).
@@ -47,33 +47,46 @@ function cell(v: unknown): string {
 
 export async function cypherScreen(ctx: Ctx, p: Record<string, string>, main: HTMLElement): Promise<void> {
   const query = p.q ?? EXAMPLES[0][1];
-  const view = p.view === "graph" ? "graph" : "table";
-  const text = h("textarea", { name: "q", rows: 6, cols: 90, spellcheck: false, value: query });
+  let view = p.view === "graph" ? "graph" : "table";
+  let result: CypherResult | null = null;
+  const text = h("textarea", { name: "q", rows: 6, cols: 90, spellcheck: false });
   text.value = query;
   const examples = select("example", [["", "saved examples…"], ...EXAMPLES.map(([t], i): [string, string] => [String(i), t])], "");
   examples.addEventListener("change", () => { if (examples.value) text.value = EXAMPLES[Number(examples.value)][1]; });
+  const out = h("div", { "aria-live": "polite", "data-testid": "cypher-out" });
+  // switching the view re-draws the result in hand (and records the view in the URL) without running again
+  const setView = (v: string) => {
+    view = v;
+    const { screen, params } = current();
+    history.replaceState(null, "", href(screen, { ...params, view: v }));
+    if (result) show(result);
+  };
   const form = h("form", { class: "cypher", "aria-label": "Cypher query" },
     field("Example queries", examples), field("Read-only Cypher ($account_id is this account)", text),
     h("div", { class: "actions" }, h("button", { type: "submit", "data-testid": "run" }, "Run"),
       h("fieldset", { class: "inline" }, h("legend", { class: "sr-only" }, "view"),
         ...(["table", "graph"] as const).map((v) => h("label", {},
-          h("input", { type: "radio", name: "view", value: v, checked: v === view, onchange: () => update({ view: v }) }), ` ${v}`)))));
-  form.addEventListener("submit", (e) => { e.preventDefault(); update({ q: text.value, run: String(Date.now()) }); });
-  const out = h("div", { "aria-live": "polite", "data-testid": "cypher-out" });
+          h("input", { type: "radio", name: "view", value: v, checked: v === view, onchange: () => setView(v) }), ` ${v}`)))));
+  form.addEventListener("submit", (e) => { e.preventDefault(); update({ q: text.value, view, run: String(Date.now()) }); });
   main.replaceChildren(h("h1", {}, "Cypher console"), form, out);
-  if (!p.run) return;
-  out.replaceChildren(loading());
-  try {
-    const result = await runCypher(ctx.account, query);
+
+  function show(r: CypherResult): void {
     if (view === "graph") {
-      const g = graphOf(result);
+      const g = graphOf(r);
       const box = h("div", { class: "graph", "data-testid": "cypher-graph", role: "img", "aria-label": "query result as a graph" });
       out.replaceChildren(h("p", { class: "muted" }, `${g.nodes.length} nodes, ${g.edges.length} relationships`), box);
       draw("cypher", box, g.nodes, g.edges);
     } else {
-      out.replaceChildren(h("p", { class: "muted" }, `${result.rows.length} rows`),
-        table("query result", result.columns.map((c) => ({ title: c, cell: (r: Record<string, unknown>) => h("code", {}, cell(r[c])) })), result.rows, { testid: "cypher-table" }));
+      out.replaceChildren(h("p", { class: "muted" }, `${r.rows.length} rows`),
+        table("query result", r.columns.map((c) => ({ title: c, cell: (row: Record<string, unknown>) => h("code", {}, cell(row[c])) })), r.rows, { testid: "cypher-table" }));
     }
+  }
+
+  if (!p.run) return;
+  out.replaceChildren(loading());
+  try {
+    result = await runCypher(ctx.account, query);
+    show(result);
   } catch (err) {
     out.replaceChildren(h("div", { "data-testid": "cypher-error" }, errorBox(err)));
   }

@@ -60,6 +60,7 @@ export async function findingsScreen(ctx: Ctx, p: Record<string, string>, main: 
 
 async function findingDetail(ctx: Ctx, checkId: string, assetId: string, row: Finding | undefined, box: HTMLElement): Promise<void> {
   box.replaceChildren(loading());
+  row ??= (await findings(ctx.account, { checkId, assetId, status: "" }, 1, 0)).nodes[0];
   const [item, assetDoc, plan] = await Promise.all([
     checkItem(ctx.account, checkId), loadAsset(ctx.account, assetId),
     remediationPlan(ctx.account, checkId, assetId).catch((e: unknown) => e as Error),
