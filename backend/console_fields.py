@@ -289,7 +289,7 @@ class ConsoleQuery:
         n = _page_size(first)
         if offset < 0:
             raise ValueError("offset must not be negative")
-        report = await Account(id=account_id, name=None, collected_at=None).attack_paths(info)
+        report = await Account(id=account_id, name=None, collected_at=None).attack_paths(info)  # type: ignore[misc,arg-type]  # a resolver called directly
         paths = [p for p in _by_severity(account_id, report.doc)
                  if (entry is None or p["entry"]["id"] == entry) and (target is None or p["target"]["id"] == target)
                  and (through is None or any(node["id"] == through for node in p["nodes"]))]

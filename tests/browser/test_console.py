@@ -113,6 +113,8 @@ class Console:
     problems: list[str] = field(default_factory=list)
 
     def login(self, token: str) -> None:
+        if self.page.url.startswith(self.url):
+            self.settle()
         self.page.goto(f"{self.url}/")
         token_input = self.page.get_by_label("API token")
         expect(token_input).to_have_attribute("type", "password")  # masked
@@ -121,10 +123,19 @@ class Console:
         expect(self.page.get_by_role("navigation", name="screens")).to_be_visible()
 
     def open(self, route: str) -> None:
+        self.settle()
         self.page.goto(f"{self.url}/#/{route}")
 
+    def reload(self) -> None:
+        self.settle()
+        self.page.reload()
+
+    def settle(self) -> None:
+        """Let the screen's requests finish: a reload would abort them (a failed request the app did not cause)."""
+        self.page.wait_for_function("() => (document.body.dataset.pending || '0') === '0'")
+
     def shot(self, name: str) -> None:
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     def assert_clean(self) -> None:
@@ -184,7 +195,7 @@ def test_log_in_and_the_overview_numbers_equal_the_api(console: Console, tenant:
         expected = "n/a" if rate is None else f"{math.floor(rate * 1000 + 0.5) / 10:g}%"  # JS Math.round
         expect(page.get_by_test_id(f"rate-{pkg}")).to_have_text(expected)
     expect(page.get_by_test_id("recent-scans").locator("tbody tr")).to_have_count(len(acct["scans"]))
-    page.reload()  # the session and the screen survive a reload
+    console.reload()  # the session and the screen survive a reload
     expect(page.get_by_test_id("failing-total")).to_have_text(str(acct["all"]["total"]))
     console.assert_clean()
 
@@ -233,9 +244,23 @@ def test_top_attack_path_drawn_and_choke_point_what_if(console: Console, tenant:
     expect(page.locator(f"tr[data-row='{top['nodes'][0]['id']}']").get_by_test_id("cut-badge")).to_be_visible()
     assert page.evaluate("() => window.__cy.paths.elements('.cut').length") > 0
     assert "whatif=" in page.url
-    page.reload()  # the selection, the node and the what-if are in the URL
+    console.reload()  # the selection, the node and the what-if are in the URL
     expect(page.get_by_test_id("whatif-removed")).to_have_text(str(what["paths_removed"]))
     console.assert_clean()
+
+
+def test_every_choke_points_what_if_cuts_paths(tenant: dict[str, Any], server: str) -> None:
+    """The console's what-if toggle sends each choke point's `whatIf` change: every one is a valid change that cuts
+    at least one (entry, target) pair."""
+    account, token = tenant["account"], tenant["tokens"]["viewer"]
+    chokes = api(server, token, """query($a: String!) { account(id: $a) { attackPaths { chokePoints(first: 50) {
+        type id pathsCut whatIf } } } }""", {"a": account})["account"]["attackPaths"]["chokePoints"]
+    assert {c["type"] for c in chokes} >= {"AccessKey", "SecurityGroup"}
+    for c in chokes:
+        assert c["whatIf"], c
+        what = api(server, token, "query($a: String!, $w: [String!]) { account(id: $a) { attackPaths(whatIf: $w) { whatIf } } }",
+                   {"a": account, "w": [c["whatIf"]]})["account"]["attackPaths"]["whatIf"]
+        assert what["paths_removed"] >= 1, (c, what)
 
 
 def test_dry_run_a_remediation(console: Console, tenant: dict[str, Any], server: str) -> None:
@@ -247,7 +272,7 @@ def test_dry_run_a_remediation(console: Console, tenant: dict[str, Any], server:
     expect(page.get_by_test_id("dry-run-done")).to_be_visible()
     expect(page.get_by_test_id("remediation-result").get_by_test_id("plan-requests").last).to_contain_text("PutBucketAcl")
     expect(page.get_by_test_id("execute")).to_have_count(0)  # executing needs the admin role
-    page.reload()
+    console.reload()
     expect(page.get_by_test_id("audit")).to_contain_text("api.remediate")
     status = api(server, token, """query($a: String!, $c: String!, $x: String!) { findingPage(accountId: $a, checkId: $c,
         assetId: $x) { nodes { status } } }""", {"a": account, "c": FIX[0], "x": FIX[1]})

@@ -39,6 +39,7 @@ export async function overviewScreen(ctx: Ctx, _params: Record<string, string>, 
     ], o.scans, { testid: "recent-scans" })));
   // pass rates one package at a time: each report is its own request, the page is usable meanwhile
   for (const li of complianceCard.querySelectorAll<HTMLElement>("li[data-package]")) {
+    if (!complianceCard.isConnected) return; // the user moved on
     const report = await compliance(ctx.account, li.dataset.package!);
     li.lastElementChild!.replaceWith(h("strong", { "data-testid": `rate-${report.package}` }, pct(report.passRate)));
   }
