@@ -498,11 +498,9 @@ class Account:
 
     @strawberry.field
     async def compliance_report(self, info: Ctx, package: str) -> JSON:
-        from checks.catalog import BY_ID
         from checks.packages import compliance_report
-        from checks.scan import latest_findings
 
-        rows = await asyncio.to_thread(latest_findings, info.context.driver, self.id, BY_ID)
+        rows = (await self._findings_index(info))[None]  # the cached latest findings (a 100k account: 19 s to read)
         return compliance_report(package, rows, self.id)  # the document `skypath compliance --format json` prints
 
     @strawberry.field

@@ -18,7 +18,7 @@ from backend.repository import ASSET_QUERY_LABELS
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 NEIGHBOURS_SHOWN = 40
-SORTED_REPORTS_KEPT = 32  # like the per-process document cache of backend/api.py
+SORTED_KEPT = 64  # sorted findings/paths lists kept per process (by account, status and order)
 
 
 @strawberry.type
@@ -205,11 +205,13 @@ class ConsoleQuery:
         key = _finding_sort_key(sort)
         index = await Account(id=account_id, name=None, collected_at=None)._findings_index(info)
         items = _items(info, account_id)
-        rows = [r for r in (index.get(status, []) if status else index[None])
-                if (severity is None or r["severity"] == severity) and (check_id is None or r["check_id"] == check_id)
-                and (asset_id is None or r["asset_id"] == asset_id) and (region is None or r["region"] == region)
-                and (product is None or (r["check_id"] in items and items[r["check_id"]].product == product))]
-        rows.sort(key=key, reverse=sort.startswith("-"))
+        source = index.get(status, []) if status else index[None]
+        rows = _sorted_once((account_id, "findings", status, sort), source, key, reverse=sort.startswith("-"))
+        if any(v is not None for v in (severity, check_id, asset_id, region, product)):
+            rows = [r for r in rows
+                    if (severity is None or r["severity"] == severity) and (check_id is None or r["check_id"] == check_id)
+                    and (asset_id is None or r["asset_id"] == asset_id) and (region is None or r["region"] == region)
+                    and (product is None or (r["check_id"] in items and items[r["check_id"]].product == product))]
         return ConsoleFindingPage(total_count=len(rows), nodes=[ConsoleFinding(
             check_id=r["check_id"], title=items[r["check_id"]].title if r["check_id"] in items else r["check_id"],
             product=items[r["check_id"]].product if r["check_id"] in items else "", asset_id=r["asset_id"],
@@ -290,25 +292,29 @@ class ConsoleQuery:
         if offset < 0:
             raise ValueError("offset must not be negative")
         report = await Account(id=account_id, name=None, collected_at=None).attack_paths(info)  # type: ignore[misc,arg-type]  # a resolver called directly
-        paths = [p for p in _by_severity(account_id, report.doc)
-                 if (entry is None or p["entry"]["id"] == entry) and (target is None or p["target"]["id"] == target)
-                 and (through is None or any(node["id"] == through for node in p["nodes"]))]
+        paths = _sorted_once((account_id, "paths"), report.doc["paths"],
+                             lambda p: SEVERITY_ORDER.get(p["severity"], 9))  # stable: the report's order within
+        if entry is not None or target is not None or through is not None:
+            paths = [p for p in paths
+                     if (entry is None or p["entry"]["id"] == entry) and (target is None or p["target"]["id"] == target)
+                     and (through is None or any(node["id"] == through for node in p["nodes"]))]
         return PathPage(total_count=len(paths), nodes=[_path(p) for p in paths[offset:offset + n]])
 
 
-_SORTED_PATHS: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+_SORTED: dict[tuple[str | None, ...], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
 
 
-def _by_severity(account_id: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The report's paths, most severe first (stable: the report's order within a severity), sorted once per
-    report document."""
-    hit = _SORTED_PATHS.get(account_id)
-    if hit is None or hit[0] is not doc:
-        hit = (doc, sorted(doc["paths"], key=lambda p: SEVERITY_ORDER.get(p["severity"], 9)))
-        _SORTED_PATHS.pop(account_id, None)
-        if len(_SORTED_PATHS) >= SORTED_REPORTS_KEPT:
-            _SORTED_PATHS.pop(next(iter(_SORTED_PATHS)))
-        _SORTED_PATHS[account_id] = hit
+def _sorted_once(key: tuple[str | None, ...], rows: list[dict[str, Any]], sort_key: Any,
+                 reverse: bool = False) -> list[dict[str, Any]]:
+    """`rows` sorted, computed once per source list (the cached findings index or paths report of a data
+    version): 140k findings or 450k paths are not re-sorted on every page."""
+    hit = _SORTED.get(key)
+    if hit is None or hit[0] is not rows:
+        hit = (rows, sorted(rows, key=sort_key, reverse=reverse))
+        _SORTED.pop(key, None)
+        if len(_SORTED) >= SORTED_KEPT:
+            _SORTED.pop(next(iter(_SORTED)))
+        _SORTED[key] = hit
     return hit[1]
 
 

@@ -61,7 +61,7 @@ export interface RemediationPlan {
 export interface AuditEntry { at: string; who: string; action: string; detail: string }
 export interface CypherResult { columns: string[]; rows: Record<string, unknown>[] }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>; // the untyped JSON fields of the current schema, adapted below
 
 const toCounts = (o: Record<string, number> | undefined): Count[] =>
   Object.entries(o ?? {}).map(([key, count]) => ({ key, count }));
