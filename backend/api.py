@@ -501,7 +501,7 @@ class Account:
         from checks.packages import compliance_report
 
         rows = (await self._findings_index(info))[None]  # the cached latest findings (a 100k account: 19 s to read)
-        return compliance_report(package, rows, self.id)  # the document `skypath compliance --format json` prints
+        return await asyncio.to_thread(compliance_report, package, rows, self.id)  # the document `skypath compliance --format json` prints
 
     @strawberry.field
     async def remediation_plan(self, info: Ctx, check_id: str, asset_id: str) -> JSON:

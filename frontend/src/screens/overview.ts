@@ -37,10 +37,9 @@ export async function overviewScreen(ctx: Ctx, _params: Record<string, string>, 
       { title: "status", cell: (s) => s.status }, { title: "started", cell: (s) => when(s.started) },
       { title: "authorizations", cell: (s) => s.authorizations },
     ], o.scans, { testid: "recent-scans" })));
-  // pass rates one package at a time: each report is its own request, the page is usable meanwhile
-  for (const li of complianceCard.querySelectorAll<HTMLElement>("li[data-package]")) {
-    if (!complianceCard.isConnected) return; // the user moved on
+  // pass rates fill in as each package's report arrives: the rest of the page is usable meanwhile
+  await Promise.all([...complianceCard.querySelectorAll<HTMLElement>("li[data-package]")].map(async (li) => {
     const report = await compliance(ctx.account, li.dataset.package!);
     li.lastElementChild!.replaceWith(h("strong", { "data-testid": `rate-${report.package}` }, pct(report.passRate)));
-  }
+  }));
 }
