@@ -14,7 +14,7 @@ import gc
 import hashlib
 import heapq
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -656,14 +656,20 @@ def _closed_exposure(g: AttackGraph, changed: dict[str, list[Rule]]) -> frozense
     return frozenset(removed)
 
 
-def analyse_paths(driver: Driver, account_id: str, what_if: list[str] | None = None) -> dict[str, Any]:
+def analyse_paths(driver: Driver, account_id: str, what_if: list[str] | None = None,
+                  progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+    """The attack-path report; `progress(stage, count)` is told each stage done (graph edges, paths, choke points)."""
+    step = progress or (lambda stage, count: None)
     g = load_attack_graph(driver, account_id)
+    step("attack graph loaded", len(g.edges))
     paths = compute_paths(g)
+    step("paths found", len(paths))
     doc: dict[str, Any] = {
         "account_id": account_id,
         "paths": [path_json(account_id, p) for p in paths],
         "choke_points": choke_points(g, paths),
     }
+    step("choke points found", len(doc["choke_points"]))
     if what_if:
         removed: set[Edge] = set()
         for change in what_if:

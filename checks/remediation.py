@@ -358,6 +358,17 @@ SSL = _rds("ModifyDBInstanceSSL", lambda c: {
     "SSL is enabled on the connection string (the instance restarts)", ("clients must connect with SSL afterwards",))
 
 
+# retention only counts with auditing on: an instance with audit off gets it enabled first
+AUDIT_RETENTION = Remediation(
+    _node_ctx("RdsInstance"),
+    _all(_when(lambda c: not c["n"].get("sql_collector_enabled"), _simple(RDS, "ModifySQLCollectorPolicy", lambda c: {
+        "DBInstanceId": c["n"]["id"], "SQLCollectorStatus": "Enable"})),
+         _simple(RDS, "ModifySQLCollectorRetention", lambda c: {"DBInstanceId": c["n"]["id"], "ConfigValue": max(
+             180, int(c["n"].get("sql_audit_retention_days") or 0))})),
+    "SQL audit is on and its logs are kept 180 days (or the longer period already set)",
+    (("Rds", "ModifySQLCollectorPolicy"), ("Rds", "ModifySQLCollectorRetention")))
+
+
 def _backup_retention(days: int) -> Remediation:
     return _rds("ModifyBackupPolicy", lambda c: {"BackupRetentionPeriod": max(days, int(c["n"].get(
         "backup_retention_days") or 0))}, f"backups are kept {days} days (storage beyond the free quota costs extra)")
@@ -578,8 +589,7 @@ REMEDIATIONS: dict[str, Remediation] = {
                                         "log backups are enabled (point-in-time recovery)"),
     "ACS_RDS_DBInstanceSQLAudit": _rds("ModifySQLCollectorPolicy", lambda c: {"SQLCollectorStatus": "Enable"},
                                        "SQL audit (the SQL collector) is enabled"),
-    "ACS_RDS_DBInstanceAuditRetention": _rds("ModifySQLCollectorRetention", lambda c: {"ConfigValue": 180},
-                                             "SQL audit logs are kept 180 days"),
+    "ACS_RDS_DBInstanceAuditRetention": AUDIT_RETENTION,
     "ACS_RDS_DBInstancePublicEndpoint": _rds("ReleaseInstancePublicConnection", lambda c: {
         "CurrentConnectionString": c["n"].get("connection_string") or ""}, "the internet endpoint is released",
         ("clients using the public endpoint lose access; a new one gets another address",)),

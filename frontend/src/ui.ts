@@ -71,12 +71,22 @@ export function table<T>(caption: string, cols: Column<T>[], rows: T[], opts: {
       })));
 }
 
-export function pager(total: number, offset: number, size: number, go: (offset: number) => void): HTMLElement {
-  const end = Math.min(total, offset + size);
+/** Paging through a connection: the URL holds the cursor (`after`) and the page number; "previous" goes back in
+the browser history, the way the page was reached. */
+export function pager(total: number, pageNo: number, size: number, next: string | null,
+  go: (after: string | undefined, pageNo: number) => void): HTMLElement {
+  const start = (pageNo - 1) * size;
+  const end = Math.min(total, start + size);
   return h("nav", { class: "pager", "aria-label": "pages" },
-    h("button", { type: "button", disabled: offset === 0, onclick: () => go(Math.max(0, offset - size)) }, "← previous"),
-    h("span", { "data-testid": "page-range" }, total === 0 ? "0 of 0" : `${offset + 1}–${end} of ${total}`),
-    h("button", { type: "button", disabled: end >= total, onclick: () => go(offset + size) }, "next →"));
+    h("button", { type: "button", disabled: pageNo <= 1, onclick: () => history.back() }, "← previous"),
+    h("span", { "data-testid": "page-range" }, total === 0 ? "0 of 0" : `${start + 1}–${end} of ${total}`),
+    h("button", { type: "button", disabled: !next, onclick: () => go(next ?? undefined, pageNo + 1) }, "next →"),
+    pageNo > 1 ? h("button", { type: "button", onclick: () => go(undefined, 1) }, "first page") : null);
+}
+
+/** The page parameters of a screen's URL. */
+export function pageParams(p: Record<string, string>): { after: string | null; pageNo: number } {
+  return { after: p.after ?? null, pageNo: Number(p.page ?? 1) || 1 };
 }
 
 export function field(label: string, control: HTMLElement): HTMLElement {

@@ -171,32 +171,32 @@ def test_log_in_and_the_overview_numbers_equal_the_api(console: Console, tenant:
     page = console.page
     expect(page.get_by_test_id("failing-total")).to_be_visible()
     totals = api(server, token, """query($a: String!) { account(id: $a) {
-        all: findings(status: "NOT_PASS", first: 1) { total }
-        critical: findings(status: "NOT_PASS", severity: "critical", first: 1) { total }
-        high: findings(status: "NOT_PASS", severity: "high", first: 1) { total }
-        medium: findings(status: "NOT_PASS", severity: "medium", first: 1) { total }
-        low: findings(status: "NOT_PASS", severity: "low", first: 1) { total }
-        billing { quotaUsed } scans(first: 5) { id } }
+        all: findings(status: [NOT_PASS], first: 1) { totalCount }
+        critical: findings(status: [NOT_PASS], severity: [CRITICAL], first: 1) { totalCount }
+        high: findings(status: [NOT_PASS], severity: [HIGH], first: 1) { totalCount }
+        medium: findings(status: [NOT_PASS], severity: [MEDIUM], first: 1) { totalCount }
+        low: findings(status: [NOT_PASS], severity: [LOW], first: 1) { totalCount }
+        billing { quotaUsed } scans(first: 5) { edges { node { id } } } }
       findingsSummary(accountId: $a) { byProduct { key count } byRegion { key count } } packages }""",
                  {"a": account})
     acct = totals["account"]
-    assert acct["all"]["total"] > 0
-    expect(page.get_by_test_id("failing-total")).to_have_text(str(acct["all"]["total"]))
+    assert acct["all"]["totalCount"] > 0
+    expect(page.get_by_test_id("failing-total")).to_have_text(str(acct["all"]["totalCount"]))
     for sev in ("critical", "high", "medium", "low"):
-        expect(page.get_by_test_id(f"by-severity-{sev}")).to_have_text(str(acct[sev]["total"]))
+        expect(page.get_by_test_id(f"by-severity-{sev}")).to_have_text(str(acct[sev]["totalCount"]))
     for facet, testid in (("byProduct", "by-product"), ("byRegion", "by-region")):
         for c in totals["findingsSummary"][facet]:
             expect(page.get_by_test_id(f"{testid}-{c['key']}")).to_have_text(str(c["count"]))
-    assert sum(c["count"] for c in totals["findingsSummary"]["byProduct"]) == acct["all"]["total"]
+    assert sum(c["count"] for c in totals["findingsSummary"]["byProduct"]) == acct["all"]["totalCount"]
     expect(page.get_by_test_id("quota-used")).to_have_text(str(acct["billing"]["quotaUsed"]))
     for pkg in totals["packages"]:
-        rate = api(server, token, "query($a: String!, $p: String!) { account(id: $a) { complianceReport(package: $p) } }",
-                   {"a": account, "p": pkg})["account"]["complianceReport"]["pass_rate"]
+        rate = api(server, token, "query($a: String!, $p: String!) { account(id: $a) { complianceReport(package: $p) { "
+                   "passRate } } }", {"a": account, "p": pkg})["account"]["complianceReport"]["passRate"]
         expected = "n/a" if rate is None else f"{math.floor(rate * 1000 + 0.5) / 10:g}%"  # JS Math.round
         expect(page.get_by_test_id(f"rate-{pkg}")).to_have_text(expected)
-    expect(page.get_by_test_id("recent-scans").locator("tbody tr")).to_have_count(len(acct["scans"]))
+    expect(page.get_by_test_id("recent-scans").locator("tbody tr")).to_have_count(len(acct["scans"]["edges"]))
     console.reload()  # the session and the screen survive a reload
-    expect(page.get_by_test_id("failing-total")).to_have_text(str(acct["all"]["total"]))
+    expect(page.get_by_test_id("failing-total")).to_have_text(str(acct["all"]["totalCount"]))
     console.assert_clean()
 
 
@@ -205,8 +205,9 @@ def test_top_attack_path_drawn_and_choke_point_what_if(console: Console, tenant:
     console.login(token)
     console.open("paths")
     page = console.page
-    top = api(server, token, """query($a: String!) { pathsPage(accountId: $a, first: 1) { totalCount nodes { id nodes { type id } } }
-      }""", {"a": account})["pathsPage"]
+    top_page = api(server, token, """query($a: String!) { account(id: $a) { attackPaths(first: 1) { totalCount
+        edges { node { id nodes { type id } } } } } }""", {"a": account})["account"]["attackPaths"]
+    top = {"totalCount": top_page["totalCount"], "nodes": [e["node"] for e in top_page["edges"]]}
     assert top["totalCount"] > 0
     rows = page.get_by_test_id("paths-table").locator("tbody tr")
     expect(rows).to_have_count(min(25, top["totalCount"]))
@@ -226,41 +227,50 @@ def test_top_attack_path_drawn_and_choke_point_what_if(console: Console, tenant:
     page.mouse.click(at["x"], at["y"])
     expect(page.get_by_test_id("choke-note")).to_be_visible()
     node_type, _, node_id = at["id"].partition(":")
-    chokes = api(server, token, """query($a: String!) { account(id: $a) { attackPaths { chokePoints(first: 50) {
-        type id pathsCut whatIf } } } }""", {"a": account})["account"]["attackPaths"]["chokePoints"]
+    chokes = _choke_points(server, token, account)
     choke = next(c for c in chokes if (c["type"], c["id"]) == (node_type, node_id))
     expect(page.get_by_test_id("choke-note")).to_contain_text(f"cuts {choke['pathsCut']} paths")
     page.get_by_test_id("choke-note").get_by_test_id("whatif-toggle").click()
-    what = api(server, token, "query($a: String!, $w: [String!]) { account(id: $a) { attackPaths(whatIf: $w) { whatIf } } }",
-               {"a": account, "w": [choke["whatIf"]]})["account"]["attackPaths"]["whatIf"]
-    assert what["paths_removed"] > 0
-    expect(page.get_by_test_id("whatif-removed")).to_have_text(str(what["paths_removed"]))
-    expect(page.get_by_test_id("whatif-cut").locator("li")).to_have_count(min(30, len(what["removed_pairs"])))
-    listed = api(server, token, """query($a: String!) { pathsPage(accountId: $a, first: 25) { nodes { id entry { id }
-        target { id } } } }""", {"a": account})["pathsPage"]["nodes"]
-    cut_ids = [p["id"] for p in listed if [p["entry"]["id"], p["target"]["id"]] in what["removed_pairs"]]
+    what = _what_if(server, token, account, choke["whatIf"])
+    assert what["pathsRemoved"] > 0
+    expect(page.get_by_test_id("whatif-removed")).to_have_text(str(what["pathsRemoved"]))
+    expect(page.get_by_test_id("whatif-cut").locator("li")).to_have_count(min(30, len(what["removedPairs"])))
+    listed = api(server, token, """query($a: String!) { account(id: $a) { attackPaths(first: 25) { edges { node { id
+        entry { id } target { id } } } } } }""", {"a": account})["account"]["attackPaths"]["edges"]
+    cut_ids = [e["node"]["id"] for e in listed if (e["node"]["entry"]["id"], e["node"]["target"]["id"]) in what["removedPairs"]]
     assert top["nodes"][0]["id"] in cut_ids  # the drawn path is one the change cuts
     expect(page.get_by_test_id("cut-badge")).to_have_count(len(cut_ids))
     expect(page.locator(f"tr[data-row='{top['nodes'][0]['id']}']").get_by_test_id("cut-badge")).to_be_visible()
     assert page.evaluate("() => window.__cy.paths.elements('.cut').length") > 0
     assert "whatif=" in page.url
     console.reload()  # the selection, the node and the what-if are in the URL
-    expect(page.get_by_test_id("whatif-removed")).to_have_text(str(what["paths_removed"]))
+    expect(page.get_by_test_id("whatif-removed")).to_have_text(str(what["pathsRemoved"]))
     console.assert_clean()
+
+
+def _choke_points(server: str, token: str, account: str) -> list[dict[str, Any]]:
+    doc = api(server, token, """query($a: String!) { account(id: $a) { chokePoints(first: 50) { edges { node {
+        type id pathsCut whatIf } } } } }""", {"a": account})
+    return [e["node"] for e in doc["account"]["chokePoints"]["edges"]]
+
+
+def _what_if(server: str, token: str, account: str, change: str) -> dict[str, Any]:
+    doc = api(server, token, """query($a: String!, $w: [String!]!) { account(id: $a) { whatIf(changes: $w) {
+        pathsRemoved removedPairs(first: 500) { edges { node { entry target } } } } } }""", {"a": account, "w": [change]})
+    what = doc["account"]["whatIf"]
+    return {"pathsRemoved": what["pathsRemoved"],
+            "removedPairs": [(e["node"]["entry"], e["node"]["target"]) for e in what["removedPairs"]["edges"]]}
 
 
 def test_every_choke_points_what_if_cuts_paths(tenant: dict[str, Any], server: str) -> None:
     """The console's what-if toggle sends each choke point's `whatIf` change: every one is a valid change that cuts
     at least one (entry, target) pair."""
     account, token = tenant["account"], tenant["tokens"]["viewer"]
-    chokes = api(server, token, """query($a: String!) { account(id: $a) { attackPaths { chokePoints(first: 50) {
-        type id pathsCut whatIf } } } }""", {"a": account})["account"]["attackPaths"]["chokePoints"]
+    chokes = _choke_points(server, token, account)
     assert {c["type"] for c in chokes} >= {"AccessKey", "SecurityGroup"}
     for c in chokes:
         assert c["whatIf"], c
-        what = api(server, token, "query($a: String!, $w: [String!]) { account(id: $a) { attackPaths(whatIf: $w) { whatIf } } }",
-                   {"a": account, "w": [c["whatIf"]]})["account"]["attackPaths"]["whatIf"]
-        assert what["paths_removed"] >= 1, (c, what)
+        assert _what_if(server, token, account, c["whatIf"])["pathsRemoved"] >= 1, c
 
 
 def test_dry_run_a_remediation(console: Console, tenant: dict[str, Any], server: str) -> None:
@@ -274,9 +284,9 @@ def test_dry_run_a_remediation(console: Console, tenant: dict[str, Any], server:
     expect(page.get_by_test_id("execute")).to_have_count(0)  # executing needs the admin role
     console.reload()
     expect(page.get_by_test_id("audit")).to_contain_text("api.remediate")
-    status = api(server, token, """query($a: String!, $c: String!, $x: String!) { findingPage(accountId: $a, checkId: $c,
-        assetId: $x) { nodes { status } } }""", {"a": account, "c": FIX[0], "x": FIX[1]})
-    assert status["findingPage"]["nodes"][0]["status"] == "NOT_PASS"  # a dry run changes nothing
+    status = api(server, token, """query($a: String!, $c: String!, $x: String!) { account(id: $a) { findings(checkId: $c,
+        assetId: $x) { edges { node { status } } } } }""", {"a": account, "c": FIX[0], "x": FIX[1]})
+    assert status["account"]["findings"]["edges"][0]["node"]["status"] == "NOT_PASS"  # a dry run changes nothing
     console.assert_clean()
 
 
@@ -291,7 +301,7 @@ def test_whitelist_as_operator_and_not_as_viewer(console: Console, browser: Brow
     expect(page.get_by_test_id("whitelist")).to_have_count(0)  # …but no operator action
     expect(page.get_by_test_id("verify")).to_have_count(0)
     refused = api(server, tenant["tokens"]["viewer"], """mutation($a: String!, $c: String!, $x: String!) {
-        whitelist(accountId: $a, checkId: $c, assetId: $x, reason: "viewer") }""",
+        whitelist(accountId: $a, checkId: $c, assetId: $x, reason: "viewer") { checkId } }""",
                   {"a": account, "c": FIX[0], "x": FIX[1]}, ok=False)
     assert "operator role" in refused["errors"][0]["message"]
     console.open("overview")

@@ -2,15 +2,15 @@ import type { Ctx } from "../main";
 import { asset as loadAsset, assetTypes, assets, findings, paths } from "../api/queries";
 import { draw } from "../graph";
 import { href, update } from "../router";
-import { errorBox, field, h, kv, loading, pager, section, select, severityBadge, statusBadge, table } from "../ui";
+import { errorBox, field, h, kv, loading, pageParams, pager, section, select, severityBadge, statusBadge, table } from "../ui";
 
 const PAGE = 50;
 
 export async function assetsScreen(ctx: Ctx, p: Record<string, string>, main: HTMLElement): Promise<void> {
   if (p.id) return assetPage(ctx, p.id, main);
   main.replaceChildren(h("h1", {}, "Assets"), loading());
-  const offset = Number(p.offset ?? 0) || 0;
-  const [types, page] = await Promise.all([assetTypes(), assets(ctx.account, { text: p.q, type: p.type, region: p.region }, PAGE, offset)]);
+  const { after, pageNo } = pageParams(p);
+  const [types, page] = await Promise.all([assetTypes(), assets(ctx.account, { text: p.q, type: p.type, region: p.region }, PAGE, after)]);
   const form = h("form", { class: "filters", role: "search", "aria-label": "search assets" },
     field("Search id or name", h("input", { name: "q", type: "search", value: p.q ?? "", size: 30 })),
     field("Type", select("type", ["", ...types], p.type)),
@@ -19,7 +19,7 @@ export async function assetsScreen(ctx: Ctx, p: Record<string, string>, main: HT
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const d = new FormData(form);
-    update({ q: String(d.get("q") ?? "").trim(), type: String(d.get("type") ?? ""), region: String(d.get("region") ?? "").trim(), offset: undefined });
+    update({ q: String(d.get("q") ?? "").trim(), type: String(d.get("type") ?? ""), region: String(d.get("region") ?? "").trim(), after: undefined, page: undefined });
   });
   main.replaceChildren(h("h1", {}, "Assets"), form,
     h("p", { class: "muted" }, `${page.totalCount} assets`),
@@ -27,14 +27,14 @@ export async function assetsScreen(ctx: Ctx, p: Record<string, string>, main: HT
       { title: "id", cell: (a) => h("a", { href: href("assets", { id: a.id }) }, a.id) },
       { title: "name", cell: (a) => a.name ?? "" }, { title: "type", cell: (a) => a.type }, { title: "region", cell: (a) => a.region ?? "global" },
     ], page.nodes, { testid: "assets-table" }),
-    pager(page.totalCount, offset, PAGE, (o) => update({ offset: String(o) })));
+    pager(page.totalCount, pageNo, PAGE, page.next, (a, n) => update({ after: a, page: String(n) })));
 }
 
 async function assetPage(ctx: Ctx, id: string, main: HTMLElement): Promise<void> {
   main.replaceChildren(h("h1", {}, id), loading());
   const [detail, found, through] = await Promise.all([
-    loadAsset(ctx.account, id), findings(ctx.account, { assetId: id, status: "" }, 100, 0),
-    paths(ctx.account, { through: id }, 20, 0).catch((e: unknown) => e as Error),
+    loadAsset(ctx.account, id), findings(ctx.account, { assetId: id, status: "" }, 100, null),
+    paths(ctx.account, { through: id }, 20, null).catch((e: unknown) => e as Error),
   ]);
   if (!detail) { main.replaceChildren(h("h1", {}, id), errorBox(`no asset ${id} in this account`)); return; }
   const graph = h("div", { class: "graph small", "data-testid": "asset-graph", role: "img", "aria-label": `graph around ${id}` });

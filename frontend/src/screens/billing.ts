@@ -1,7 +1,7 @@
 import type { Ctx } from "../main";
 import { billing, type Count } from "../api/queries";
 import { update } from "../router";
-import { h, kv, loading, rateBar, section, table, when } from "../ui";
+import { h, kv, loading, pageParams, pager, rateBar, section, table, when } from "../ui";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -32,7 +32,8 @@ function usageChart(days: Count[]): HTMLElement {
 
 export async function billingScreen(ctx: Ctx, p: Record<string, string>, main: HTMLElement): Promise<void> {
   main.replaceChildren(h("h1", {}, "Billing"), loading());
-  const { billing: b, ledger, next } = await billing(ctx.account, p.after ?? null);
+  const { after, pageNo } = pageParams(p);
+  const { billing: b, ledger } = await billing(ctx.account, after);
   const used = b.quotaTotal ? b.quotaUsed / b.quotaTotal : null;
   main.replaceChildren(
     h("h1", {}, "Billing"),
@@ -46,11 +47,9 @@ export async function billingScreen(ctx: Ctx, p: Record<string, string>, main: H
       h("details", {}, h("summary", {}, "by check item"), table("usage by check item", [
         { title: "check item", cell: (c) => c.key }, { title: "authorizations", cell: (c) => c.count },
       ], [...b.usageByItem].sort((x, y) => y.count - x.count)))),
-    section("Ledger", table("ledger", [
-      { title: "at", cell: (e) => when(e.at) }, { title: "operation", cell: (e) => e.operation }, { title: "check item", cell: (e) => e.checkId },
-      { title: "assets", cell: (e) => e.assets }, { title: "amount", cell: (e) => e.amount }, { title: "who", cell: (e) => e.who },
-    ], ledger, { testid: "ledger" }),
-    h("nav", { class: "pager", "aria-label": "ledger pages" },
-      h("button", { type: "button", disabled: !p.after, onclick: () => update({ after: undefined }) }, "first page"),
-      h("button", { type: "button", disabled: !next, onclick: () => update({ after: next ?? undefined }) }, "next →"))));
+    section("Ledger (oldest first)", table("ledger", [
+      { title: "at", cell: (e) => when(e.at) }, { title: "operation", cell: (e) => e.operation }, { title: "check item", cell: (e) => e.checkId ?? "" },
+      { title: "assets", cell: (e) => e.assets }, { title: "amount", cell: (e) => e.amount }, { title: "who", cell: (e) => e.who ?? "" },
+    ], ledger.nodes, { testid: "ledger" }),
+    pager(ledger.totalCount, pageNo, 25, ledger.next, (a, n) => update({ after: a, page: String(n) }))));
 }

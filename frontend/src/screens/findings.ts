@@ -1,23 +1,21 @@
 import type { Ctx } from "../main";
 import {
-  STATUSES, SEVERITIES, asset as loadAsset, checkItem, findingFacets, findings, remediationPlan, verify, whitelist,
+  ORDERS, STATUSES, SEVERITIES, asset as loadAsset, findingFacets, findings, remediationPlan, verify, whitelist,
   type Finding,
 } from "../api/queries";
 import { href, update } from "../router";
 import { draw } from "../graph";
-import { errorBox, field, h, kv, loading, pager, section, select, severityBadge, statusBadge, table } from "../ui";
+import { errorBox, field, h, kv, loading, pageParams, pager, section, select, severityBadge, statusBadge, table } from "../ui";
 import { planView } from "./remediation";
 
 const PAGE = 50;
-const SORTS: [string, string][] = [["severity", "severity (worst first)"], ["check", "check item"], ["asset", "asset"],
-  ["region", "region"], ["-lastSeen", "last seen (newest first)"]];
 
 export async function findingsScreen(ctx: Ctx, p: Record<string, string>, main: HTMLElement): Promise<void> {
   main.replaceChildren(h("h1", {}, "Findings"), loading());
   const status = p.status === "any" ? "" : p.status ?? "NOT_PASS";
-  const offset = Number(p.offset ?? 0) || 0;
-  const filter = { severity: p.severity, status, checkId: p.check, product: p.product, region: p.region, assetId: p.asset, sort: p.sort };
-  const [page, facets] = await Promise.all([findings(ctx.account, filter, PAGE, offset), findingFacets(ctx.account, status || "NOT_PASS")]);
+  const { after, pageNo } = pageParams(p);
+  const filter = { severity: p.severity, status, checkId: p.check, product: p.product, region: p.region, assetId: p.asset, order: p.order };
+  const [page, facets] = await Promise.all([findings(ctx.account, filter, PAGE, after), findingFacets(ctx.account, status || "NOT_PASS")]);
 
   const form = h("form", { class: "filters", "aria-label": "filter findings" },
     field("Severity", select("severity", ["", ...SEVERITIES], p.severity)),
@@ -26,13 +24,13 @@ export async function findingsScreen(ctx: Ctx, p: Record<string, string>, main: 
     field("Product", select("product", ["", ...facets.byProduct.map((c) => c.key)], p.product)),
     field("Region", select("region", ["", ...facets.byRegion.map((c) => c.key === "global" ? "" : c.key).filter(Boolean)], p.region)),
     field("Asset", h("input", { name: "asset", value: p.asset ?? "", size: 22 })),
-    field("Sort", select("sort", SORTS, p.sort ?? "severity")),
+    field("Sort", select("order", ORDERS, p.order ?? "WORST_FIRST")),
     h("button", { type: "submit" }, "Apply"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const data = new FormData(form);
-    const next: Record<string, string | undefined> = { offset: undefined, sel: undefined };
-    for (const k of ["severity", "check", "product", "region", "asset", "sort"]) next[k] = String(data.get(k) ?? "").trim();
+    const next: Record<string, string | undefined> = { after: undefined, page: undefined, sel: undefined };
+    for (const k of ["severity", "check", "product", "region", "asset", "order"]) next[k] = String(data.get(k) ?? "").trim();
     next.status = String(data.get("status") ?? "") || "any";
     if (next.status === "NOT_PASS") next.status = undefined;
     update(next);
@@ -45,9 +43,9 @@ export async function findingsScreen(ctx: Ctx, p: Record<string, string>, main: 
       { title: "check item", cell: (f) => h("span", { title: f.checkId }, f.title) },
       { title: "asset", cell: (f) => f.assetId },
       { title: "region", cell: (f) => f.region },
-      { title: "status", cell: (f) => statusBadge(f.status) },
+      { title: "status", cell: (f) => [statusBadge(f.status), f.stale ? h("span", { class: "badge", title: f.reason ?? "" }, "not re-checked") : null] },
     ], page.nodes, { testid: "findings-table", rowId: key, selected: (f) => key(f) === p.sel, onSelect: (f) => update({ sel: key(f) }) }),
-    pager(page.totalCount, offset, PAGE, (o) => update({ offset: String(o), sel: undefined })));
+    pager(page.totalCount, pageNo, PAGE, page.next, (a, n) => update({ after: a, page: String(n), sel: undefined })));
   const detail = h("div", { class: "detail", "aria-live": "polite" });
   main.replaceChildren(h("h1", {}, "Findings"), form, h("div", { class: "split" }, list, detail));
   if (p.sel) {
@@ -60,9 +58,10 @@ export async function findingsScreen(ctx: Ctx, p: Record<string, string>, main: 
 
 async function findingDetail(ctx: Ctx, checkId: string, assetId: string, row: Finding | undefined, box: HTMLElement): Promise<void> {
   box.replaceChildren(loading());
-  row ??= (await findings(ctx.account, { checkId, assetId, status: "" }, 1, 0)).nodes[0];
-  const [item, assetDoc, plan] = await Promise.all([
-    checkItem(ctx.account, checkId), loadAsset(ctx.account, assetId),
+  row ??= (await findings(ctx.account, { checkId, assetId, status: "" }, 1, null)).nodes[0];
+  const item = row?.item ?? null;
+  const [assetDoc, plan] = await Promise.all([
+    loadAsset(ctx.account, assetId),
     remediationPlan(ctx.account, checkId, assetId).catch((e: unknown) => e as Error),
   ]);
   const graph = h("div", { class: "graph small", "data-testid": "finding-graph", role: "img", "aria-label": `graph around ${assetId}` });
@@ -75,7 +74,7 @@ async function findingDetail(ctx: Ctx, checkId: string, assetId: string, row: Fi
         outcome.replaceChildren(loading());
         try {
           const r = await verify(ctx.account, checkId, assetId);
-          outcome.replaceChildren(h("p", {}, `verified: ${r.results.map((x) => x.status).join(", ") || r.status}`));
+          outcome.replaceChildren(h("p", {}, `verified: ${r.results.join(", ") || r.status}`));
         } catch (e) { outcome.replaceChildren(errorBox(e)); }
       } }, "Verify now"),
       h("form", { class: "inline", "aria-label": "whitelist", onsubmit: async (e: Event) => {

@@ -5,7 +5,7 @@ import {
 } from "../api/queries";
 import { draw, type DrawEdge, type DrawNode } from "../graph";
 import { href, update } from "../router";
-import { errorBox, h, kv, loading, pager, section, severityBadge, statusBadge, table } from "../ui";
+import { errorBox, h, kv, loading, pageParams, pager, section, severityBadge, statusBadge, table } from "../ui";
 
 const PAGE = 25;
 const nodeKey = (n: { type: string; id: string }) => `${n.type}:${n.id}`;
@@ -28,7 +28,7 @@ function pathGraph(paths: AttackPath[], chokes: ChokePoint[], cut: Set<string>, 
       if (key === nodeKey(p.target) || i === p.nodes.length - 1) classes.add("target");
       if (chokeKeys.has(key)) classes.add("choke");
       if (key === focus) classes.add("focus");
-      nodes.set(key, { key, id: n.id, type: n.type, label: shortId(n.id), classes: [...classes], column: Math.max(i, nodes.get(key)?.column ?? 0) });
+      nodes.set(key, { key, id: n.id, type: n.type, label: n.label || shortId(n.id), classes: [...classes], column: Math.max(i, nodes.get(key)?.column ?? 0) });
     });
     p.edges.forEach((e, i) => {
       const source = nodeKey(p.nodes[i]);
@@ -46,10 +46,10 @@ function pathGraph(paths: AttackPath[], chokes: ChokePoint[], cut: Set<string>, 
 
 export async function pathsScreen(ctx: Ctx, p: Record<string, string>, main: HTMLElement): Promise<void> {
   main.replaceChildren(h("h1", {}, "Attack paths"), loading());
-  const offset = Number(p.offset ?? 0) || 0;
+  const { after, pageNo } = pageParams(p);
   const filter = { entry: p.entry, target: p.target, through: p.through };
   const [page, chokes, what] = await Promise.all([
-    loadPaths(ctx.account, filter, PAGE, offset), chokePoints(ctx.account, 20),
+    loadPaths(ctx.account, filter, PAGE, after), chokePoints(ctx.account, 20),
     p.whatif ? loadWhatIf(ctx.account, [p.whatif]) : Promise.resolve(null as WhatIf | null),
   ]);
   const removed = new Set((what?.removedPairs ?? []).map(([a, b]) => `${a}>${b}`));
@@ -64,7 +64,7 @@ export async function pathsScreen(ctx: Ctx, p: Record<string, string>, main: HTM
   const list = h("div", { class: "list" },
     h("p", {}, filters.length
       ? [h("span", {}, "Showing paths "), ...filters.map(([k, v]) => h("span", { class: "chip" }, `${k === "through" ? "through" : k === "entry" ? "from" : "to"} ${shortId(v!)}`)),
-        " ", h("button", { type: "button", onclick: () => update({ entry: undefined, target: undefined, through: undefined, offset: undefined, path: undefined }) }, "show all")]
+        " ", h("button", { type: "button", onclick: () => update({ entry: undefined, target: undefined, through: undefined, after: undefined, page: undefined, path: undefined }) }, "show all")]
       : h("span", { class: "muted" }, "All paths, most severe first.")),
     table("attack paths", [
       { title: "severity", cell: (x) => severityBadge(x.severity) },
@@ -77,7 +77,7 @@ export async function pathsScreen(ctx: Ctx, p: Record<string, string>, main: HTM
       testid: "paths-table", rowId: (x) => x.id, selected: (x) => x.id === p.path,
       onSelect: (x) => update({ path: x.id === p.path ? undefined : x.id, node: undefined }),
     }),
-    pager(page.totalCount, offset, PAGE, (o) => update({ offset: String(o), path: undefined })));
+    pager(page.totalCount, pageNo, PAGE, page.next, (a, n) => update({ after: a, page: String(n), path: undefined })));
 
   const graphBox = h("div", { class: "graph", "data-testid": "paths-graph", role: "img",
     "aria-label": selected ? `attack path from ${selected.entry.id} to ${selected.target.id}` : "attack paths of this page" });
@@ -118,7 +118,7 @@ function whatIfPanel(what: WhatIf | null, pageTotal: number, cutOnPage: number):
 function chokeList(chokes: ChokePoint[], active: string | undefined): HTMLElement {
   return section("Choke points", h("p", { class: "muted" }, "The fewest changes that cut every path; each cuts the paths counted."),
     h("ol", { class: "chokes", "data-testid": "choke-points" }, chokes.map((c) => h("li", {},
-      h("a", { href: "#", onclick: (e: Event) => { e.preventDefault(); update({ node: nodeKey(c), through: c.type === "SecurityGroup" ? undefined : c.id, path: undefined, offset: undefined }); } },
+      h("a", { href: "#", onclick: (e: Event) => { e.preventDefault(); update({ node: nodeKey(c), through: c.type === "SecurityGroup" ? undefined : c.id, path: undefined, after: undefined, page: undefined }); } },
         `${c.type} ${shortId(c.id)}`), ` cuts ${c.pathsCut}`, h("br"), h("small", {}, c.change),
       c.whatIf ? whatIfToggle(c.whatIf, active) : null))));
 }
@@ -132,15 +132,15 @@ function whatIfToggle(change: string, active: string | undefined): HTMLElement {
 async function nodePanel(ctx: Ctx, n: DrawNode, chokes: ChokePoint[], active: string | undefined): Promise<HTMLElement> {
   const choke = chokes.find((c) => nodeKey(c) === n.key);
   const [detail, found] = await Promise.all([
-    loadAsset(ctx.account, n.id).catch(() => null), findings(ctx.account, { assetId: n.id, status: "NOT_PASS" }, 10, 0).catch((e: unknown) => e as Error),
+    loadAsset(ctx.account, n.id).catch(() => null), findings(ctx.account, { assetId: n.id, status: "NOT_PASS" }, 10, null).catch((e: unknown) => e as Error),
   ]);
   return section(`${n.type} ${shortId(n.id)}`, h("div", { "data-testid": "node-panel" },
     choke ? h("p", { class: "choke-note", "data-testid": "choke-note" }, h("strong", {}, "Choke point: "), `cuts ${choke.pathsCut} paths — ${choke.change} `,
       choke.whatIf ? whatIfToggle(choke.whatIf, active) : null) : null,
     h("div", { class: "actions" },
-      h("button", { type: "button", onclick: () => update({ target: n.id, entry: undefined, through: undefined, path: undefined, offset: undefined }) }, "Paths to this target"),
-      h("button", { type: "button", onclick: () => update({ entry: n.id, target: undefined, through: undefined, path: undefined, offset: undefined }) }, "Paths from this entry"),
-      h("button", { type: "button", onclick: () => update({ through: n.id, entry: undefined, target: undefined, path: undefined, offset: undefined }) }, "Paths through this node")),
+      h("button", { type: "button", onclick: () => update({ target: n.id, entry: undefined, through: undefined, path: undefined, after: undefined, page: undefined }) }, "Paths to this target"),
+      h("button", { type: "button", onclick: () => update({ entry: n.id, target: undefined, through: undefined, path: undefined, after: undefined, page: undefined }) }, "Paths from this entry"),
+      h("button", { type: "button", onclick: () => update({ through: n.id, entry: undefined, target: undefined, path: undefined, after: undefined, page: undefined }) }, "Paths through this node")),
     detail ? h("details", {}, h("summary", {}, `${detail.properties.length} properties`),
       kv(detail.properties.map((x) => [x.key, x.value]))) : null,
     detail ? h("p", {}, h("a", { href: href("assets", { id: n.id }) }, "asset page")) : null,

@@ -9,14 +9,15 @@ export function planView(accountId: string, plan: RemediationPlan): HTMLElement 
     variables: { accountId, checkId: plan.checkId, assetId: plan.assetId, dryRun: true } }, null, 2);
   return h("div", { class: "plan", "data-testid": "plan" },
     kv([["current status", plan.currentStatus ?? "—"], ["effect", plan.effect || "—"],
-      ["warnings", plan.warnings.join("; ") || "none"]]),
+      ["warnings", plan.warnings.join("; ") || "none"], ["attack paths cut", plan.attackPathsCut === null ? "—" : String(plan.attackPathsCut)],
+      ["CLI", h("code", {}, plan.command)]]),
     plan.requests.length
       ? table("OpenAPI requests", [
         { title: "product", cell: (r) => r.product }, { title: "action", cell: (r) => h("code", {}, r.action) },
         { title: "region", cell: (r) => r.region }, { title: "parameters", cell: (r) => h("code", {}, JSON.stringify(r.params)) },
       ], plan.requests, { testid: "plan-requests" })
       : h("p", { class: "muted" }, "no API request: this fix is manual"),
-    plan.manualSteps.length ? h("ol", {}, plan.manualSteps.map((s) => h("li", {}, s))) : null,
+    plan.manualSteps ? h("pre", { "data-testid": "manual-steps" }, plan.manualSteps) : null,
     h("details", {}, h("summary", {}, "the exact API request (POST /graphql)"), h("pre", {}, request)));
 }
 
@@ -32,8 +33,8 @@ export async function remediationScreen(ctx: Ctx, p: Record<string, string>, mai
   if (ctx.can("operator")) {
     const entries = await auditLog(ctx.account, 30);
     audit.replaceChildren(section("Audit trail", table("audit trail", [
-      { title: "at", cell: (a) => when(a.at) }, { title: "who", cell: (a) => a.who }, { title: "action", cell: (a) => a.action },
-      { title: "detail", cell: (a) => h("code", { class: "clip" }, a.detail) },
+      { title: "at", cell: (a) => when(a.at) }, { title: "who", cell: (a) => a.who ?? "" }, { title: "action", cell: (a) => a.action },
+      { title: "detail", cell: (a) => h("code", { class: "clip", title: a.detail ?? "" }, a.detail ?? "") },
     ], entries, { testid: "audit" })));
   }
   if (!p.check || !p.asset) {
@@ -60,7 +61,7 @@ export async function remediationScreen(ctx: Ctx, p: Record<string, string>, mai
         outcome.replaceChildren(loading());
         try {
           const r = await remediate(ctx.account, p.check, p.asset, false);
-          outcome.replaceChildren(h("h3", {}, "Executed"), h("pre", {}, JSON.stringify(r.raw, null, 2)));
+          outcome.replaceChildren(h("h3", {}, `Executed: ${r.outcome ?? "done"}`), planView(ctx.account, r));
         } catch (err) { outcome.replaceChildren(errorBox(err)); }
       } }, "Execute fix"));
     }
