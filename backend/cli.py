@@ -974,7 +974,8 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
 
         viewer = create_token(d, "viewer", [account], who=WHO)
         out.print("run `.venv/bin/skypath serve`, then open the console at http://127.0.0.1:8000/")
-        out.print(f"viewer token (read-only, account {account}): {viewer['token']}")
+        out.print(f"viewer token (read-only, account {account}):")
+        out.print(viewer["token"], soft_wrap=True, markup=False)  # one unbroken line, whatever the terminal width
         out.print(f"operator actions need `.venv/bin/skypath token create --role operator --account {account}`")
 
 
