@@ -16,6 +16,7 @@ from backend.graphql.paths import Property
 from backend.repository import ASSET_QUERY_LABELS
 
 NEIGHBOURS_SHOWN = 40
+SUMMARIES_KEPT = 64
 
 
 @strawberry.type
@@ -70,6 +71,9 @@ class AssetView:
     edges: list[GraphEdge]
 
 
+_summaries: dict[tuple[str, FindingStatus], tuple[list[dict[str, Any]], FindingsSummary]] = {}
+
+
 def _counts(counter: Counter[str]) -> list[Count]:
     return [Count(key=k, count=counter[k]) for k in sorted(counter, key=lambda k: (-counter[k], k))]
 
@@ -98,14 +102,21 @@ class ConsoleQuery:
         info.context.require(account_id)
         index = await Account(id=account_id, name=None, collected_at=None)._findings_index(info)
         rows = index.get(status.value, [])
+        hit = _summaries.get((account_id, status))
+        if hit is not None and hit[0] is rows:  # counted once per findings version
+            return hit[1]
         items = await info.context.items(account_id)
         severities = Counter(r["severity"] for r in rows)
         products = Counter(items[r["check_id"]].product if r["check_id"] in items else "" for r in rows)
-        return FindingsSummary(
+        summary = FindingsSummary(
             total=len(rows),
             by_severity=[SeverityCount(severity=Severity(s), count=severities[s])
                          for s in sorted(severities, key=lambda s: SEVERITY_RANK.get(s, 9)) if s],
             by_product=_counts(products), by_region=_counts(Counter(r["region"] or "global" for r in rows)))
+        if len(_summaries) >= SUMMARIES_KEPT:
+            _summaries.pop(next(iter(_summaries)))
+        _summaries[(account_id, status)] = (rows, summary)
+        return summary
 
     @strawberry.field(description="One asset with its properties and neighbours (null: no such asset here).")
     async def asset_view(self, info: Ctx, account_id: str, asset_id: str) -> AssetView | None:
