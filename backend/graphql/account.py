@@ -36,6 +36,9 @@ from backend.graphql.remediation import Remediation, manual_plan, remediation_no
 from backend.graphql.scans import Scan, scan_node
 from backend.repository import decode_cursor, encode_cursor
 
+COMPLIANCE_DOCS_KEPT = 64
+_compliance_docs: dict[tuple[str, str], tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+
 
 @strawberry.type
 class AuditEntry:
@@ -190,7 +193,13 @@ class Account:
         from checks.packages import compliance_report
 
         rows = (await self._findings_index(info))[None]  # the cached latest findings (a 100k account: 19 s to read)
-        return compliance_node(await asyncio.to_thread(compliance_report, package, rows, self.id))
+        hit = _compliance_docs.get((self.id, package))
+        if hit is None or hit[0] is not rows:  # computed once per package and findings version
+            hit = (rows, await asyncio.to_thread(compliance_report, package, rows, self.id))
+            if len(_compliance_docs) >= COMPLIANCE_DOCS_KEPT:
+                _compliance_docs.pop(next(iter(_compliance_docs)))
+            _compliance_docs[(self.id, package)] = hit
+        return compliance_node(hit[1])
 
     @strawberry.field(description="The fix of one finding as a dry run (viewers may read it; nothing is called).")
     async def remediation_plan(self, info: Ctx, check_id: str, asset_id: str) -> Remediation:
