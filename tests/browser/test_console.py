@@ -338,6 +338,29 @@ def test_a_write_query_in_the_cypher_console_is_refused(console: Console, tenant
     console.assert_clean()
 
 
+def test_keyboard_and_labels(console: Console, tenant: dict[str, Any]) -> None:
+    """Every form control has a label, a finding opens from the keyboard, severity is also written out."""
+    console.login(tenant["tokens"]["viewer"])
+    console.open("findings")
+    page = console.page
+    first = page.get_by_test_id("findings-table").locator("tbody tr").first
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("finding-graph")).to_be_visible()
+    assert "sel=" in page.url
+    badge = first.locator(".badge").first
+    assert badge.inner_text().split()[-1] in ("critical", "high", "medium", "low")  # not only a colour
+    for route in ("findings", "assets", "paths", "remediation", "compliance", "cypher"):
+        console.open(route)
+        expect(page.locator("main h1").first).to_be_visible()
+        console.settle()
+        unlabeled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map(el => el.outerHTML)""")
+        assert unlabeled == [], (route, unlabeled)
+    console.assert_clean()
+
+
 SCREENS = {
     "overview": "overview",
     "findings": f"findings?sel={FIX[0]}|{FIX[1]}",
