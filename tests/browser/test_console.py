@@ -273,6 +273,44 @@ def test_every_choke_points_what_if_cuts_paths(tenant: dict[str, Any], server: s
         assert _what_if(server, token, account, c["whatIf"])["pathsRemoved"] >= 1, c
 
 
+def test_console_reads_filter_order_and_search_on_the_server(tenant: dict[str, Any], server: str) -> None:
+    """The fields behind the findings, assets and asset screens: product/region filters agree with the summary,
+    an order pages by cursor without gaps or repeats, search matches id or name, an asset's neighbours."""
+    account, token = tenant["account"], tenant["tokens"]["viewer"]
+    summary = api(server, token, """query($a: String!) { findingsSummary(accountId: $a) { total
+        byProduct { key count } byRegion { key count } } }""", {"a": account})["findingsSummary"]
+    count = """query($a: String!, $p: String, $r: String) { account(id: $a) {
+        findings(status: [NOT_PASS], product: $p, region: $r, first: 1) { totalCount } } }"""
+    for c in summary["byProduct"]:
+        got = api(server, token, count, {"a": account, "p": c["key"]})["account"]["findings"]["totalCount"]
+        assert got == c["count"], c
+    for c in summary["byRegion"]:
+        if c["key"] != "global":
+            got = api(server, token, count, {"a": account, "r": c["key"]})["account"]["findings"]["totalCount"]
+            assert got == c["count"], c
+    by_asset = """query($a: String!, $after: String) { account(id: $a) { findings(status: [NOT_PASS], order: ASSET,
+        first: 40, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { assetId checkId } } } } }"""
+    seen, after = [], None
+    while True:
+        conn = api(server, token, by_asset, {"a": account, "after": after})["account"]["findings"]
+        seen += [(e["node"]["assetId"], e["node"]["checkId"]) for e in conn["edges"]]
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after = conn["pageInfo"]["endCursor"]
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == summary["total"]
+    found = api(server, token, """query($a: String!) { account(id: $a) { assets(search: "WEB", first: 100) { totalCount
+        edges { node { id name } } } } }""", {"a": account})["account"]["assets"]
+    assert found["totalCount"] == len(found["edges"]) > 0
+    assert all("web" in (e["node"]["id"] + (e["node"]["name"] or "")).lower() for e in found["edges"])
+    view = api(server, token, """query($a: String!) { assetView(accountId: $a, assetId: "i-bp1web01000000001") {
+        type nodes { key type } edges { source target type } } }""", {"a": account})["assetView"]
+    assert view["type"] == "EcsInstance" and {"SecurityGroup", "RamRole"} <= {n["type"] for n in view["nodes"]}
+    keys = {n["key"] for n in view["nodes"]}
+    assert all(e["source"] in keys and e["target"] in keys for e in view["edges"])
+    assert api(server, token, """query($a: String!) { assetView(accountId: $a, assetId: "i-not-there") { id } }""",
+               {"a": account})["assetView"] is None
+
+
 def test_dry_run_a_remediation(console: Console, tenant: dict[str, Any], server: str) -> None:
     account, token = tenant["account"], tenant["tokens"]["operator"]
     console.login(token)
