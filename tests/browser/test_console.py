@@ -309,6 +309,10 @@ def test_console_reads_filter_order_and_search_on_the_server(tenant: dict[str, A
     assert all(e["source"] in keys and e["target"] in keys for e in view["edges"])
     assert api(server, token, """query($a: String!) { assetView(accountId: $a, assetId: "i-not-there") { id } }""",
                {"a": account})["assetView"] is None
+    other = str(int(account) + 1)  # another tenant's id: exactly like an account that does not exist
+    for read in ('findingsSummary(accountId: $a) { total }', 'assetView(accountId: $a, assetId: "i-bp1web01000000001") { id }'):
+        refused = api(server, token, f"query($a: String!) {{ {read} }}", {"a": other}, ok=False)
+        assert not (refused["data"] or {}).get(read.split("(")[0]) and f"account {other} not found" in refused["errors"][0]["message"]
 
 
 def test_dry_run_a_remediation(console: Console, tenant: dict[str, Any], server: str) -> None:
