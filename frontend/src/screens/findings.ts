@@ -5,7 +5,7 @@ import {
 } from "../api/queries";
 import { href, update } from "../router";
 import { draw } from "../graph";
-import { errorBox, field, h, kv, loading, pageParams, pager, section, select, severityBadge, statusBadge, table } from "../ui";
+import { errorBox, field, h, kv, loading, pageParams, pager, select, severityBadge, statusBadge, table } from "../ui";
 import { planView } from "./remediation";
 
 const PAGE = 50;
@@ -102,6 +102,6 @@ async function findingDetail(ctx: Ctx, checkId: string, assetId: string, row: Fi
   if (assetDoc) {
     draw("finding", graph, assetDoc.nodes.map((n) => ({ ...n, classes: n.id === assetId ? ["focus"] : [] })), assetDoc.edges);
   } else {
-    graph.replaceWith(section("", h("p", { class: "muted" }, "the asset is not in the graph (removed since the scan)")));
+    graph.replaceWith(h("p", { class: "muted" }, "the asset is not in the graph (removed since the scan)"));
   }
 }

@@ -53,8 +53,7 @@ export async function pathsScreen(ctx: Ctx, p: Record<string, string>, main: HTM
     p.whatif ? loadWhatIf(ctx.account, [p.whatif]) : Promise.resolve(null as WhatIf | null),
   ]);
   const removed = new Set((what?.removedPairs ?? []).map(([a, b]) => `${a}>${b}`));
-  const targetKey = (x: AttackPath) => x.target.type === "Account" ? x.target.id : x.target.id;
-  const cut = new Set(page.nodes.filter((x) => removed.has(`${x.entry.id}>${targetKey(x)}`)).map((x) => x.id));
+  const cut = new Set(page.nodes.filter((x) => removed.has(`${x.entry.id}>${x.target.id}`)).map((x) => x.id));
   const cutEdges = new Set((what?.edgesRemoved ?? []).map((e) => `${e.from}>${e.to}`));
   const selected = page.nodes.find((x) => x.id === p.path);
   const shown = selected ? [selected] : page.nodes;
