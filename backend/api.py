@@ -30,6 +30,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from backend import billing
+from backend.api_posture import PostureMutation, PostureQuery
 from backend.auth import AuthError, Identity, authenticate, cached_identity
 from backend.repository import Repository, audit, decode_cursor, encode_cursor
 from backend.response_cache import GraphQLResponseCache, ResponseCache
@@ -541,7 +542,7 @@ def _item(i: Any) -> CheckItemType:
 
 
 @strawberry.type
-class Query:
+class Query(PostureQuery):
     @strawberry.field
     async def accounts(self, info: Ctx) -> list[Account]:
         ident = info.context.identity
@@ -622,7 +623,7 @@ def _workers_available() -> bool:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(PostureMutation):
     @strawberry.mutation
     async def start_scan(self, info: Ctx, account_id: str, check_ids: list[str] | None = None,
                          package: str | None = None, policy: str | None = None,
