@@ -206,10 +206,20 @@ def _statuses(driver: Driver, account_id: str, scan_id: str) -> dict[tuple[str, 
     return {(r["c"], a): s for r in rows for a, s in zip(r["ids"], r["st"], strict=True)}
 
 
-def _latest_scan(driver: Driver, account_id: str) -> str | None:
+def _latest_scans(driver: Driver, account_id: str, n: int) -> list[str]:
     rows = _read(driver, "MATCH (s:Scan {account_id: $a}) WHERE s.operation = 'scan' AND s.status IN $done "
-                 "RETURN s.id AS id ORDER BY s.finished DESC LIMIT 1", a=account_id, done=FULL_SCAN_STATUSES)
-    return rows[0]["id"] if rows else None
+                 "RETURN s.id AS id ORDER BY s.finished DESC LIMIT $n", a=account_id, done=FULL_SCAN_STATUSES, n=n)
+    return [r["id"] for r in rows]
+
+
+def _latest_scan(driver: Driver, account_id: str) -> str | None:
+    return next(iter(_latest_scans(driver, account_id, 1)), None)
+
+
+def previous_scan(driver: Driver, account_id: str) -> str | None:
+    """The full scan before the latest one: what a run's alert compares with (None: the first run)."""
+    scans = _latest_scans(driver, account_id, 2)
+    return scans[1] if len(scans) == 2 else None
 
 
 def _failed_before(driver: Driver, account_id: str, finished: str, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:

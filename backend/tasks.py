@@ -286,9 +286,10 @@ def remediate_task(self: AccountTask, account_id: str, check_id: str, asset_id: 
 
 @celery_app.task(name="skypath.notify")
 def notify_task(previous: dict[str, Any]) -> dict[str, Any]:
-    """After a scheduled run: the run's new critical/high findings and new attack paths, queued to every
-    webhook of the account (deliveries are their own tasks: a slow receiver never holds the pipeline)."""
-    from backend.drift import changes
+    """After a scheduled run: the run's new critical/high findings and new attack paths (against the run
+    before: the first run sets the baseline and alerts nothing), queued to every webhook of the account
+    (deliveries are their own tasks: a slow receiver never holds the pipeline)."""
+    from backend.drift import changes, previous_scan
     from backend.notify import alert_from_changes, delivery_key, list_webhooks
     from backend.runtime import get_driver
 
@@ -296,7 +297,10 @@ def notify_task(previous: dict[str, Any]) -> dict[str, Any]:
     if _skipped(previous):
         return {"account_id": account_id, "status": "skipped", "deliveries": 0}
     driver = get_driver()
-    alert = alert_from_changes(changes(driver, account_id))
+    baseline = previous_scan(driver, account_id)
+    if baseline is None:
+        return {"account_id": account_id, "status": "completed", "deliveries": 0, "note": "the first run: a baseline"}
+    alert = alert_from_changes(changes(driver, account_id, since=baseline))
     hooks = list_webhooks(driver, account_id) if alert else []
     for hook in hooks:
         assert alert is not None
