@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
@@ -21,11 +23,13 @@ billing_app = typer.Typer(help="Plans, quota and usage.", no_args_is_help=True)
 whitelist_app = typer.Typer(help="Whitelist a check item for an asset.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 policy_app = typer.Typer(help="Custom policies (named selections of items).", no_args_is_help=True)
+account_app = typer.Typer(help="Loaded accounts.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 app.add_typer(billing_app, name="billing")
 app.add_typer(whitelist_app, name="whitelist")
 app.add_typer(token_app, name="token")
 app.add_typer(policy_app, name="policy")
+app.add_typer(account_app, name="account")
 
 out = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
@@ -93,13 +97,79 @@ def driver() -> Any:
     return d
 
 
-def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+WIDE = 100  # narrower terminals drop the optional columns of a table
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def cell(value: Any) -> str:
+    """A value as a person reads it: no Python reprs (True, None, dicts, long floats)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {cell(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value) or "-"
+    return str(value)
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]], optional: tuple[str, ...] = ()) -> None:
+    """A table that stays readable at 80 columns: long values (ids) wrap inside their cell, never cut to an
+    ambiguous `…`; `optional` columns are left out on terminals narrower than WIDE."""
+    keep = [i for i, c in enumerate(columns) if c not in optional or out.width >= WIDE]
     t = Table(title=title, show_lines=False)
-    for c in columns:
-        t.add_column(c)
+    for i in keep:
+        t.add_column(columns[i], overflow="fold")
     for r in rows:
-        t.add_row(*[Text(str(x)) for x in r])
+        t.add_row(*[x if isinstance(x, Text) else Text(cell(x)) for x in (r[i] for i in keep)])
     out.print(t)
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return " · ".join(f"{k} {v}" for k, v in counts.items() if v) or "no results"
+
+
+def require_account(d: Any, account: str) -> None:
+    """An account that is not loaded is an error (a typo must not look like an empty account)."""
+    from checks.scan import ScanError, account_exists
+
+    if not account_exists(d, account):
+        raise ScanError(f"account {account} is not loaded: run `skypath ingest --snapshot FILE` first "
+                        "(`skypath account list` shows the loaded ones)")
+
+
+def check_choices(option: str, values: list[str] | None, valid: tuple[str, ...]) -> list[str]:
+    unknown = [v for v in values or [] if v not in valid]
+    if unknown:
+        fail(f"{option} {unknown[0]!r} is not one of: {', '.join(valid)}", 2)
+    return list(values or [])
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr (stdout stays one clean JSON document), shown on terminals only.
+    Yields `advance(n=1, description=None)`."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
+    with bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(n: int = 1, description: str | None = None) -> None:
+            bar.update(task, advance=n, **({"description": description} if description else {}))
+
+        yield advance
 
 
 # ---------------------------------------------------------------- services
@@ -189,8 +259,11 @@ def ingest(
             table("assets", ["label", "count"], [[k, v] for k, v in result["counts"].items()])
             failed = {k: v for k, v in result["scopes"].items() if v != "ok"}
             if failed:
-                err.print(f"[yellow]scopes not collected[/] (their previous state is kept): {failed}")
-        out.print(f"write: {result['write']}")
+                err.print("[yellow]scopes not collected[/] (their previous state is kept): "
+                          + "; ".join(f"{k}: {v}" for k, v in failed.items()), highlight=False)
+        write = result.get("write")
+        out.print(f"write: {cell(write)}" if not isinstance(write, dict) else
+                  "write: " + ", ".join(f"{k} {cell(v)}" for k, v in write.items()), highlight=False)
 
 
 def _ingest_live(d: Any, profile: str | None, account: str | None, record: str | None, endpoint: str | None,
@@ -243,7 +316,9 @@ def billing_show_cmd(account: str = typer.Option(..., "--account"),
 
     check_format(fmt)
     with errors():
-        doc = (billing.billing_show if fmt == "json" else billing.billing_details)(driver(), account)
+        d = driver()
+        require_account(d, account)
+        doc = (billing.billing_show if fmt == "json" else billing.billing_details)(d, account)
     emit_json(doc) if fmt == "json" else _show_plan(doc)
 
 
@@ -256,29 +331,105 @@ def billing_ledger(account: str = typer.Option(..., "--account"), after: str = t
 
     check_format(fmt)
     with errors():
-        doc = billing.ledger_page(driver(), account, after, first)
+        d = driver()
+        require_account(d, account)
+        doc = billing.ledger_page(d, account, after, first)
     if fmt == "json":
         emit_json(doc)
     else:
         table("ledger", ["at", "operation", "check", "amount", "scan", "who"],
               [[e.get("at"), e.get("operation"), e.get("check_id"), e.get("amount"), e.get("scan_id"), e.get("who")]
-               for e in doc["entries"]])
+               for e in doc["entries"]], optional=("scan", "who"))
+        if doc["has_next_page"]:
+            out.print(f"more: --after {doc['end_cursor']}", highlight=False)
 
 
 def _show_plan(doc: dict[str, Any]) -> None:
     table(f"plan of {doc['account_id']}", ["field", "value"],
-          [[k, v] for k, v in doc.items() if k not in ("usage", "account_id")])
+          [[k.replace("_", " "), v] for k, v in doc.items() if k not in ("usage", "account_id")]
+          + [["ledger total", doc["usage"]["ledger_total"]]])
 
 
 # ---------------------------------------------------------------- scans
 
-def _print_results(title: str, doc: dict[str, Any]) -> None:
-    rows = [[r["check_id"], r["asset_id"], r["region"], r["status"], r["severity"], r["tier"]] for r in doc["results"]]
-    table(title, ["check", "asset", "region", "status", "severity", "tier"], rows)
+def _by_severity(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(results, key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["check_id"], r["asset_id"]))
+
+
+def _print_results(title: str, account: str, results: list[dict[str, Any]], everything: bool) -> None:
+    """Results worst first (`everything`: PASS too; else what needs attention), then one summary line and
+    what the NOT_CHECK results need."""
+    shown = [r for r in _by_severity(results) if everything or r["status"] not in ("PASS", "NOT_SUPPORTED")]
+    rows = [[r["severity"], r["status"] + ("*" if r.get("stale") else ""), r["check_id"], r["asset_id"], r["region"],
+             r["tier"]] for r in shown]
+    table(title, ["severity", "status", "check", "asset", "region", "tier"], rows, optional=("region", "tier"))
     counts: dict[str, int] = {}
-    for r in doc["results"]:
+    for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    out.print(f"status: {doc.get('status', '')}  authorizations: {doc.get('authorizations_consumed', 0)}  {counts}")
+    hidden = len(results) - len(shown)
+    out.print(f"{len(results)} results: {counts_line(counts)}"
+              + (f" ({hidden} passing or not supported not listed; --status PASS lists them)" if hidden else ""),
+              highlight=False)
+    stale = [r for r in results if r.get("stale")]
+    if stale:
+        out.print(f"* {len(stale)} not re-checked in the latest scan ({stale[0].get('reason') or 'skipped'}): "
+                  "their last decided status is shown", highlight=False)
+    _explain_not_checked(account, results)
+
+
+def _explain_not_checked(account: str, results: list[dict[str, Any]]) -> None:
+    """Why results are NOT_CHECK."""
+    reasons: dict[str, int] = {}
+    for r in results:
+        if r["status"] == "NOT_CHECK":
+            reasons[r.get("reason") or "not decided"] = reasons.get(r.get("reason") or "not decided", 0) + 1
+    for reason, n in reasons.items():
+        out.print(f"not checked: {n} ({reason})", highlight=False)
+
+
+def _advise(account: str, results: list[dict[str, Any]]) -> None:
+    """On stderr (any format): items the plan did not run, and the command that runs them."""
+    from backend.fixes import plan_advice
+
+    if any("needs CSPM" in (r.get("reason") or "") for r in results):
+        err.print(plan_advice(account), highlight=False)
+
+
+def _report_scan(doc: dict[str, Any], title: str, fmt: str) -> None:
+    """Print a scan or verification; a scan that ran out of quota says so and what to do, and exits 3 in table
+    mode (the JSON document keeps the contract: exit 0, `status: quota_exhausted`)."""
+    from backend.fixes import quota_advice
+
+    if fmt == "json":
+        emit_json(doc)
+    else:
+        _print_results(title, doc["account_id"], doc["results"], everything=False)
+        out.print(f"status: {doc['status']} · authorizations consumed: {doc['authorizations_consumed']}",
+                  highlight=False)
+    _advise(doc["account_id"], doc["results"])
+    if doc["status"] == "quota_exhausted":
+        err.print(f"[bold yellow]quota exhausted:[/] {quota_advice(doc['account_id'])}", highlight=False)
+        if fmt != "json":
+            raise typer.Exit(3)
+
+
+def _run_scan(d: Any, account: str, items: list[Any], **kwargs: Any) -> dict[str, Any]:
+    """Run items with a progress bar (items done, results so far)."""
+    from backend import billing
+    from backend.entitlements import PlanBiller
+    from checks.scan import run_items
+
+    billing.require_activation(d, account, items)
+    with progress_bar("scanning", len(items)) as advance:
+        seen = [0]
+
+        def tick(item: Any, results: list[Any]) -> None:
+            seen[0] += len(results)
+            advance(description=f"scanning · {seen[0]} results · {item.id}")
+
+        report = run_items(d, account, items, PlanBiller(billing.load_plan(d, account), WHO), who=WHO,
+                           progress=tick, **kwargs)
+    return report.as_dict()
 
 
 @app.command()
@@ -289,58 +440,58 @@ def scan(
     policy: str = typer.Option(None, "--policy", help="custom policy name"),
     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
-    """Run check items (one set-based query per item), consuming authorizations per the plan."""
-    from backend import billing
-    from backend.entitlements import PlanBiller
+    """Run check items (one set-based query per item), consuming authorizations per the plan. Exit status 3:
+    the subscription's quota ran out (table output; the JSON says `quota_exhausted`)."""
     from checks.packages import select_items
-    from checks.scan import run_items
 
     check_format(fmt)
     with errors():
         d = driver()
-        items = select_items(d, account, check, package, policy)
-        billing.require_activation(d, account, items)
-        report = run_items(d, account, items, PlanBiller(billing.load_plan(d, account), WHO), who=WHO)
-        doc = report.as_dict()
-    emit_json(doc) if fmt == "json" else _print_results(f"scan {doc['scan_id']}", doc)
+        require_account(d, account)
+        doc = _run_scan(d, account, select_items(d, account, check, package, policy))
+    _report_scan(doc, f"scan {doc['scan_id']}", fmt)
 
 
 @app.command()
 def findings(account: str = typer.Option(..., "--account"),
-             status: str = typer.Option(None, "--status", help="only this status"),
+             status: list[str] = typer.Option(None, "--status", help="only these statuses (repeatable)"),
+             severity: list[str] = typer.Option(None, "--severity", help="only these severities (repeatable)"),
              fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
-    """The latest result per (check item, asset), with first/last seen."""
+    """The latest result per (check item, asset), worst severity first, with first/last seen. A finding the latest
+    scan did not re-check (quota ran out, plan) keeps its last decided status, marked stale."""
+    from checks.model import SEVERITIES
     from checks.packages import account_items
-    from checks.scan import latest_findings
+    from checks.scan import STATUSES, latest_findings
 
     check_format(fmt)
+    statuses = check_choices("--status", status, STATUSES)
+    severities = check_choices("--severity", severity, SEVERITIES)
     with errors():
         d = driver()
+        require_account(d, account)
         results = latest_findings(d, account, account_items(d, account))
-    if status:
-        results = [r for r in results if r["status"] == status]
-    doc = {"account_id": account, "results": results}
-    emit_json(doc) if fmt == "json" else _print_results(f"findings of {account}", doc)
+    results = [r for r in _by_severity(results) if (not statuses or r["status"] in statuses)
+               and (not severities or r["severity"] in severities)]
+    if fmt == "json":
+        emit_json({"account_id": account, "results": results})
+    else:
+        _print_results(f"findings of {account}", account, results, everything=bool(statuses))
+    _advise(account, results)
 
 
 @app.command()
 def verify(account: str = typer.Option(..., "--account"), check: str = typer.Option(..., "--check"),
            asset: str = typer.Option(..., "--asset"), fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
     """Re-check one finding from the current data."""
-    from backend import billing
-    from backend.entitlements import PlanBiller
     from checks.packages import select_items
-    from checks.scan import run_items
 
     check_format(fmt)
     with errors():
         d = driver()
+        require_account(d, account)
         [item] = select_items(d, account, [check], None, None)  # a catalog or a custom item of the account
-        billing.require_activation(d, account, [item])
-        report = run_items(d, account, [item], PlanBiller(billing.load_plan(d, account), WHO), operation="verify",
-                           asset_id=asset, who=WHO)
-        doc = report.as_dict()
-    emit_json(doc) if fmt == "json" else _print_results(f"verify {check} on {asset}", doc)
+        doc = _run_scan(d, account, [item], operation="verify", asset_id=asset)
+    _report_scan(doc, f"verify {check} on {asset}", fmt)
 
 
 @whitelist_app.command("add")
@@ -354,6 +505,7 @@ def whitelist_add(account: str = typer.Option(..., "--account"), check: str = ty
     check_format(fmt)
     with errors():
         d = driver()
+        require_account(d, account)
         select_items(d, account, [check], None, None)  # a catalog or a custom item of the account
         entry = add(d, account, check, asset, reason, WHO)
     emit_json(entry) if fmt == "json" else out.print(f"whitelisted {check} on {asset}: {reason}")
@@ -368,7 +520,9 @@ def whitelist_remove(account: str = typer.Option(..., "--account"), check: str =
 
     check_format(fmt)
     with errors():
-        existed = remove(driver(), account, check, asset, WHO)
+        d = driver()
+        require_account(d, account)
+        existed = remove(d, account, check, asset, WHO)
     if not existed:
         fail(f"no whitelist entry for {check} on {asset}")
     emit_json({"removed": True, "check_id": check, "asset_id": asset}) if fmt == "json" else out.print("removed")
@@ -424,7 +578,9 @@ def compliance(account: str = typer.Option(..., "--account"), package: str = typ
 
     check_format(fmt)
     with errors():
-        doc = compliance_report(package, latest_findings(driver(), account, BY_ID), account)
+        d = driver()
+        require_account(d, account)
+        doc = compliance_report(package, latest_findings(d, account, BY_ID), account)
     if fmt == "json":
         emit_json(doc)
         return
@@ -494,31 +650,67 @@ def policy_save(account: str = typer.Option(..., "--account"), name: str = typer
 def paths(account: str = typer.Option(..., "--account"),
           what_if: list[str] = typer.Option(None, "--what-if", help="a proposed change, e.g. detach-role:i-…"),
           fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
-    """Attack paths, choke points and what-if (needs CSPM or the trial)."""
+    """Attack paths, worst first, and choke points with the fix each maps to (needs CSPM or the trial)."""
     from backend import billing
+    from backend.fixes import choke_fixes
     from checks.paths import analyse_paths
-    from checks.scan import ScanError, account_exists
 
     check_format(fmt)
     with errors():
         d = driver()
-        if not account_exists(d, account):
-            raise ScanError(f"account {account} is not loaded: run `skypath ingest --snapshot FILE` first")
+        require_account(d, account)
         decision = billing.decide(billing.load_plan(d, account), "paths")
         if not decision.allowed:
             fail(f"attack path analysis is refused on this plan: {decision.reason}; it needs {decision.enabled_by} "
                  f"(`skypath billing set --account {account} --model payg --cspm`)")
-        doc = analyse_paths(d, account, list(what_if or []))
+        with progress_bar("analysing attack paths", 3) as advance:
+            doc = analyse_paths(d, account, list(what_if or []),
+                                progress=lambda stage, n: advance(description=f"{n} {stage}"))
+        doc["paths"] = _paths_by_severity(doc["paths"])
+        for c, fix in zip(doc["choke_points"], choke_fixes(d, account, doc["choke_points"]), strict=True):
+            c["fix"] = fix
     if fmt == "json":
         emit_json(doc)
         return
-    table(f"{len(doc['paths'])} attack paths", ["severity", "type", "entry", "target", "access", "conditional"],
-          [[p["severity"], p["type"], p["entry"]["id"], p["target"]["id"], ",".join(p["access"]), p["conditional"]]
-           for p in doc["paths"]])
-    table("choke points", ["paths cut", "type", "id", "change"],
-          [[c["paths_cut"], c["type"], c["id"], c["change"]] for c in doc["choke_points"]])
+    _print_paths(doc["paths"], None)
+    _print_chokes(doc["choke_points"], None)
     if "what_if" in doc:
-        out.print_json(data=doc["what_if"])
+        w = doc["what_if"]
+        out.print(f"what if {', '.join(w['changes'])}: {w['paths_removed']} paths removed, "
+                  f"{w['paths_remaining']} remain", highlight=False)
+        for entry, target in w["removed_pairs"]:
+            out.print(f"  no longer: {entry} → {target}", highlight=False)
+
+
+def _paths_by_severity(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(paths, key=lambda p: SEVERITY_ORDER.get(p["severity"], 9))  # stable: the report's order next
+
+
+def _print_paths(paths: list[dict[str, Any]], limit: int | None) -> None:
+    counts: dict[str, int] = {}
+    for p in paths:
+        counts[p["severity"]] = counts.get(p["severity"], 0) + 1
+    shown = paths[:limit] if limit else paths
+    title = f"{len(paths)} attack paths ({counts_line(counts)})" + (f", the {len(shown)} worst" if limit else "")
+    table(title, ["severity", "entry", "target", "access", "type", "conditional"],
+          [[p["severity"], p["entry"]["id"], p["target"]["id"], p["access"], p["type"], p["conditional"]]
+           for p in shown], optional=("type", "conditional"))
+
+
+def _print_chokes(chokes: list[dict[str, Any]], limit: int | None) -> None:
+    """Each choke point with the change and the fix: the check item, the asset, the exact command."""
+    out.rule("choke points (one change cuts the most paths)")
+    for n, c in enumerate(chokes[:limit] if limit else chokes, 1):
+        out.print(f"{n}. cuts {c['paths_cut']} paths: {c['change']}", highlight=False)
+        fix = c.get("fix")
+        if fix is None:
+            out.print("   fix: by hand (no failing check item maps to it)", highlight=False)
+            continue
+        out.print(f"   fix: {fix['check_id']} on {fix['asset_id']} ({fix['severity']})", highlight=False)
+        if fix["automated"]:
+            out.print(f"   run: {fix['command']}", highlight=False)
+        else:
+            out.print(f"   by hand: {fix['manual_steps']}", highlight=False)
 
 
 @app.command()
@@ -529,7 +721,9 @@ def cypher(account: str = typer.Option(..., "--account"), query: str = typer.Opt
 
     check_format(fmt)
     with errors():
-        doc = run_read_only(driver(), account, query, limit=max(1, min(limit, 10_000)))
+        d = driver()
+        require_account(d, account)
+        doc = run_read_only(d, account, query, limit=max(1, min(limit, 10_000)))
     if fmt == "json":
         emit_json(doc)
     else:
@@ -540,13 +734,34 @@ def cypher(account: str = typer.Option(..., "--account"), query: str = typer.Opt
 def token_create(role: str = typer.Option(..., "--role"), account: list[str] = typer.Option(..., "--account"),
                  agent: bool = typer.Option(False, "--agent", help="a host-agent upload token"),
                  fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
-    """Create an API token (shown once, stored hashed)."""
+    """Create an API token (shown once, stored hashed) for loaded accounts (`*`: every account)."""
     from backend.auth import create_token
 
     check_format(fmt)
     with errors():
-        doc = create_token(driver(), role, list(account), kind="agent" if agent else "api", who=WHO)
-    emit_json(doc) if fmt == "json" else out.print(f"token (shown once): {doc['token']}")
+        d = driver()
+        for a in account:
+            if a != "*":
+                require_account(d, a)
+        doc = create_token(d, role, list(account), kind="agent" if agent else "api", who=WHO)
+    emit_json(doc) if fmt == "json" else out.print(f"token (shown once): {doc['token']}\nid: {doc['id']} "
+                                                    f"(`skypath token revoke --id {doc['id']}`)", highlight=False)
+
+
+@token_app.command("list")
+def token_list(fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """The API tokens (never the secrets): id, role, accounts, kind, created, revoked."""
+    from backend.auth import list_tokens
+
+    check_format(fmt)
+    with errors():
+        tokens = list_tokens(driver())
+    if fmt == "json":
+        emit_json({"tokens": tokens})
+    else:
+        table(f"{len(tokens)} tokens", ["id", "role", "accounts", "kind", "created", "revoked"],
+              [[t["id"], t["role"], t["accounts"], t["kind"], t["created"], t["revoked"]] for t in tokens],
+              optional=("kind", "created"))
 
 
 @token_app.command("revoke")
@@ -560,6 +775,43 @@ def token_revoke(token_id: str = typer.Option(..., "--id", help="the token's id 
         if not revoke_token(driver(), token_id, who=WHO):
             fail(f"no active token with id {token_id}")
     emit_json({"revoked": token_id}) if fmt == "json" else out.print(f"revoked token {token_id}")
+
+
+# ---------------------------------------------------------------- accounts
+
+@account_app.command("list")
+def account_list(fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """The loaded accounts."""
+    check_format(fmt)
+    with errors():
+        rows = driver().execute_query(
+            "MATCH (a:Account) WHERE a.uid = a.account_id + ':' + a.account_id RETURN a.account_id AS account_id, "
+            "a.name AS name, a.collected_at AS collected_at ORDER BY account_id", routing_="r").records
+    accounts = [dict(r) for r in rows]
+    if fmt == "json":
+        emit_json({"accounts": accounts})
+    else:
+        table(f"{len(accounts)} accounts", ["account", "name", "collected"],
+              [[a["account_id"], a["name"], a["collected_at"]] for a in accounts])
+
+
+@account_app.command("remove")
+def account_remove(account: str = typer.Option(..., "--account"),
+                   yes: bool = typer.Option(False, "--yes", help="do not ask (needed when not on a terminal)"),
+                   fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Remove an account and everything of it: assets, results, plan, ledger, audit, custom items."""
+    from graph_schema.store import delete_account
+
+    check_format(fmt)
+    with errors():
+        d = driver()
+        require_account(d, account)
+        if not yes:
+            if not sys.stdin.isatty():
+                fail(f"removing account {account} deletes all its data: pass --yes", 2)
+            typer.confirm(f"remove account {account} and all its data?", abort=True, err=True)
+        delete_account(d, account)
+    emit_json({"removed": account}) if fmt == "json" else out.print(f"removed account {account}", highlight=False)
 
 
 # ---------------------------------------------------------------- remediation, emulator, activation, serve, demo
@@ -581,11 +833,13 @@ def remediate(
     check_format(fmt)
     with errors():
         d = driver()
+        require_account(d, account)
         try:
             if execute:
                 from backend.remediation_runtime import execute_for_account
 
-                doc = execute_for_account(d, account, check, asset, WHO, endpoint=endpoint, profile=account_profile)
+                with progress_bar(f"fixing {check} on {asset} · calls, re-collect, verify", None):
+                    doc = execute_for_account(d, account, check, asset, WHO, endpoint=endpoint, profile=account_profile)
             else:
                 doc = plan(d, account, check, asset)
         except RemediationError as exc:
@@ -593,17 +847,24 @@ def remediate(
     if fmt == "json":
         emit_json(doc)
         return
-    out.print(f"[bold]{'EXECUTED' if execute else 'DRY RUN'}[/] {check} on {asset} (now {doc.get('current_status')})")
+    out.print(f"[bold]{'EXECUTED' if execute else 'DRY RUN'}[/] {check} on {asset} (now {cell(doc.get('current_status'))})")
     for req in doc.get("requests", []):
-        out.print(f"  {req['product']}:{req['action']} {req['region']} {json.dumps(req['params'])}")
-    out.print(f"effect: {doc.get('effect')}")
+        params = " ".join(f"--{k} {v if isinstance(v, str) else json.dumps(v)}" for k, v in req["params"].items())
+        out.print(f"  {req['product']} {req['action']} ({req['region']}) {params}", highlight=False)
+    out.print(f"effect: {cell(doc.get('effect'))}", highlight=False)
     for w in doc.get("warnings", []):
-        out.print(f"[yellow]warning:[/] {w}")
+        out.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if doc.get("note"):
+        out.print(f"note: {doc['note']}", highlight=False)
     if "attack_paths_cut" in doc:
-        out.print(f"attack paths cut: {doc['attack_paths_cut']}")
+        out.print(f"attack paths cut: {doc['attack_paths_cut']}", highlight=False)
     if execute:
-        out.print(f"verified: {doc.get('verified')} ({doc.get('status_before')} → {doc.get('status_after')}), "
-                  f"authorizations: {doc.get('authorizations_consumed')}")
+        out.print(f"verified: {cell(doc.get('verified'))} ({cell(doc.get('status_before'))} → "
+                  f"{cell(doc.get('status_after'))}), authorizations: {cell(doc.get('authorizations_consumed'))}",
+                  highlight=False)
+    elif doc.get("requests"):
+        out.print(f"to make these calls: skypath remediate --account {account} --check {check} --asset {asset} "
+                  "--execute", highlight=False)
 
 
 @app.command()
@@ -629,7 +890,9 @@ def activate(account: str = typer.Option(..., "--account"), live: bool = typer.O
         fail("activation calls the Resource Management API: pass --live (or --endpoint for the emulator)", 2)
     with errors():
         doc = activate_account(driver(), account, WHO, endpoint=endpoint, profile=account_profile)
-    emit_json(doc) if fmt == "json" else out.print(f"activated: {doc}")
+    emit_json(doc) if fmt == "json" else out.print(
+        f"activated: account {doc['account_id']} has the service-linked role {doc['service_linked_role']}",
+        highlight=False)
 
 
 @app.command()
@@ -655,6 +918,7 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
 
     from backend import billing, services
     from backend.entitlements import PlanBiller
+    from backend.fixes import choke_fixes
     from backend.ingest import ingest_snapshot
     from backend.settings import samples_dir
     from checks.catalog import CATALOG
@@ -667,7 +931,8 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
     with errors():
         out.rule("[bold]1. services")
         info = services.services_up()
-        out.print({k: v for k, v in info.items() if k in ("neo4j", "redis")})
+        for name in ("neo4j", "redis"):
+            out.print(f"{name}: {cell(info.get(name))}", highlight=False)
         out.rule("[bold]2. ingest")
         d = driver()
         res = ingest_snapshot(d, path)
@@ -687,23 +952,23 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
         out.print(f"subscription, Ultimate + CSPM, quota {before['quota_total']} "
                   f"(recommended {before['recommended_quota']}), used {before['quota_used']}")
         out.rule("[bold]4. scan")
-        report = run_items(d, account, CATALOG, PlanBiller(billing.load_plan(d, account), WHO), who=WHO)
-        counts = report.summary()
+        with progress_bar("scanning", len(CATALOG)) as advance:
+            report = run_items(d, account, CATALOG, PlanBiller(billing.load_plan(d, account), WHO), who=WHO,
+                               progress=lambda item, results: advance(description=f"scanning · {item.id}"))
         after = billing.billing_show(d, account)
-        out.print(f"{len(CATALOG)} items, {len(report.results)} results: {counts}")
+        out.print(f"{len(CATALOG)} items, {len(report.results)} results: {counts_line(report.summary())}",
+                  highlight=False)
         out.print(f"quota before {before['quota_used']}/{before['quota_total']} → after "
                   f"{after['quota_used']}/{after['quota_total']} ({report.authorizations_consumed} consumed)")
-        failing = [r for r in report.results if r.status == "NOT_PASS"]
-        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-        failing.sort(key=lambda r: (order[r.severity], r.check_id))
-        table("top findings", ["severity", "check", "asset", "region"],
-              [[r.severity, r.check_id, r.asset_id, r.region] for r in failing[:15]])
+        failing = _by_severity([r.as_dict() for r in report.results if r.status == "NOT_PASS"])
+        table(f"top findings ({len(failing)} failing)", ["severity", "check", "asset", "region"],
+              [[r["severity"], r["check_id"], r["asset_id"], r["region"]] for r in failing[:15]], optional=("region",))
         out.rule("[bold]5. attack paths")
-        doc = analyse_paths(d, account)
-        table(f"{len(doc['paths'])} attack paths", ["severity", "entry", "target", "type"],
-              [[p["severity"], p["entry"]["id"], p["target"]["id"], p["type"]] for p in doc["paths"][:20]])
-        table("choke points (one change cuts the most paths)", ["paths cut", "change"],
-              [[c["paths_cut"], c["change"]] for c in doc["choke_points"][:5]])
+        with progress_bar("analysing attack paths", 3) as step:
+            doc = analyse_paths(d, account, progress=lambda stage, n: step(description=f"{n} {stage}"))
+        _print_paths(_paths_by_severity(doc["paths"]), 20)
+        _print_chokes([{**c, "fix": fix} for c, fix in zip(doc["choke_points"], choke_fixes(d, account, doc["choke_points"]),
+                                                           strict=True)], 5)
         out.rule("[bold]6. console")
         out.print("run `.venv/bin/skypath serve` and open http://127.0.0.1:8000/ "
                   f"(token: `.venv/bin/skypath token create --role viewer --account {account}`)")
@@ -895,6 +1160,38 @@ def notify_test(hook_id: str = typer.Option(..., "--id"), account: str = typer.O
         out.print(f"{doc['status']} after {len(doc['attempts'])} attempt(s): {doc['attempts'][-1]}")
     if doc["status"] != "delivered":
         raise typer.Exit(1)
+
+
+def _strict_account_ids(typer_app: typer.Typer) -> None:
+    """Every command's `--account` is read by one rule (loaders.inputs.account_id, ASCII digits): a look-alike
+    tenant ('１７３８…', full width) never enters through the CLI, whichever command."""
+    for command in typer_app.registered_commands:
+        if command.callback is not None and "account" in inspect.signature(command.callback).parameters:
+            command.callback = _checked_account(command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _strict_account_ids(group.typer_instance)
+
+
+def _checked_account(command: Callable[..., Any]) -> Callable[..., Any]:
+    from loaders.inputs import InputError, account_id
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("account")
+        for value in given if isinstance(given, list) else [given]:
+            if value is None or value == "*" and isinstance(given, list):  # `token create --account '*'`
+                continue
+            try:
+                account_id(value, "--account")
+            except InputError as exc:
+                fail(str(exc), 2)
+        return command(*args, **kwargs)
+
+    return checked
+
+
+_strict_account_ids(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -50,9 +50,10 @@ class WriteTransport(Protocol):
 def _context(driver: Driver, account_id: str, item: CheckItem, asset_id: str) -> dict[str, Any]:
     rem = REMEDIATIONS.get(item.id)
     if rem is None:
-        raise RemediationError(
-            f"{item.id} cannot be remediated automatically (it needs a human decision). Manual steps: {item.remediation}"
-        )
+        from backend.fixes import manual_steps
+
+        raise RemediationError(f"{item.id} cannot be remediated automatically (it needs a human decision). "
+                               f"Manual steps: {manual_steps(driver, account_id, item, asset_id)}")
     with driver.session() as session:
         rec = session.run(rem.context_query, account_id=account_id, asset_id=asset_id).single()
     if rec is None:
@@ -67,7 +68,9 @@ def _what_if_for(item: CheckItem, asset_id: str, ctx: dict[str, Any]) -> list[st
     ports = sg_ports(item)
     if ports is not None:
         protocol, closed = ports
-        return [f"close-ports:{asset_id}:{protocol}:{'all' if closed is None else ','.join(map(str, closed))}"]
+        # an all-ports item's fix revokes only the rules that open every port
+        listed = "all-port-rules" if closed is None else ",".join(map(str, closed))
+        return [f"close-ports:{asset_id}:{protocol}:{listed}"]
     if item.id == "ACS_RAM_PolicyFullAdmin":
         return [f"detach-policy:{asset_id}"]
     return []

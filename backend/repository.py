@@ -13,17 +13,20 @@ from graph_schema.model import ASSET_LABELS
 ASSET_QUERY_LABELS = sorted(ASSET_LABELS - {"Account"})
 
 
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode()
+def encode_cursor(kind: str, value: str) -> str:
+    """An opaque cursor of one field (`kind`): a cursor of another field is refused, not misread."""
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
+def decode_cursor(cursor: str, kind: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ValueError("invalid cursor") from None
+        text = ""
+    found, sep, value = text.partition(":")
+    if not sep or found != kind:
+        raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+    return value
 
 
 class Repository:
@@ -62,37 +65,112 @@ class Repository:
             after_uid=(after or "|").rsplit("|", 1)[0], after_label=(after or "|").rsplit("|", 1)[1],
         )
 
+    def count_assets(self, account_id: str, label: str | None, region: str | None, tag: str | None,
+                     ids: list[str] | None = None) -> int:
+        labels = [label] if label else ASSET_QUERY_LABELS
+        rows = self.read(
+            "MATCH (n {account_id: $account}) WHERE labels(n)[0] IN $labels "
+            "AND ($region IS NULL OR n.region = $region) AND ($tag IS NULL OR $tag IN coalesce(n.tags, [])) "
+            "AND ($ids IS NULL OR n.id IN $ids) RETURN count(n) AS c",
+            account=account_id, labels=labels, region=region, tag=tag, ids=ids)
+        return int(rows[0]["c"])
+
+    def assets_by_key(self, account_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Assets by (label, id) — the asset of each finding, in one query."""
+        rows = self.read(
+            "UNWIND $keys AS k MATCH (n {account_id: $account}) WHERE labels(n)[0] = k[0] "
+            "AND (n.id = k[1] OR n.arn = k[1]) "
+            "RETURN k[0] AS type, k[1] AS key, k[1] AS id, n.region AS region, coalesce(n.name, n.id) AS name, "
+            "coalesce(n.supported, true) AS supported",
+            account=account_id, keys=[list(k) for k in keys])
+        return {(r["type"], r["key"]): r for r in rows}
+
+    def node_properties(self, account_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The graph properties of attack-path nodes by id (internal `_` properties left out)."""
+        rows = self.read(
+            "UNWIND $ids AS id MATCH (n {account_id: $account}) WHERE n.id = id OR n.arn = id "
+            "RETURN id, n {.*} AS props",
+            account=account_id, ids=ids)
+        return {r["id"]: {k: v for k, v in r["props"].items() if not k.startswith("_") and k not in ("uid", "hash")}
+                for r in rows}
+
     def findings_for_assets(self, account_id: str, asset_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The latest findings of each asset (the same rows as `latest_findings`, stale marks included)."""
+        from checks.packages import account_items
+        from checks.scan import finding, state_row
+
         rows = self.read(
             "MATCH (st:ItemState {account_id: $account}) "
             "UNWIND range(0, size(st.asset_ids) - 1) AS i WITH st, i WHERE st.asset_ids[i] IN $ids "
-            "RETURN st.asset_ids[i] AS asset_id, st.check_id AS check_id, st.statuses[i] AS status",
+            "RETURN st.check_id AS check_id, st.asset_ids[i] AS asset_id, "
+            "[c IN [st.statuses, st.regions, st.first_seen, st.last_seen, st.scan_ids, coalesce(st.reasons, []), "
+            "coalesce(st.decided, []), coalesce(st.decided_at, [])] | coalesce(c[i], '')] AS cols",
             account=account_id, ids=asset_ids,
         )
+        from checks.catalog import BY_ID
+
+        custom = any(r["check_id"] not in BY_ID for r in rows)
+        items = account_items(self.driver, account_id) if custom else BY_ID
         out: dict[str, list[dict[str, Any]]] = {a: [] for a in asset_ids}
         for r in rows:
-            out.setdefault(r["asset_id"], []).append(r)
+            out.setdefault(r["asset_id"], []).append(finding(items.get(r["check_id"]), r["check_id"], r["asset_id"],
+                                                             state_row(tuple(r["cols"]))))
         return out
 
-    def scan_results(self, account_id: str, scan_id: str, first: int, after: str | None) -> list[dict[str, Any]]:
+    def scan_results(self, account_id: str, scan_id: str, first: int, after: tuple[str, str] | None,
+                     status: str | None) -> list[dict[str, Any]]:
         """One scan's results in (check, asset) order, a keyset page (first + 1 rows: is there a next page?)."""
-        check, _, asset = (after or "").partition("|")
+        check, asset = after or ("", "")
         return self.read(
             "MATCH (r:CheckRun {account_id: $account, scan_id: $scan}) "
             "UNWIND range(0, size(r.asset_ids) - 1) AS i "
-            "WITH r.check_id AS check_id, r.asset_ids[i] AS asset_id, r.statuses[i] AS status, r.regions[i] AS region "
-            "WHERE $after IS NULL OR check_id > $check OR (check_id = $check AND asset_id > $asset) "
-            "RETURN check_id, asset_id, status, region ORDER BY check_id, asset_id LIMIT $limit",
-            account=account_id, scan=scan_id, after=after, check=check, asset=asset, limit=first + 1,
+            "WITH r.check_id AS check_id, r.asset_ids[i] AS asset_id, r.statuses[i] AS status, r.regions[i] AS region, "
+            "coalesce(r.reasons[i], '') AS reason "
+            "WHERE ($status IS NULL OR status = $status) "
+            "AND ($after IS NULL OR check_id > $check OR (check_id = $check AND asset_id > $asset)) "
+            "RETURN check_id, asset_id, status, region, reason ORDER BY check_id, asset_id LIMIT $limit",
+            account=account_id, scan=scan_id, after=after is not None, check=check, asset=asset, limit=first + 1,
+            status=status,
         )
 
-    def scans(self, account_id: str, first: int) -> list[dict[str, Any]]:
+    def count_scan_results(self, account_id: str, scan_id: str, status: str | None) -> int:
+        rows = self.read(
+            "MATCH (r:CheckRun {account_id: $account, scan_id: $scan}) "
+            "RETURN coalesce(sum(CASE WHEN $status IS NULL THEN size(r.statuses) "
+            "ELSE size([s IN r.statuses WHERE s = $status]) END), 0) AS c",
+            account=account_id, scan=scan_id, status=status)
+        return int(rows[0]["c"])
+
+    def scans(self, account_id: str, first: int, after: tuple[str, str] | None) -> list[dict[str, Any]]:
+        """Scans, newest first, a keyset page on (started, id) (first + 1 rows)."""
+        started, scan_id = after or ("", "")
         return self.read(
-            "MATCH (s:Scan {account_id: $account}) RETURN s.id AS id, s.status AS status, s.operation AS operation, "
-            "s.started AS started, s.finished AS finished, coalesce(s.authorizations, 0) AS authorizations "
-            "ORDER BY s.started DESC LIMIT $first",
-            account=account_id, first=first,
+            "MATCH (s:Scan {account_id: $account}) WITH s, coalesce(s.started, '') AS started "
+            "WHERE NOT $after OR started < $started OR (started = $started AND s.id < $id) "
+            "OPTIONAL MATCH (s)-[:HAS_RUN]->(r:CheckRun) "
+            "WITH s, started, count(r) AS items_done "
+            "RETURN s.id AS id, s.status AS status, s.operation AS operation, started, "
+            "s.finished AS finished, coalesce(s.authorizations, 0) AS authorizations, items_done, "
+            "coalesce(s.summary, []) AS summary ORDER BY started DESC, s.id DESC LIMIT $limit",
+            account=account_id, after=after is not None, started=started, id=scan_id, limit=first + 1,
         )
+
+    def scan(self, account_id: str, scan_id: str) -> dict[str, Any] | None:
+        rows = self.read(
+            "MATCH (s:Scan {account_id: $account, id: $id}) OPTIONAL MATCH (s)-[:HAS_RUN]->(r:CheckRun) "
+            "WITH s, count(r) AS items_done "
+            "RETURN s.id AS id, s.status AS status, s.operation AS operation, coalesce(s.started, '') AS started, "
+            "s.finished AS finished, coalesce(s.authorizations, 0) AS authorizations, items_done, "
+            "coalesce(s.summary, []) AS summary",
+            account=account_id, id=scan_id)
+        return rows[0] if rows else None
+
+    def count(self, label: str, account_id: str) -> int:
+        """How many nodes of one of the paged record labels the account has."""
+        if label not in ("Scan", "AuditEntry", "LedgerEntry"):
+            raise ValueError(f"not a paged record label: {label}")
+        return int(self.read(f"MATCH (n:{label} {{account_id: $account}}) RETURN count(n) AS c",
+                             account=account_id)[0]["c"])
 
     def queue_scan(self, account_id: str, scan_id: str, who: str) -> None:
         """The Scan node of a scan handed to a worker: `scan(id)` answers `queued` until the worker starts it."""
@@ -100,11 +178,25 @@ class Repository:
             "CREATE (:Scan {account_id: $account, id: $id, operation: 'scan', status: 'queued', "
             "started: toString(datetime()), who: $who})", account=account_id, id=scan_id, who=who)
 
-    def audit(self, account_id: str, first: int) -> list[dict[str, Any]]:
+    def ledger(self, account_id: str, first: int, after: tuple[str, str] | None) -> list[dict[str, Any]]:
+        """Ledger entries, oldest first (append-only: pages never shift), a keyset page on (at, element id)."""
+        at, element = after or ("", "")
         return self.read(
-            "MATCH (e:AuditEntry {account_id: $account}) RETURN toString(e.at) AS at, e.who AS who, e.action AS action, "
-            "e.detail AS detail ORDER BY e.at DESC LIMIT $first",
-            account=account_id, first=first,
+            "MATCH (e:LedgerEntry {account_id: $account}) WITH e, toString(e.at) AS at, elementId(e) AS element "
+            "WHERE NOT $after OR at > $at OR (at = $at AND element > $element) "
+            "RETURN at, element, e {.*, at: at} AS entry ORDER BY at, element LIMIT $limit",
+            account=account_id, after=after is not None, at=at, element=element, limit=first + 1,
+        )
+
+    def audit(self, account_id: str, first: int, after: tuple[str, str] | None) -> list[dict[str, Any]]:
+        """Audit entries, newest first, a keyset page on (at, element id) (first + 1 rows)."""
+        at, element = after or ("", "")
+        return self.read(
+            "MATCH (e:AuditEntry {account_id: $account}) WITH e, toString(e.at) AS at, elementId(e) AS element "
+            "WHERE NOT $after OR at < $at OR (at = $at AND element < $element) "
+            "RETURN at, element, e.who AS who, e.action AS action, e.detail AS detail "
+            "ORDER BY at DESC, element DESC LIMIT $limit",
+            account=account_id, after=after is not None, at=at, element=element, limit=first + 1,
         )
 
 

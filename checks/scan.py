@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,12 +20,18 @@ from typing import Any, Protocol
 import neo4j
 from neo4j import Driver, ManagedTransaction
 
-from checks.cypher_guard import validate_read_only
+from checks.cypher_guard import CypherRefused, run_tenant_read, validate_read_only
 from checks.model import CheckItem
+from graph_schema.store import IdentifierError, checked_id
 
 PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED = "PASS", "NOT_PASS", "NOT_CHECK", "WHITELIST", "NOT_SUPPORTED"
 STATUSES = (PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED)
 BILLABLE = (PASS, NOT_PASS)
+CUSTOM_ITEM_TIMEOUT_SECONDS = 20.0  # one custom item's query in a scan (server-side transaction timeout)
+# why a result is NOT_CHECK; the billing ones are skips, not news: findings keep the last decided status
+QUOTA_EXHAUSTED = "quota exhausted — not re-checked"
+NOT_COLLECTED = "the data it needs was not collected"
+UNDECIDABLE = "the collected data does not decide it"
 
 
 class ScanError(RuntimeError):
@@ -62,9 +68,15 @@ class Result:
     status: str
     severity: str
     tier: str
+    reason: str | None = None  # NOT_CHECK only: why it was not decided
+    skipped: bool = False  # not run for billing (plan or quota): the last decided status still stands
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        doc = {"check_id": self.check_id, "asset_type": self.asset_type, "asset_id": self.asset_id,
+               "region": self.region, "status": self.status, "severity": self.severity, "tier": self.tier}
+        if self.reason:
+            doc["reason"] = self.reason
+        return doc
 
 
 @dataclass
@@ -115,20 +127,25 @@ def whitelist_set(driver: Driver, account_id: str) -> set[tuple[str, str]]:
 
 
 def evaluate_rows(item: CheckItem, rows: Sequence[dict[str, Any]], allowed: bool,
-                  whitelist: set[tuple[str, str]]) -> list[Result]:
-    """Pure: turn the item's evaluation rows into statuses (before billing)."""
+                  whitelist: set[tuple[str, str]], refused: str = "not allowed on this plan") -> list[Result]:
+    """Pure: turn the item's evaluation rows into statuses (before billing); `refused` says why a
+    not-allowed item is NOT_CHECK."""
     out = []
     for row in rows:
+        reason = None
         if not row["supported"] or item.id in (row.get("unsupported") or []):
             status = NOT_SUPPORTED
         elif (item.id, row["asset_id"]) in whitelist:
             status = WHITELIST
-        elif not allowed or not row["collected"] or row["fails"] is None:
-            status = NOT_CHECK
+        elif not allowed:
+            status, reason = NOT_CHECK, refused
+        elif not row["collected"] or row["fails"] is None:
+            # a custom item that failed or timed out says why in its note
+            status, reason = NOT_CHECK, row.get("note") or (NOT_COLLECTED if not row["collected"] else UNDECIDABLE)
         else:
             status = NOT_PASS if row["fails"] else PASS
         out.append(Result(item.id, item.asset_type, str(row["asset_id"]), str(row.get("region") or "global"),
-                          status, item.severity, item.tier))
+                          status, item.severity, item.tier, reason, skipped=not allowed and status == NOT_CHECK))
     out.sort(key=lambda r: r.asset_id)
     return out
 
@@ -149,16 +166,26 @@ def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str |
         else:
             query = item.evaluation_query(one_asset=True)
             rows = session.execute_read(lambda tx: _plain_rows(tx.run(query, params)))
-        if item.custom_query:
-            # a custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked
-            # again as it runs (the guard is cheap, the server caches plans): stored once is not trusted forever
-            custom_query: str = item.custom_query
-            validate_read_only(driver, custom_query)
-            failing = {r["asset_id"] for r in session.execute_read(
-                lambda tx: tx.run(custom_query, {"account_id": account_id}).data())}
-            for row in rows:
+    if item.custom_query:
+        failing = _custom_failing(driver, item.custom_query, account_id)
+        for row in rows:
+            if isinstance(failing, str):
+                row["collected"], row["fails"], row["note"] = True, None, f"{item.id}: not checked, {failing}"
+            else:
                 row["collected"], row["fails"] = True, row["asset_id"] in failing
-        return rows
+    return rows
+
+
+def _custom_failing(driver: Driver, query: str, account_id: str) -> set[str] | str:
+    """A custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked again as
+    it runs (stored once is not trusted forever) and run once with a time limit; a query that is refused,
+    fails or times out is the reason its results are NOT_CHECK, and the scan goes on."""
+    try:
+        validate_read_only(driver, query)
+        return run_tenant_read(driver, query, account_id, CUSTOM_ITEM_TIMEOUT_SECONDS,
+                               lambda result: {r.get("asset_id") for r in result if isinstance(r.get("asset_id"), str)})
+    except CypherRefused as exc:
+        return str(exc)
 
 
 READ_AHEAD = 2
@@ -188,7 +215,9 @@ def run_items(
     asset_id: str | None = None,
     who: str = "cli",
     scan_id: str | None = None,
+    progress: Callable[[CheckItem, list[Result]], None] | None = None,
 ) -> ScanReport:
+    """Run the items; `progress` is told each item's results as they are recorded."""
     if not account_exists(driver, account_id):
         raise ScanError(f"account {account_id} is not loaded: run `skypath ingest --snapshot FILE` first")
     report = ScanReport(account_id, scan_id or new_scan_id(operation))
@@ -207,7 +236,9 @@ def run_items(
     scanned_instances: set[str] = set()
     for item, rows in _read_ahead(driver, ordered, account_id, asset_id):
         decision = decisions[item.id]
-        results = evaluate_rows(item, rows, decision.allowed and not exhausted, whitelist)
+        results = evaluate_rows(item, rows, decision.allowed and not exhausted, whitelist,
+                                decision.reason if not decision.allowed else QUOTA_EXHAUSTED)
+        report.notes.extend(sorted({row["note"] for row in rows if row.get("note")}))
         if asset_id is not None and not results:
             raise ScanError(f"asset {asset_id} is not in the population of {item.id} for account {account_id}")
         billable = [r for r in results if r.status in BILLABLE]
@@ -217,12 +248,12 @@ def run_items(
                    item: CheckItem = item, cost: int = decision.cost, original: list[str] = original) -> int:
             # a retried transaction starts from the evaluated statuses again
             for r, status in zip(billable, original, strict=True):
-                r.status = status
+                r.status, r.reason, r.skipped = status, None, False
             granted = len(billable)
             if cost > 0 and billable:
                 granted = biller.charge(tx, operation, item, [r.asset_id for r in billable], report.scan_id)
                 for r in billable[granted:]:
-                    r.status = NOT_CHECK
+                    r.status, r.reason, r.skipped = NOT_CHECK, QUOTA_EXHAUSTED, True
             if billable and operation != "remediate":
                 biller.charge_instances(tx, [r.asset_id for r in billable[:granted]], report.scan_id)
             _write_run(tx, account_id, report.scan_id, operation, item, results)
@@ -236,6 +267,8 @@ def run_items(
             report.status = "quota_exhausted"
         scanned_instances.update(r.asset_id for r in results if r.status in BILLABLE)
         report.results.extend(results)
+        if progress is not None:
+            progress(item, results)
     report.results.sort(key=lambda r: (r.check_id, r.asset_id))
     with driver.session() as session:
         session.run(
@@ -249,47 +282,89 @@ def run_items(
 
 def _write_run(tx: ManagedTransaction, account_id: str, scan_id: str, operation: str, item: CheckItem,
                results: list[Result]) -> None:
-    """One CheckRun per (scan, item) with parallel lists, merged into the item's latest state."""
+    """One CheckRun per (scan, item) with parallel lists, merged into the item's latest state.
+
+    The state keeps, beside each asset's latest status, its last decided status (PASS / NOT_PASS) and when:
+    a result skipped for billing (plan or quota) keeps it, so `findings` still shows what is known, marked stale."""
     now = _now()
     ids = [r.asset_id for r in results]
     statuses = [r.status for r in results]
     regions = [r.region for r in results]
+    reasons = [r.reason or "" for r in results]
     tx.run(
         "MATCH (s:Scan {id: $scan}) "
         "CREATE (s)-[:HAS_RUN]->(:CheckRun {account_id: $account, scan_id: $scan, check_id: $check, at: $now, "
-        "operation: $op, asset_ids: $ids, statuses: $statuses, regions: $regions})",
+        "operation: $op, asset_ids: $ids, statuses: $statuses, regions: $regions, reasons: $reasons})",
         scan=scan_id, account=account_id, check=item.id, now=now, op=operation, ids=ids, statuses=statuses,
-        regions=regions,
+        regions=regions, reasons=reasons,
     ).consume()
     rec = tx.run(
+        # one node per (account, item) (uid unique); locked before it is read, so a concurrent scan or verify
+        # of the same item merges into what this one writes instead of overwriting it with a stale read
         "MERGE (st:ItemState {uid: $uid}) ON CREATE SET st.account_id = $account, st.check_id = $check, "
         "st.asset_ids = [], st.statuses = [], st.regions = [], st.first_seen = [], st.last_seen = [], st.scan_ids = [] "
-        "RETURN st.asset_ids AS ids, st.statuses AS statuses, st.regions AS regions, st.first_seen AS first, "
-        "st.last_seen AS last, st.scan_ids AS scans",
+        "SET st._lock = true RETURN st.asset_ids AS ids, st.statuses AS statuses, st.regions AS regions, "
+        "st.first_seen AS first, st.last_seen AS last, st.scan_ids AS scans, st.reasons AS reasons, "
+        "st.decided AS decided, st.decided_at AS decided_at",
         uid=f"{account_id}:{item.id}", account=account_id, check=item.id,
     ).single()
     assert rec is not None
-    state = {
-        a: (s, g, f, la, sc)
-        for a, s, g, f, la, sc in zip(rec["ids"], rec["statuses"], rec["regions"], rec["first"], rec["last"],
-                                      rec["scans"], strict=True)
-    }
+    state = {a: list(row) for a, row in zip(rec["ids"], _state_rows(dict(rec)), strict=True)}
     for r in results:
         old = state.get(r.asset_id)
         first = old[2] if old and old[0] == r.status else now
-        state[r.asset_id] = (r.status, r.region, first, now, scan_id)
+        if r.status in BILLABLE:
+            decided, decided_at = r.status, now
+        elif r.skipped and old:
+            decided, decided_at = old[6], old[7]
+        else:
+            decided, decided_at = "", ""
+        state[r.asset_id] = [r.status, r.region, first, now, scan_id, r.reason or "", decided, decided_at]
     if operation == "scan":
         # a full scan defines the population: assets no longer in it drop out of the latest state
         population = set(ids)
         state = {a: v for a, v in state.items() if a in population}
     keys = sorted(state)
+    columns = list(zip(*(state[k] for k in keys), strict=True)) if keys else [()] * 8
     tx.run(
         "MATCH (st:ItemState {uid: $uid}) SET st.asset_ids = $ids, st.statuses = $statuses, st.regions = $regions, "
-        "st.first_seen = $first, st.last_seen = $last, st.scan_ids = $scans, st.updated = $now",
-        uid=f"{account_id}:{item.id}", ids=keys, statuses=[state[k][0] for k in keys],
-        regions=[state[k][1] for k in keys], first=[state[k][2] for k in keys], last=[state[k][3] for k in keys],
-        scans=[state[k][4] for k in keys], now=now,
+        "st.first_seen = $first, st.last_seen = $last, st.scan_ids = $scans, st.reasons = $reasons, "
+        "st.decided = $decided, st.decided_at = $decided_at, st.updated = $now",
+        uid=f"{account_id}:{item.id}", ids=keys, statuses=list(columns[0]), regions=list(columns[1]),
+        first=list(columns[2]), last=list(columns[3]), scans=list(columns[4]), reasons=list(columns[5]),
+        decided=list(columns[6]), decided_at=list(columns[7]), now=now,
     ).consume()
+
+
+STATE_COLUMNS = ("statuses", "regions", "first", "last", "scans", "reasons", "decided", "decided_at")
+
+
+def _state_rows(row: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """An ItemState's parallel lists as one tuple per asset (states written before reasons and decided
+    statuses were kept have none: empty strings)."""
+    n = len(row["ids"])
+    cols = [row.get(c) or [""] * n for c in STATE_COLUMNS]
+    return [state_row(t) for t in zip(*cols, strict=True)] if n else []
+
+
+def state_row(cols: tuple[Any, ...]) -> tuple[Any, ...]:
+    """One asset's state columns (STATE_COLUMNS order); a decided latest status is its own last decided one."""
+    return (*cols[:6], cols[0], cols[3]) if cols[0] in BILLABLE else cols
+
+
+def finding(item: CheckItem | None, check_id: str, asset_id: str, cols: tuple[Any, ...]) -> dict[str, Any]:
+    """One latest result. A NOT_CHECK that was a billing skip (plan or quota) shows the last decided status,
+    `stale`: not re-checked by the latest scan, with `checked_status` and `reason` saying what that scan did."""
+    status, region, first, last, scan, reason, decided, decided_at = cols
+    doc = {"check_id": check_id, "asset_type": item.asset_type if item else "", "asset_id": asset_id,
+           "region": region, "status": status, "severity": item.severity if item else "",
+           "tier": item.tier if item else "", "first_seen": first, "last_seen": last, "scan_id": scan,
+           "stale": False}
+    if status == NOT_CHECK and decided:
+        doc.update(status=decided, stale=True, checked_status=NOT_CHECK, decided_at=decided_at)
+    if reason:
+        doc["reason"] = reason
+    return doc
 
 
 def latest_findings(driver: Driver, account_id: str, items: dict[str, CheckItem]) -> list[dict[str, Any]]:
@@ -297,25 +372,21 @@ def latest_findings(driver: Driver, account_id: str, items: dict[str, CheckItem]
         rows = session.run(
             "MATCH (st:ItemState {account_id: $account}) RETURN st.check_id AS check_id, st.asset_ids AS ids, "
             "st.statuses AS statuses, st.regions AS regions, st.first_seen AS first, st.last_seen AS last, "
-            "st.scan_ids AS scans ORDER BY check_id",
+            "st.scan_ids AS scans, st.reasons AS reasons, st.decided AS decided, st.decided_at AS decided_at "
+            "ORDER BY check_id",
             account=account_id,
         ).data()
-    out = []
-    for row in rows:
-        item = items.get(row["check_id"])
-        for a, s, g, f, la, sc in zip(row["ids"], row["statuses"], row["regions"], row["first"], row["last"],
-                                      row["scans"], strict=True):
-            out.append({
-                "check_id": row["check_id"], "asset_type": item.asset_type if item else "", "asset_id": a,
-                "region": g, "status": s, "severity": item.severity if item else "", "tier": item.tier if item else "",
-                "first_seen": f, "last_seen": la, "scan_id": sc,
-            })
-    return out
+    return [finding(items.get(row["check_id"]), row["check_id"], a, cols)
+            for row in rows for a, cols in zip(row["ids"], _state_rows(row), strict=True)]
 
 
 def whitelist_add(driver: Driver, account_id: str, check_id: str, asset_id: str, reason: str, who: str) -> dict[str, Any]:
     if not reason.strip():
         raise ScanError("a whitelist entry needs a reason")
+    try:  # the entry's uid holds the asset id: an index key has a size limit
+        checked_id("asset", asset_id)
+    except IdentifierError as exc:
+        raise ScanError(str(exc)) from exc
     with driver.session() as session:
         rec = session.run(
             "MERGE (w:Whitelist {uid: $uid}) SET w.account_id = $account, w.check_id = $check, w.asset_id = $asset, "

@@ -18,20 +18,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import Driver, Transaction
+from neo4j import Driver, Session, Transaction
 from neo4j.exceptions import ClientError, TransientError
 
 from graph_schema.model import (
     DERIVED_REL_TYPES,
     GLOBAL_RECORD_INDEXES,
     NODE_SCHEMAS,
-    RECORD_UNIQUE_KEYS,
     REL_TYPES,
     TENANT_RECORD_LABELS,
+    UID_RECORD_LABELS,
     node_uid,
 )
 
 BATCH_SIZE = 10_000
+# a node's id makes its `uid`, a unique-index key: Neo4j refuses keys over about 8 kB mid-write, so longer ids
+# are refused while the batch is built (no cloud identifier comes near this)
+MAX_ID_LENGTH = 1024
 # scopes that a full sync recomputes from scratch (the account root, regions, derived edges, hosts)
 FULL_SYNC_SCOPES = frozenset({"account", "derived", "region", "hosts"})
 
@@ -51,6 +54,16 @@ class RelRow:
     props: dict[str, Any] = field(default_factory=dict)
 
 
+class IdentifierError(ValueError):
+    """An id too long to be a node key."""
+
+
+def checked_id(label: str, node_id: str) -> str:
+    if isinstance(node_id, str) and len(node_id) > MAX_ID_LENGTH:
+        raise IdentifierError(f"{label} id {node_id[:40]!r}… is {len(node_id)} characters long (at most {MAX_ID_LENGTH})")
+    return node_id
+
+
 @dataclass
 class GraphBatch:
     """Everything one sync knows about one account: node rows by label, relationship rows."""
@@ -63,7 +76,7 @@ class GraphBatch:
         """Add (or merge into) a node row; returns the row so callers may add properties."""
         row = self.nodes[label].get(node_id)
         if row is None:
-            row = {"id": node_id, "scope": scope}
+            row = {"id": checked_id(label, node_id), "scope": scope}
             self.nodes[label][node_id] = row
         row.update(props)
         return row
@@ -153,23 +166,28 @@ class SyncStats:
         return {k: v for k, v in self.__dict__.items() if k != "delta"}
 
 
+# properties earlier versions wrote and that must not linger in an upgraded database: a host's verbatim report
+# (it could hold hashes, keys and environment secrets; loaders/hosts.py now keeps declared facts only)
+RETIRED_PROPERTIES: dict[str, tuple[str, ...]] = {"Host": ("report",)}
+
+
+def uid_keyed_labels() -> dict[str, str | None]:
+    """Every label keyed by `uid` → the property that says which of two duplicates is newer (assets: none, the
+    next sync rewrites the one kept)."""
+    return {**{schema.label: None for schema in NODE_SCHEMAS}, **UID_RECORD_LABELS}
+
+
 def ensure_schema(driver: Driver) -> None:
     """Create constraints and indexes idempotently (one per declared label).
 
     Safe when several processes start at once: only missing schema is created, and a concurrent
-    creator winning the race is not an error."""
+    creator winning the race is not an error. A uid constraint that is missing is created after removing
+    duplicate uids (keeping the newest), which a database written before the constraint may hold."""
     def index(label: str, prop: str) -> None:
         statements[f"{label.lower()}_{prop}"] = f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
 
     statements: dict[str, str] = {}
-    for label, key in RECORD_UNIQUE_KEYS.items():
-        statements[f"{label.lower()}_{key}"] = (
-            f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
-        )
     for schema in NODE_SCHEMAS:
-        statements[f"{schema.label.lower()}_uid"] = (
-            f"CREATE CONSTRAINT {schema.label.lower()}_uid IF NOT EXISTS FOR (n:{schema.label}) REQUIRE n.uid IS UNIQUE"
-        )
         for prop in schema.extra_indexes:
             index(schema.label, prop)
     # every tenant label is seekable by account (the console's tenant scoping relies on it, see cypher_guard)
@@ -183,20 +201,58 @@ def ensure_schema(driver: Driver) -> None:
     with driver.session() as session:
         existing = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name RETURN name")}
         existing |= {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}
+        for label, newest in uid_keyed_labels().items():
+            if uid_constraint_name(label) not in existing:
+                ensure_unique_uid(session, label, newest)
         for name, stmt in statements.items():
-            if name in existing:
-                continue
-            for attempt in range(5):
-                try:
-                    session.run(stmt).consume()
-                    break
-                except ClientError as exc:
-                    if "AlreadyExists" in (exc.code or "") or "already exists" in (exc.message or ""):
-                        break
-                    raise
-                except TransientError:
-                    time.sleep(0.2 * (attempt + 1))
+            if name not in existing:
+                _create(session, stmt)
         session.run("CALL db.awaitIndexes(300)").consume()
+        for label, props in RETIRED_PROPERTIES.items():
+            for prop in props:
+                session.run(f"MATCH (n:{label}) WHERE n.{prop} IS NOT NULL "
+                            f"CALL (n) {{ REMOVE n.{prop} }} IN TRANSACTIONS OF 5000 ROWS").consume()
+
+
+def uid_constraint_name(label: str) -> str:
+    return f"{label.lower()}_uid"
+
+
+def ensure_unique_uid(session: Session, label: str, newest: str | None) -> int:
+    """Make `uid` unique on `label`: remove duplicates (keeping the newest by `newest`), then create the
+    constraint; a writer that slips a duplicate in between makes the creation fail, and it is tried again.
+    Returns how many duplicates were removed."""
+    removed = 0
+    order = f"n.{newest} IS NULL, n.{newest} DESC, " if newest else ""
+    for _ in range(5):
+        rec = session.run(
+            f"MATCH (n:{label}) WHERE n.uid IS NOT NULL "
+            f"WITH n ORDER BY {order}elementId(n) DESC "
+            "WITH n.uid AS uid, collect(n) AS same WHERE size(same) > 1 "
+            "UNWIND same[1..] AS extra DETACH DELETE extra RETURN count(*) AS removed"
+        ).single()
+        removed += int(rec["removed"]) if rec else 0
+        try:
+            _create(session, f"CREATE CONSTRAINT {uid_constraint_name(label)} IF NOT EXISTS FOR (n:{label}) "
+                             "REQUIRE n.uid IS UNIQUE")
+            return removed
+        except ClientError as exc:
+            if "ConstraintCreationFailed" not in (exc.code or ""):
+                raise
+    raise RuntimeError(f"could not make {label}.uid unique: writers keep adding duplicates")
+
+
+def _create(session: Session, statement: str) -> None:
+    for attempt in range(5):
+        try:
+            session.run(statement).consume()
+            return
+        except ClientError as exc:
+            if "AlreadyExists" in (exc.code or "") or "already exists" in (exc.message or ""):
+                return
+            raise
+        except TransientError:
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _chunks(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:

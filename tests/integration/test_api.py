@@ -3,46 +3,27 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neo4j import Driver
 
 from backend import billing
-from backend.api import create_app
 from backend.auth import create_token
 from backend.ingest import ingest_snapshot
 from graph_schema.store import delete_account
+from tests.helpers.api_server import serve
 from tests.helpers.sample import write_sample
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(neo4j_driver: Driver) -> Any:
-    port = _free_port()
-    config = uvicorn.Config(create_app(neo4j_driver), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(neo4j_driver) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +77,11 @@ def test_agent_tokens_cannot_query(server: str, tenants: Any) -> None:
 TENANT_QUERY = """
 query($id: String!) { account(id: $id) {
   id
-  assets(first: 500) { edges { node { id type findings { checkId status } } } pageInfo { hasNextPage } }
-  findings(first: 500) { total edges { node { checkId assetId status } } }
-  scans { id }
-  billing { model quotaUsed usage }
-  ledger { entries hasNextPage }
+  assets(first: 500) { edges { node { id type findings { edges { node { checkId status } } } } } pageInfo { hasNextPage } }
+  findings(first: 500) { totalCount edges { node { checkId assetId status } } }
+  scans { edges { node { id } } }
+  billing { model quotaUsed usage { ledgerTotal } }
+  ledger { edges { node { at } } pageInfo { hasNextPage } }
 } }"""
 
 
@@ -108,15 +89,15 @@ def test_a_token_for_a_sees_nothing_of_b(server: str, tenants: Any) -> None:
     a, b, tokens = tenants
     data(gql(server, tokens["operator_a"], "mutation($a: String!) { startScan(accountId: $a) { scanId status } }", {"a": a}))
     own = data(gql(server, tokens["viewer_a"], TENANT_QUERY, {"id": a}))["account"]
-    assert own["id"] == a and own["assets"]["edges"] and own["findings"]["total"] > 0
+    assert own["id"] == a and own["assets"]["edges"] and own["findings"]["totalCount"] > 0
     assert data(gql(server, tokens["viewer_a"], TENANT_QUERY, {"id": b}))["account"] is None
-    listed = data(gql(server, tokens["viewer_a"], "{ accounts { id } }"))["accounts"]
-    assert [x["id"] for x in listed] == [a]
+    listed = data(gql(server, tokens["viewer_a"], "{ accounts { edges { node { id } } } }"))["accounts"]["edges"]
+    assert [x["node"]["id"] for x in listed] == [a]
     for mutation, args in (
         ("startScan(accountId: $b) { scanId }", {}),
-        ('whitelist(accountId: $b, checkId: "ACS_ECS_SecurityGroupPublicSSH", assetId: "x", reason: "r")', {}),
+        ('whitelist(accountId: $b, checkId: "ACS_ECS_SecurityGroupPublicSSH", assetId: "x", reason: "r") { checkId }', {}),
         ('runCypher(accountId: $b, query: "RETURN 1 AS x") { columns }', {}),
-        ('remediate(accountId: $b, checkId: "ACS_OSS_BucketPublicAcl", assetId: "acme-public-assets")', {}),
+        ('remediate(accountId: $b, checkId: "ACS_OSS_BucketPublicAcl", assetId: "acme-public-assets") { checkId }', {}),
     ):
         resp = gql(server, tokens["operator_a"], f"mutation($b: String!) {{ {mutation} }}", {"b": b, **args})
         doc = resp.json()
@@ -132,7 +113,8 @@ ARG_VALUES = {"id": "$acct", "accountId": "$acct", "package": '"CIS_ALIBABA_CLOU
               "assetId": '"acme-public-assets"', "checkIds": '["ACS_OSS_BucketPublicAcl"]', "reason": '"r"',
               "query": '"MATCH (n:OssBucket {account_id: $account_id}) RETURN n.id AS id"', "model": '"payg"',
               "dryRun": "true", "runAsync": "false", "first": "2", "name": '"weekly"', "title": '"t"',
-              "assetType": '"OssBucket"', "severity": '"high"', "packages": '["WEAK_PASSWORD"]'}
+              "assetType": '"OssBucket"', "severity": "HIGH", "packages": '["WEAK_PASSWORD"]',
+              "changes": '["close-exposure:sg-x"]'}
 
 
 def _unwrap(t: dict[str, Any]) -> tuple[str, str]:
@@ -193,7 +175,7 @@ def test_scan_status_can_be_polled(server: str, tenants: Any) -> None:
                        {"a": a}))["startScan"]["scanId"]
     polled = data(gql(server, tokens["viewer_a"], "query($a: String!, $id: String!) { scan(accountId: $a, id: $id) "
                       "{ id status itemsDone } }", {"a": a, "id": started}))["scan"]
-    assert polled == {"id": started, "status": "completed", "itemsDone": 1}
+    assert polled == {"id": started, "status": "COMPLETED", "itemsDone": 1}
     hidden = data(gql(server, tokens["admin_b"], "query($a: String!, $id: String!) { scan(accountId: $a, id: $id) { id } }",
                       {"a": a, "id": started}))["scan"]
     assert hidden is None
@@ -201,7 +183,7 @@ def test_scan_status_can_be_polled(server: str, tenants: Any) -> None:
 
 def test_cypher_console_confines_reads_to_the_tenant(server: str, tenants: Any) -> None:
     a, b, tokens = tenants
-    run = "mutation($a: String!, $q: String!) { runCypher(accountId: $a, query: $q) { rows } }"
+    run = "query($a: String!, $q: String!) { runCypher(accountId: $a, query: $q) { rows } }"
     scoped = "MATCH (n:OssBucket {account_id: $account_id})-[*0..2]-(m) RETURN n, m.account_id AS owner"
     rows = data(gql(server, tokens["viewer_a"], run, {"a": a, "q": scoped}))["runCypher"]["rows"]
     assert rows and all(r["n"]["properties"]["account_id"] == a and r["owner"] == a for r in rows)
@@ -228,10 +210,15 @@ def test_roles(server: str, tenants: Any) -> None:
 def test_attack_paths_and_remediation_plan(server: str, tenants: Any) -> None:
     a, _, tokens = tenants
     doc = data(gql(server, tokens["viewer_a"], """query($a: String!) { account(id: $a) {
-        attackPaths { paths { entry { id } target { id } nodes { type id } edges { type detail } } chokePoints { pathsCut change } }
-        remediationPlan(checkId: "ACS_OSS_BucketPublicAcl", assetId: "acme-public-assets") } }""", {"a": a}))
-    paths = doc["account"]["attackPaths"]["paths"]
-    assert len(paths) == 35 and all(len(p["edges"]) == len(p["nodes"]) - 1 for p in paths)
+        attackPaths(first: 100) { totalCount edges { node { entry { id } target { id } nodes { type id label }
+          edges { source target type detail } } } }
+        chokePoints { edges { node { pathsCut change } } }
+        remediationPlan(checkId: "ACS_OSS_BucketPublicAcl", assetId: "acme-public-assets") { requests { action } } } }""",
+                    {"a": a}))
+    paths = [e["node"] for e in doc["account"]["attackPaths"]["edges"]]
+    assert len(paths) == doc["account"]["attackPaths"]["totalCount"] == 35
+    assert all(len(p["edges"]) == len(p["nodes"]) - 1 for p in paths)
+    assert all([e["source"] for e in p["edges"]] == [n["id"] for n in p["nodes"][:-1]] for p in paths)
     assert doc["account"]["remediationPlan"]["requests"][0]["action"] == "PutBucketAcl"
 
 
@@ -305,12 +292,12 @@ def test_no_n_plus_one(neo4j_driver: Driver, tenants: Any) -> None:
         VERSIONS.values.clear()  # the same work for both page sizes: no cached account row
         driver = CountingDriver(neo4j_driver)
         result = asyncio.run(schema.execute(
-            "query($a: String!, $n: Int) { account(id: $a) { assets(first: $n) { edges { node { findings { status } } } } } }",
+            "query($a: String!, $n: Int) { account(id: $a) { assets(first: $n) { edges { node { findings { edges { node { status } } } } } } } }",
             variable_values={"a": a, "n": n}, context_value=Context(driver, identity)))
         assert result.errors is None, result.errors
         edges = result.data["account"]["assets"]["edges"]
         assert len(edges) == n
-        return driver.queries, sum(len(e["node"]["findings"]) for e in edges)
+        return driver.queries, sum(len(e["node"]["findings"]["edges"]) for e in edges)
 
     (few, _), (many, found) = count(5), count(60)
     assert few == many <= 3, (few, many)  # account row, asset page, one findings batch
@@ -344,17 +331,18 @@ def test_agent_upload(server: str, tenants: Any, neo4j_driver: Driver) -> None:
     assert stale[0]["c"] == 0  # an upload is a partial sync: the rest of the account is still current
 
 
-FIELDS = ["accounts { id }", "checkItems { id }", "packages", "account(id: $id) { id }",
-          "account(id: $id) { findings(first: 3) { total } }", "account(id: $id) { assets(first: 2) { edges { cursor } } }",
-          "account(id: $id) { attackPaths { total chokePoints(first: 2) { change } } }",
-          "account(id: $id) { billing { model quotaUsed } ledger(first: 2) { endCursor } scans(first: 2) { id } }",
-          'account(id: $id) { complianceReport(package: "MLPS_2_0_L3") }']
+FIELDS = ["accounts { edges { node { id } } }", "checkItems { id }", "packages", "account(id: $id) { id }",
+          "account(id: $id) { findings(first: 3) { totalCount } }", "account(id: $id) { assets(first: 2) { edges { cursor } } }",
+          "account(id: $id) { attackPaths(first: 2) { totalCount } chokePoints(first: 2) { edges { node { change } } } }",
+          "account(id: $id) { billing { model quotaUsed } ledger(first: 2) { pageInfo { endCursor } } "
+          "scans(first: 2) { edges { node { id } } } }",
+          'account(id: $id) { complianceReport(package: "MLPS_2_0_L3") { passRate } }']
 MUTATIONS = [
     "startScan(accountId: $id, checkIds: [$s], runAsync: false) { status }",
     "startScan(accountId: $id, package: $s, runAsync: false) { status }",
     "verify(accountId: $id, checkId: $s, assetId: $t) { status }",
-    "whitelist(accountId: $id, checkId: $s, assetId: $t, reason: $t)",
-    "remediate(accountId: $id, checkId: $s, assetId: $t)",
+    "whitelist(accountId: $id, checkId: $s, assetId: $t, reason: $t) { checkId }",
+    "remediate(accountId: $id, checkId: $s, assetId: $t) { checkId }",
     "runCypher(accountId: $id, query: $t) { columns }",
 ]
 
@@ -462,7 +450,7 @@ def test_cached_pages_never_hide_a_write_nor_cross_tenants(neo4j_driver: Driver,
     again, how = statuses(tokens["viewer_a"], a)
     assert again == first and first["acme-public-assets"] == "NOT_PASS" and how == "hit"
     whitelist = ("mutation($a: String!) { whitelist(accountId: $a, checkId: \"ACS_OSS_BucketPublicAcl\", "
-                 "assetId: \"acme-public-assets\", reason: \"public by design\") }")
+                 "assetId: \"acme-public-assets\", reason: \"public by design\") { checkId } }")
     data(gql(server, tokens["operator_a"], whitelist, {"a": a}))
     data(gql(server, tokens["operator_a"], scan, {"a": a}))
     after, how = statuses(tokens["viewer_a"], a)
@@ -488,20 +476,20 @@ def test_scan_results_risk_filter_and_bounded_paths(neo4j_driver: Driver, server
             break
         cursor = results["pageInfo"]["endCursor"]
     assert len(seen) == 10 and seen == sorted(seen) and len(set(seen)) == 10  # 2 items × 5 buckets, each once
-    risky = data(gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(risk: "critical", '
+    risky = data(gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(risk: CRITICAL, '
                      'type: "OssBucket", first: 50) { edges { node { id } } } } }', {"a": a}))
     critical_ids = {e["node"]["id"] for e in risky["account"]["assets"]["edges"]}
     all_buckets = data(gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(type: "OssBucket") '
                            '{ edges { node { id } } } } }', {"a": a}))["account"]["assets"]["edges"]
     assert critical_ids < {e["node"]["id"] for e in all_buckets}
-    bad = gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(risk: "severe") { edges { cursor } } } }',
+    bad = gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { assets(risk: SEVERE) { edges { cursor } } } }',
               {"a": a}).json()
-    assert bad["errors"] and "risk must be one of" in bad["errors"][0]["message"]
-    paths = data(gql(server, tokens["viewer_a"], "query($a: String!) { account(id: $a) { attackPaths { total "
-                     "paths(first: 5) { id } } } }", {"a": a}))["account"]["attackPaths"]
-    assert paths["total"] > 5 and len(paths["paths"]) == 5
-    huge = gql(server, tokens["viewer_a"], "query($a: String!) { account(id: $a) { attackPaths { paths(first: 100000) "
-               "{ id } } } }", {"a": a}).json()
+    assert bad["errors"] and "Severity" in bad["errors"][0]["message"]
+    paths = data(gql(server, tokens["viewer_a"], "query($a: String!) { account(id: $a) { attackPaths(first: 5) { totalCount "
+                     "edges { node { id } } } } }", {"a": a}))["account"]["attackPaths"]
+    assert paths["totalCount"] > 5 and len(paths["edges"]) == 5
+    huge = gql(server, tokens["viewer_a"], "query($a: String!) { account(id: $a) { attackPaths(first: 100000) "
+               "{ edges { node { id } } } } }", {"a": a}).json()
     assert huge["errors"] and "first must be between" in huge["errors"][0]["message"]
 
 
@@ -511,7 +499,7 @@ def test_custom_items_policies_and_whitelist_removal_through_the_api(neo4j_drive
     billing.set_plan(neo4j_driver, a, model="payg", edition="ultimate", cspm=True)
     admin = create_token(neo4j_driver, "admin", [a])["token"]
     add = ("mutation($a: String!, $q: String!) { addCustomCheck(accountId: $a, checkId: \"ACS_CUSTOM_PublicNamed\", "
-           "title: \"public-named buckets\", assetType: \"OssBucket\", severity: \"high\", query: $q) }")
+           "title: \"public-named buckets\", assetType: \"OssBucket\", severity: HIGH, query: $q) { id } }")
     good = "MATCH (b:OssBucket {account_id: $account_id}) WHERE b.id CONTAINS 'public' RETURN b.id AS asset_id"
     data(gql(server, admin, add, {"a": a, "q": good}))
     for bad in ("MATCH (b:OssBucket) RETURN b.id AS asset_id", "MATCH (b {account_id: $account_id}) SET b.x = 1 "
@@ -520,18 +508,21 @@ def test_custom_items_policies_and_whitelist_removal_through_the_api(neo4j_drive
         assert refused["errors"] and "refused" in refused["errors"][0]["message"], refused
     assert gql(server, tokens["operator_a"], add, {"a": a, "q": good}).json()["errors"]  # admin only
     data(gql(server, tokens["operator_a"], 'mutation($a: String!) { savePolicy(accountId: $a, name: "weekly", '
-             'checkIds: ["ACS_CUSTOM_PublicNamed", "ACS_OSS_BucketPublicAcl"]) }', {"a": a}))
+             'checkIds: ["ACS_CUSTOM_PublicNamed", "ACS_OSS_BucketPublicAcl"]) { name } }', {"a": a}))
     ran = data(gql(server, tokens["operator_a"], 'mutation($a: String!) { startScan(accountId: $a, policy: "weekly", '
-                   'runAsync: false) { results { checkId assetId status severity } } }', {"a": a}))["startScan"]["results"]
+                   'runAsync: false) { results(first: 100) { edges { node { checkId assetId status severity } } } } }',
+                   {"a": a}))["startScan"]["results"]["edges"]
+    ran = [e["node"] for e in ran]
     assert {r["checkId"] for r in ran} == {"ACS_CUSTOM_PublicNamed", "ACS_OSS_BucketPublicAcl"}
     custom = {r["assetId"]: r for r in ran if r["checkId"] == "ACS_CUSTOM_PublicNamed"}
     assert custom["acme-public-assets"]["status"] == "NOT_PASS" and custom["acme-logs"]["status"] == "PASS"
     found = data(gql(server, tokens["viewer_a"], 'query($a: String!) { account(id: $a) { findings(checkId: '
                      '"ACS_CUSTOM_PublicNamed", first: 10) { edges { node { assetType severity } } } } }', {"a": a}))
     assert {(e["node"]["assetType"], e["node"]["severity"]) for e in found["account"]["findings"]["edges"]} == {
-        ("OssBucket", "high")}
+        ("OssBucket", "HIGH")}
     pair = 'accountId: $a, checkId: "ACS_CUSTOM_PublicNamed", assetId: "acme-public-assets"'
-    data(gql(server, tokens["operator_a"], f'mutation($a: String!) {{ whitelist({pair}, reason: "by design") }}', {"a": a}))
+    data(gql(server, tokens["operator_a"], f'mutation($a: String!) {{ whitelist({pair}, reason: "by design") {{ checkId }} }}',
+             {"a": a}))
     assert data(gql(server, tokens["operator_a"], f"mutation($a: String!) {{ removeWhitelist({pair}) }}", {"a": a}))[
         "removeWhitelist"] is True
     assert data(gql(server, tokens["operator_a"], f"mutation($a: String!) {{ removeWhitelist({pair}) }}", {"a": a}))[
@@ -545,9 +536,18 @@ def test_compliance_report_is_the_cli_document(server: str, tenants: Any) -> Non
     a, _, tokens = tenants
     done = data(gql(server, tokens["operator_a"], "mutation($a: String!) { startScan(accountId: $a, runAsync: false) "
                     "{ scanId status } }", {"a": a}))
-    assert done["startScan"]["status"] == "completed"
+    assert done["startScan"]["status"] == "COMPLETED"
     for package in ("CIS_ALIBABA_CLOUD_2_0", "MLPS_2_0_L3"):
-        doc = data(gql(server, tokens["viewer_a"], "query($id: String!, $p: String!) { account(id: $id) { "
-                       "complianceReport(package: $p) } }", {"id": a, "p": package}))["account"]["complianceReport"]
-        assert doc == run_json("compliance", "--account", a, "--package", package)
-        assert doc["account_id"] == a and doc["sections"][0]["requirements"][0]["items"] is not None
+        doc = data(gql(server, tokens["viewer_a"], """query($id: String!, $p: String!) { account(id: $id) {
+            complianceReport(package: $p) { package passRate itemCount summary { requirements counts { fail pass } }
+              sections { id counts { total } requirements(first: 500) { edges { node { id status
+                results { pass notPass passRate } items { checkId results { pass notPass } } } } } } } } }""",
+                       {"id": a, "p": package}))["account"]["complianceReport"]
+        cli = run_json("compliance", "--account", a, "--package", package)
+        assert (doc["package"], doc["passRate"], doc["itemCount"]) == (cli["package"], cli["pass_rate"], cli["items"])
+        assert doc["summary"]["counts"] == {"fail": cli["summary"]["fail"], "pass": cli["summary"]["pass"]}
+        assert [s["id"] for s in doc["sections"]] == [s["id"] for s in cli["sections"]]
+        for typed, plain in zip(doc["sections"], cli["sections"], strict=True):
+            reqs = [e["node"] for e in typed["requirements"]["edges"]]
+            assert [(r["id"], r["status"].lower(), r["results"]["pass"], r["results"]["notPass"]) for r in reqs] == [
+                (r["id"], r["status"], r["pass"], r["not_pass"]) for r in plain["requirements"]]

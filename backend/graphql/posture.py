@@ -1,5 +1,5 @@
-"""GraphQL for continuous posture: schedules, task state and progress, drift. `backend/api.py`'s Query and
-Mutation inherit these fields (one module, so the rest of the schema can change independently).
+"""GraphQL for continuous posture: schedules, task state and progress, drift. The root Query and Mutation
+inherit these fields.
 Values of any shape (a changed property) travel as JSON text in `String` fields."""
 
 from __future__ import annotations

@@ -1,0 +1,123 @@
+"""The schema's shape, by introspection: typed (no JSON but the console's rows), enums for severities and
+statuses, and every list that can grow past a page is a Relay connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from backend.graphql.schema import schema
+
+# plain lists that stay small whatever the account (each with why); every other list must be a connection
+BOUNDED_LISTS = {
+    ("Query", "packages"): "the compliance packages (4)",
+    ("CheckItem", "refs"): "one per compliance package",
+    ("AttackPath", "access"): "read, write, admin",
+    ("AttackPath", "conditionalAccess"): "read, write, admin",
+    ("AttackPath", "nodes"): "a path has at most MAX_PIVOTS + 3 nodes",
+    ("AttackPath", "edges"): "len(nodes) - 1",
+    ("PathNode", "properties"): "one node's properties",
+    ("WhatIf", "changes"): "the changes the client asked for",
+    ("CypherResult", "columns"): "the columns of the client's query",
+    ("ComplianceReport", "sections"): "a package's chapters",
+    ("Requirement", "items"): "the items mapped to one requirement",
+    ("Remediation", "requests"): "a plan's few calls",
+    ("Remediation", "warnings"): "a plan's warnings",
+    ("Remediation", "responses"): "one per call made",
+    ("ApiCall", "params"): "one call's parameters",
+    ("Policy", "packages"): "compliance packages",
+}
+# fields that must be connections (the lists the issue names, and the other growing ones)
+MUST_BE_CONNECTIONS = [("Account", f) for f in ("findings", "assets", "attackPaths", "chokePoints", "scans", "ledger",
+                                                 "auditLog")] + [
+    ("Scan", "results"), ("ScanOutcome", "results"), ("Asset", "findings"), ("Query", "accounts"),
+    ("Query", "checkItems"), ("Usage", "byDay"), ("Usage", "byItem"), ("ComplianceSection", "requirements"),
+    ("WhatIf", "removedPairs"), ("LedgerEntry", "assets")]
+
+
+@pytest.fixture(scope="module")
+def types() -> dict[str, Any]:
+    result = schema.introspect()
+    return {t["name"]: t for t in result["__schema"]["types"]}
+
+
+def _unwrap(t: dict[str, Any]) -> tuple[list[str], str]:
+    kinds = []
+    while t.get("ofType"):
+        kinds.append(t["kind"])
+        t = t["ofType"]
+    return kinds, t["name"]
+
+
+def _reachable(types: dict[str, Any]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    todo = ["Query", "Mutation"]
+    while todo:
+        name = todo.pop()
+        if name in seen or types[name]["kind"] not in ("OBJECT", "INTERFACE"):
+            continue
+        seen[name] = types[name]
+        for f in types[name]["fields"]:
+            todo.append(_unwrap(f["type"])[1])
+        todo.extend(p["name"] for p in types[name].get("possibleTypes") or [])
+    return seen
+
+
+def test_no_json_scalar_but_the_console_rows(types: dict[str, Any]) -> None:
+    untyped = [(t, f["name"]) for t, td in _reachable(types).items() for f in td["fields"]
+               if _unwrap(f["type"])[1] == "JSON"]
+    assert untyped == [("CypherResult", "rows")]
+
+
+def test_every_growing_list_is_a_connection(types: dict[str, Any]) -> None:
+    reachable = _reachable(types)
+    plain = sorted((t, f["name"]) for t, td in reachable.items() for f in td["fields"]
+                   if "LIST" in _unwrap(f["type"])[0] and not t.endswith("Connection"))
+    assert [p for p in plain if p not in BOUNDED_LISTS] == []
+    for type_name, field in MUST_BE_CONNECTIONS:
+        f = next(x for x in reachable[type_name]["fields"] if x["name"] == field)
+        connection = types[_unwrap(f["type"])[1]]
+        assert connection["name"].endswith("Connection"), (type_name, field)
+        fields = {x["name"]: x for x in connection["fields"]}
+        assert set(fields) == {"edges", "pageInfo", "totalCount"}, (type_name, field)
+        edge = types[_unwrap(fields["edges"]["type"])[1]]
+        assert {x["name"] for x in edge["fields"]} == {"cursor", "node"}
+        assert {a["name"] for a in f["args"]} >= {"first", "after"}, (type_name, field)
+    page_info = {x["name"] for x in types["PageInfo"]["fields"]}
+    assert page_info == {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}
+
+
+def test_severities_and_statuses_are_enums(types: dict[str, Any]) -> None:
+    checked = 0
+    for name, td in _reachable(types).items():
+        for f in td["fields"]:
+            if f["name"] in ("severity", "status", "checkedStatus", "currentStatus", "statusBefore", "statusAfter"):
+                assert types[_unwrap(f["type"])[1]]["kind"] == "ENUM", (name, f["name"])
+                checked += 1
+            for arg in f["args"]:
+                if arg["name"] in ("severity", "status", "risk"):
+                    assert types[_unwrap(arg["type"])[1]]["kind"] == "ENUM", (name, f["name"], arg["name"])
+                    checked += 1
+    assert checked >= 15
+    assert [v["name"] for v in types["Severity"]["enumValues"]] == ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+    assert {v["name"] for v in types["FindingStatus"]["enumValues"]} == {
+        "PASS", "NOT_PASS", "NOT_CHECK", "WHITELIST", "NOT_SUPPORTED"}
+
+
+def test_run_cypher_is_a_query_and_the_mutation_a_deprecated_alias(types: dict[str, Any]) -> None:
+    assert any(f["name"] == "runCypher" for f in types["Query"]["fields"])
+    sdl = str(schema)
+    assert 'runCypher(accountId: String!, query: String!, limit: Int! = 1000): CypherResult! @deprecated' in sdl
+
+
+def test_an_unknown_enum_value_is_a_validation_error() -> None:
+    import asyncio
+
+    result = asyncio.run(schema.execute('{ checkItems(severity: [SEVERE]) { totalCount } }'))
+    assert result.errors and "Severity" in result.errors[0].message
+    ok = asyncio.run(schema.execute('{ checkItems(severity: [CRITICAL], first: 500) { totalCount '
+                                    'edges { node { severity } } } }'))
+    assert ok.errors is None and ok.data is not None
+    nodes = [e["node"]["severity"] for e in ok.data["checkItems"]["edges"]]
+    assert nodes and set(nodes) == {"CRITICAL"} and ok.data["checkItems"]["totalCount"] == len(nodes)
