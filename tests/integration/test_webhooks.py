@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
+from backend.console import run_read_only
 from backend.notify import add_webhook, alert_from_changes, deliver_now, list_webhooks, remove_webhook
+from checks.cypher_guard import CypherRefused
 from tests.helpers.webhook_receiver import Receiver
 
 
@@ -45,6 +47,8 @@ def test_signed_retried_and_delivered_once(neo4j_driver: Driver, redis_client: A
         stored = neo4j_driver.execute_query("MATCH (w:Webhook {id: $id}) RETURN properties(w) AS p",
                                             id=hook["id"]).records[0]["p"]
         assert hook["secret"] not in json.dumps(stored, default=str), "the secret is not in the graph"
+        with pytest.raises(CypherRefused):  # and the console of a tenant the webhook serves cannot read it
+            run_read_only(neo4j_driver, fresh_account_id, "MATCH (w:Webhook) RETURN w.url AS url")
 
         alert = _alert(fresh_account_id)
         assert [f["check_id"] for f in alert["new_findings"]] == ["ACS_OSS_BucketPublicAcl"]  # critical/high only
