@@ -151,7 +151,6 @@ class AccountTask(Task):  # type: ignore[misc]
     """A step on one account: locked, retried on transient errors, its progress visible."""
 
     max_retries = MAX_RETRIES
-    lock_kind = "account"
 
     def progress(self, **meta: Any) -> None:
         if self.request.id:
