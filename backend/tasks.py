@@ -322,6 +322,10 @@ def deliver_task(self: Task, hook_id: str, alert: dict[str, Any], key: str) -> d
 @celery_app.task(name="skypath.run_schedule")
 def run_schedule(account_id: str, source: str, package: str | None = None) -> dict[str, Any]:
     """Beat's entry: queue the account's chain sync → scan → paths → alerts, and return its last task id."""
+    from backend.runtime import get_driver
+    from backend.schedule import mark_run
+
+    mark_run(get_driver(), account_id)
     result = chain(sync_task.si(account_id, source), scan_after_sync.s(package), paths_task.s(),
                    notify_task.s()).apply_async()
     return {"account_id": account_id, "status": "queued", "chain": result.id}

@@ -20,6 +20,7 @@ class ScheduleType:
     enabled: bool
     queue: str | None
     updated: str | None
+    last_run: str | None
 
 
 @strawberry.type
@@ -100,7 +101,7 @@ class Changes:
 
 def _schedule(row: dict[str, Any]) -> ScheduleType:
     return ScheduleType(**{k: row[k] for k in ("account_id", "source", "every_seconds", "package", "enabled",
-                                               "queue", "updated")})
+                                               "queue", "updated", "last_run")})
 
 
 def _task(doc: dict[str, Any]) -> TaskState:

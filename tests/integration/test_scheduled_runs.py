@@ -63,6 +63,9 @@ def test_beat_and_worker_run_the_graph_schedule_and_pick_up_changes(neo4j_driver
                 assert run["items"] >= 150, run  # the whole catalog ran: fresh results
                 assert run["paths"] > 0, run  # and the attack paths after it
             assert runs[0]["scan"] != runs[1]["scan"]
+            from backend.schedule import list_schedules
+
+            assert list_schedules(neo4j_driver, [account])[0]["last_run"]  # beat counts from it after a restart
 
             # a new source and interval, written to the graph while beat runs: picked up without a restart
             from backend.schedule import set_schedule
