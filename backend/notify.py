@@ -116,6 +116,8 @@ def delivery_key(hook_id: str, alert: dict[str, Any]) -> str:
 
 
 def _summary(alert: dict[str, Any]) -> str:
+    if alert["event"] == "skypath.test":
+        return f"Skypath: a test alert for account {alert['account_id']} (the webhook works)"
     lines = [f"Skypath: account {alert['account_id']}: {len(alert['new_findings'])} new critical/high findings, "
              f"{len(alert['new_attack_paths'])} new attack paths"]
     lines += [f"- [{f['severity']}] {f['check_id']} on {f['asset_id']}" for f in alert["new_findings"][:20]]

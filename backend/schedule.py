@@ -8,6 +8,7 @@ import os
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from celery.beat import ScheduleEntry, Scheduler
@@ -43,7 +44,9 @@ def set_schedule(driver: Driver, account_id: str, source: str, every_seconds: in
 
     if not account_id.isdigit():
         raise ScheduleError("the account id is digits")
-    parse_source(source)
+    kind, arg = parse_source(source)
+    if kind == "snapshot" and not Path(arg).is_file():
+        raise ScheduleError(f"snapshot {arg} is not a file the workers can read")
     if every_seconds < MIN_EVERY_SECONDS:
         raise ScheduleError("the interval is at least one second")
     if package:
