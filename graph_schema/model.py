@@ -107,16 +107,18 @@ TENANT_RECORD_LABELS: dict[str, str] = {
     "SyncRecord": "what one sync changed (assets added/removed/changed, derived edges)",
     "PathRun": "one attack-path analysis: the (entry, target) pairs found",
 }
-# Records written with `MERGE ... {uid: ...}`: unique on uid like every node schema label, so concurrent writers
-# meet on one node. Each with the property that tells which of two duplicates is newer (a database from before
-# the constraint may hold duplicates: ensure_schema keeps the newest).
+# Records keyed by `uid` (MERGE targets or one per id): unique on uid like every node schema label, so concurrent
+# writers meet on one node. Each with the property that tells which of two duplicates is newer (a database from
+# before the constraint may hold duplicates: ensure_schema keeps the newest).
 UID_RECORD_LABELS: dict[str, str] = {
     "ItemState": "updated", "Whitelist": "at", "Plan": "started", "InstanceDay": "day", "CustomCheck": "updated",
     "CustomPolicy": "updated", "Schedule": "updated", "SyncRecord": "at", "PathRun": "at",
 }
 # nodes without an account: API tokens (their `accounts` list says what they may see) and webhooks (their
-# `accounts` list says whose alerts they get; the console refuses both, webhook secrets are not in the graph)
-GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",), "Webhook": ("id",)}
+# `accounts` list says whose alerts they get; the console refuses both, their secrets are not in the graph)
+GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",)}
+# global records looked up by another unique key: a uniqueness constraint each
+RECORD_UNIQUE_KEYS: dict[str, str] = {"Webhook": "id"}
 
 NODE_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS)
 ASSET_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS if s.asset)

@@ -25,6 +25,7 @@ from graph_schema.model import (
     DERIVED_REL_TYPES,
     GLOBAL_RECORD_INDEXES,
     NODE_SCHEMAS,
+    RECORD_UNIQUE_KEYS,
     REL_TYPES,
     TENANT_RECORD_LABELS,
     UID_RECORD_LABELS,
@@ -187,6 +188,10 @@ def ensure_schema(driver: Driver) -> None:
         statements[f"{label.lower()}_{prop}"] = f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
 
     statements: dict[str, str] = {}
+    for label, key in RECORD_UNIQUE_KEYS.items():
+        statements[f"{label.lower()}_{key}"] = (
+            f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
+        )
     for schema in NODE_SCHEMAS:
         for prop in schema.extra_indexes:
             index(schema.label, prop)
