@@ -35,9 +35,18 @@ def test_app_services_share_the_cli_settings() -> None:
 
 
 def test_commands_point_at_real_entry_points() -> None:
-    assert "backend.tasks:celery_app" in " ".join(SERVICES["worker"]["command"])
-    assert "beat" in SERVICES["beat"]["command"]
+    from typer.main import get_command
+
+    from backend.cli import app
+
+    assert SERVICES["worker"]["command"][:2] == ["skypath", "worker"]
+    assert SERVICES["beat"]["command"] == ["skypath", "beat"]
     assert SERVICES["api"]["command"][:2] == ["skypath", "serve"]
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    assert {"worker", "beat", "serve"} <= set(commands)
+    # the worker's node name is what its healthcheck pings
+    name = SERVICES["worker"]["command"][SERVICES["worker"]["command"].index("--name") + 1]
+    assert name.replace("%h", "$$HOSTNAME") in SERVICES["worker"]["healthcheck"]["test"][1]
     import backend.tasks  # noqa: F401  the module the worker imports must exist
 
 
@@ -71,3 +80,13 @@ def test_neo4j_is_hardened_like_the_local_server() -> None:
     assert env["NEO4J_dbms_security_procedures_allowlist"] == ""
     assert env["NEO4J_db_transaction_timeout"] == services.SERVER_TRANSACTION_TIMEOUT
     assert env["NEO4J_db_memory_transaction_max"] == services.TRANSACTION_MEMORY_MAX
+
+
+def test_image_builds_the_web_console_from_the_lockfile() -> None:
+    """The production image serves the built console: a Node stage runs `npm ci` and the build, the Python
+    stage copies its output where FastAPI serves it (backend/static/console, vite's outDir)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    vite = (ROOT / "frontend" / "vite.config.ts").read_text()
+    assert "npm ci" in dockerfile and "npm run build" in dockerfile
+    assert 'outDir: "../backend/static/console"' in vite
+    assert "COPY --from=console /src/backend/static/console backend/static/console" in dockerfile
