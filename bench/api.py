@@ -130,7 +130,7 @@ def _bodies(d: Any, name: str, account: str, total: int) -> list[dict[str, Any]]
         rows = d.execute_query(
             "MATCH (st:ItemState {account_id: $a}) WHERE st.check_id IN $known UNWIND st.asset_ids AS asset "
             "RETURN st.check_id AS check, asset ORDER BY rand() LIMIT $n", a=account, n=count, known=list(BY_ID)).records
-        return [{"query": FINDINGS, "variables": {"a": account, "after": encode_cursor("findings", json.dumps(
+        return [{"query": FINDINGS, "variables": {"a": account, "after": encode_cursor("findings.worst_first", json.dumps(
             [SEVERITY_RANK[BY_ID[r["check"]].severity], r["check"], r["asset"]]))}} for r in rows]
     return [{"query": PATHS, "variables": {"a": account, "after": encode_cursor(
         "attackPaths", str((i * 7919) % max(1, total - 50)))}} for i in range(count)]
