@@ -23,9 +23,10 @@ from common import ROOT, driver, ensure_account, record
 CLIENTS = 50
 REQUESTS_PER_CLIENT = 60
 WORKERS = 2
-FINDINGS = """query($a: String!) { account(id: $a) { findings(status: "NOT_PASS", first: 50) {
-  total edges { node { checkId assetId severity } } } } }"""
-PATHS = """query($a: String!) { account(id: $a) { attackPaths { total chokePoints { pathsCut change } } } }"""
+FINDINGS = """query($a: String!) { account(id: $a) { findings(status: [NOT_PASS], first: 50) {
+  totalCount edges { node { checkId assetId severity } } } } }"""
+PATHS = """query($a: String!) { account(id: $a) { attackPaths(first: 50) { totalCount edges { node { id severity } } }
+  chokePoints { edges { node { pathsCut change } } } } }"""
 
 
 def _free_port() -> int:
