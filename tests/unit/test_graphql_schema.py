@@ -121,3 +121,23 @@ def test_an_unknown_enum_value_is_a_validation_error() -> None:
     assert ok.errors is None and ok.data is not None
     nodes = [e["node"]["severity"] for e in ok.data["checkItems"]["edges"]]
     assert nodes and set(nodes) == {"CRITICAL"} and ok.data["checkItems"]["totalCount"] == len(nodes)
+
+
+def test_a_bad_cursor_is_a_clear_error_and_no_logged_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import logging
+
+    from backend.repository import encode_cursor
+
+    first = asyncio.run(schema.execute('{ checkItems(first: 2) { pageInfo { endCursor } } }'))
+    assert first.errors is None and first.data is not None
+    good = first.data["checkItems"]["pageInfo"]["endCursor"]
+    caplog.set_level(logging.DEBUG)
+    for bad in ("bogus", "", encode_cursor("findings", '[0, "x", "y"]'), good + "x"):
+        result = asyncio.run(schema.execute('query($c: String) { checkItems(after: $c) { totalCount } }',
+                                            variable_values={"c": bad}))
+        assert result.errors and "invalid cursor for checkItems" in result.errors[0].message, (bad, result.errors)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    page = asyncio.run(schema.execute('query($c: String) { checkItems(first: 2, after: $c) { edges { node { id } } } }',
+                                      variable_values={"c": good}))
+    assert page.errors is None and len(page.data["checkItems"]["edges"]) == 2
