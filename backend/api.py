@@ -8,7 +8,6 @@ looks exactly like one that does not exist. Every mutation is audited. The schem
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -30,6 +29,7 @@ from backend.graphql.context import (
 )
 from backend.graphql.schema import schema
 from backend.response_cache import GraphQLResponseCache
+from loaders import inputs
 
 __all__ = ["CACHE", "RESPONSES", "VERSIONS", "Context", "_VersionedCache", "create_app", "schema"]
 
@@ -123,12 +123,13 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
                 raise too_large
             chunks.append(chunk)
         try:
-            report = json.loads(b"".join(chunks))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise HTTPException(status_code=400, detail=f"report is not valid JSON: {exc}") from exc
+            report = inputs.loads_json(b"".join(chunks), "the report")
+            account_id = inputs.account_id(request.query_params.get("account") or (
+                identity.accounts[0] if identity.accounts else ""), "account")
+        except inputs.InputError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
         if not isinstance(report, dict):
             raise HTTPException(status_code=400, detail="a host report is a JSON object")
-        account_id = request.query_params.get("account") or (identity.accounts[0] if identity.accounts else "")
         if not identity.can_see(account_id) or not identity.at_least("operator") and identity.kind != "agent":
             raise HTTPException(status_code=404, detail="account not found")
         try:

@@ -10,6 +10,8 @@ from typing import Any
 
 from neo4j import Driver
 
+from loaders.inputs import ACCOUNT_ID
+
 ROLES = ("viewer", "operator", "admin")
 ROLE_RANK = {r: i for i, r in enumerate(ROLES)}
 TOKEN_PREFIX = "skp_"
@@ -27,7 +29,8 @@ class Identity:
     kind: str = "api"  # api | agent
 
     def can_see(self, account_id: str) -> bool:
-        return account_id in self.accounts or "*" in self.accounts
+        # a look-alike id ('１７３８…', full width) is no account, also for a '*' token
+        return ACCOUNT_ID.fullmatch(account_id) is not None and (account_id in self.accounts or "*" in self.accounts)
 
     def at_least(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
@@ -44,8 +47,8 @@ def _hash(token: str) -> str:
 def create_token(driver: Driver, role: str, accounts: list[str], kind: str = "api", who: str = "cli") -> dict[str, Any]:
     if role not in ROLES:
         raise AuthError(f"--role must be one of {', '.join(ROLES)}")
-    if not accounts or not all(a == "*" or a.isdigit() for a in accounts):
-        raise AuthError("--account takes account ids (digits); give at least one")
+    if not accounts or not all(a == "*" or ACCOUNT_ID.fullmatch(a) for a in accounts):
+        raise AuthError("--account takes account ids (1-32 ASCII digits) or '*'; give at least one")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = secrets.token_hex(6)
     with driver.session() as session:

@@ -24,6 +24,7 @@ from neo4j import Driver, ManagedTransaction
 
 from checks.model import CheckItem
 from graph_schema.model import ASSET_LABELS
+from loaders import inputs
 
 MODELS = ("free", "subscription", "payg", "trial", "per-instance")
 EDITIONS = ("free", "anti-virus", "advanced", "enterprise", "ultimate", "value-added")
@@ -74,11 +75,9 @@ class Plan:
         if not self.expires:
             return False
         try:
-            when = datetime.fromisoformat(self.expires.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
+            when = inputs.iso_moment(inputs.iso_date(self.expires, "expires"))
+        except inputs.InputError:
+            return True  # fail closed: a date written before dates were parsed strictly, and unreadable
         return when <= datetime.now(UTC)
 
     @property
@@ -241,14 +240,37 @@ def set_plan(
     legacy_free: bool = False,
     who: str = "cli",
 ) -> Plan:
-    """Set the account's plan. Quota periods: see the module docstring."""
+    """Set the account's plan. Quota periods: see the module docstring.
+
+    The current plan is read under its write lock, in the transaction that writes the new one: a scan
+    debiting meanwhile waits, so what it consumed is carried on, never overwritten by a stale read."""
     if model not in MODELS:
         raise BillingError(f"--model must be one of {', '.join(MODELS)}; got {model!r}")
     if edition is not None and edition not in EDITIONS:
         raise BillingError(f"--edition must be one of {', '.join(EDITIONS)}; got {edition!r}")
     if quota is not None and quota < 0:
         raise BillingError("--quota must be zero or more")
-    current = load_plan(driver, account_id)
+    try:
+        account_id = inputs.account_id(account_id, "--account")
+        if expires is not None:
+            expires = inputs.iso_date(expires, "--expires")
+    except inputs.InputError as exc:
+        raise BillingError(str(exc)) from exc
+
+    def write(tx: ManagedTransaction) -> Plan:
+        new = _next_plan(lock_plan(tx, account_id), model=model, edition=edition, cspm=cspm, quota=quota,
+                         expires=expires, legacy_free=legacy_free)
+        _write_plan(tx, new, who)
+        return new
+
+    with driver.session() as session:
+        return session.execute_write(write)
+
+
+def _next_plan(current: Plan, *, model: str, edition: str | None, cspm: bool, quota: int | None,
+               expires: str | None, legacy_free: bool) -> Plan:
+    """The plan `set_plan` writes, from the current (locked) one."""
+    account_id = current.account_id
     active_subscription = current.model == "subscription" and not current.expired
     if active_subscription and model == "payg":
         raise BillingError(
@@ -286,15 +308,13 @@ def set_plan(
         new.quota_used = current.quota_used
         new.period = current.period or new.period
         new.started = current.started or new.started
-    with driver.session() as session:
-        session.execute_write(_write_plan, new, who)
     return new
 
 
 def _write_plan(tx: ManagedTransaction, plan: Plan, who: str) -> None:
     props = asdict(plan)
     tx.run(
-        "MERGE (p:Plan {uid: $uid}) SET p += $props, p.account_id = $account "
+        "MATCH (p:Plan {uid: $uid}) SET p += $props, p.account_id = $account "
         "CREATE (e:AuditEntry {account_id: $account, at: datetime(), who: $who, action: 'billing.set', detail: $detail})",
         uid=plan_uid(plan.account_id), props=props, account=plan.account_id, who=who, detail=str(props),
     ).consume()

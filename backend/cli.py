@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
@@ -970,6 +972,226 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
         out.rule("[bold]6. console")
         out.print("run `.venv/bin/skypath serve` and open http://127.0.0.1:8000/ "
                   f"(token: `.venv/bin/skypath token create --role viewer --account {account}`)")
+
+
+# ---------------------------------------------------------------- continuous posture: schedules, workers, drift, alerts
+
+schedule_app = typer.Typer(help="Scheduled syncs (sync → scan → paths → alerts), kept in the graph.", no_args_is_help=True)
+notify_app = typer.Typer(help="Webhook alerts on new critical/high findings and new attack paths.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(notify_app, name="notify")
+
+
+@contextmanager
+def posture_errors() -> Iterator[None]:
+    from backend.drift import DriftError
+    from backend.notify import NotifyError
+    from backend.pipeline import SourceError
+    from backend.schedule import ScheduleError
+
+    with errors():
+        try:
+            yield
+        except (DriftError, NotifyError, SourceError, ScheduleError) as exc:
+            fail(str(exc))
+
+
+@schedule_app.command("set")
+def schedule_set(account: str = typer.Option(..., "--account"),
+                 snapshot: str = typer.Option(None, "--snapshot", help="sync from this snapshot file"),
+                 account_profile: str = typer.Option(None, "--account-profile", help="sync live with this profile"),
+                 live: bool = typer.Option(False, "--live", help="sync live with the default credential chain"),
+                 every: str = typer.Option(..., "--every", help="interval: 90s, 15m, 6h, 1d"),
+                 package: str = typer.Option(None, "--package", help="scan this package (default: the catalog)"),
+                 disabled: bool = typer.Option(False, "--disabled", help="keep it, but do not run it"),
+                 fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Create or replace the account's schedule (beat picks it up within seconds, no restart)."""
+    from pathlib import Path
+
+    from backend.schedule import parse_every, set_schedule
+
+    check_format(fmt)
+    if sum(bool(x) for x in (snapshot, account_profile, live)) != 1:
+        fail("give exactly one of --snapshot FILE, --account-profile NAME or --live", 2)
+    source = (f"snapshot:{Path(snapshot).resolve()}" if snapshot else
+              f"profile:{account_profile}" if account_profile else "live")
+    with posture_errors():
+        doc = set_schedule(driver(), account, source, parse_every(every), WHO, package, enabled=not disabled)
+    emit_json(doc) if fmt == "json" else out.print(f"schedule of {account}: {source} every {doc['every_seconds']} s")
+
+
+@schedule_app.command("list")
+def schedule_list(fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Every account's schedule."""
+    from backend.schedule import list_schedules
+
+    check_format(fmt)
+    with posture_errors():
+        rows = list_schedules(driver())
+    if fmt == "json":
+        emit_json({"schedules": rows})
+    else:
+        table("schedules", ["account", "source", "every (s)", "package", "enabled"],
+              [[r["account_id"], r["source"], r["every_seconds"], r["package"] or "", r["enabled"]] for r in rows])
+
+
+@schedule_app.command("remove")
+def schedule_remove(account: str = typer.Option(..., "--account"),
+                    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Stop syncing the account on a schedule."""
+    from backend.schedule import remove_schedule
+
+    check_format(fmt)
+    with posture_errors():
+        if not remove_schedule(driver(), account, WHO):
+            fail(f"account {account} has no schedule")
+    emit_json({"removed": account}) if fmt == "json" else out.print(f"removed the schedule of {account}")
+
+
+@app.command()
+def worker(concurrency: int = typer.Option(2, "--concurrency", help="processes (tasks run at once)"),
+           name: str = typer.Option("skypath@%h", "--name", help="the worker's node name"),
+           pool: str = typer.Option("prefork", "--pool", help="prefork | solo | threads"),
+           loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
+    """A Celery worker: syncs, scans, attack paths, remediation, alerts (queue $SKYPATH_CELERY_QUEUE)."""
+    from backend import runtime
+    from backend.tasks import celery_app
+
+    with errors():
+        driver().close()  # fail early and clearly when Neo4j is unreachable (pool processes open their own)
+    runtime._driver.cache_clear()
+    celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--hostname={name}", f"--pool={pool}",
+                            f"--loglevel={loglevel}", f"--queues={celery_app.conf.task_default_queue}"])
+
+
+@app.command()
+def beat(loglevel: str = typer.Option("INFO", "--loglevel")) -> None:
+    """Celery beat driven by the graph's schedules (`skypath schedule set`); run exactly one."""
+    from backend.tasks import celery_app
+
+    with errors():
+        driver()
+    celery_app.start(["beat", f"--loglevel={loglevel}", "--scheduler=backend.schedule:GraphScheduler"])
+
+
+@app.command()
+def changes(account: str = typer.Option(..., "--account"),
+            since: str = typer.Option(None, "--since", help="a scan id or an ISO date (default: the latest sync)"),
+            fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """What changed: assets (which properties), findings new/resolved/regressed, attack paths, exposure."""
+    from backend.drift import changes as drift_changes
+
+    check_format(fmt)
+    with posture_errors():
+        doc = drift_changes(driver(), account, since)
+    if fmt == "json":
+        emit_json(doc)
+        return
+    out.print(f"changes of {account} since {doc['since']} (syncs: {', '.join(doc['syncs']) or 'none'})")
+    assets = doc["assets"]
+    table("assets", ["change", "type", "id", "properties"],
+          [["added", a["type"], a["id"], ""] for a in assets["added"]]
+          + [["removed", a["type"], a["id"], ""] for a in assets["removed"]]
+          + [["changed", a["type"], a["id"], ", ".join(a["properties"])] for a in assets["changed"]])
+    table("findings", ["change", "severity", "check", "asset"],
+          [[kind, f["severity"], f["check_id"], f["asset_id"]] for kind in ("new", "regressed", "resolved")
+           for f in doc["findings"][kind]])
+    table("attack paths", ["change", "severity", "entry", "target"],
+          [[kind, p["severity"], p["entry"], p["target"]] for kind in ("new", "removed") for p in doc["attack_paths"][kind]])
+    table("exposure", ["type", "id", "property", "before", "after"],
+          [[e["type"], e["id"], e["property"], e["before"], e["after"]] for e in doc["exposure"]])
+
+
+@notify_app.command("add")
+def notify_add(url: str = typer.Option(..., "--url"),
+               kind: str = typer.Option("generic", "--kind", help="generic | slack | dingtalk | lark"),
+               account: list[str] = typer.Option(..., "--account", help="account id (repeatable; * for all)"),
+               secret: str = typer.Option(None, "--secret", help="the HMAC secret (default: generated, shown once)"),
+               fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Add a webhook (its secret is kept in Redis only, never in the graph)."""
+    from backend.notify import add_webhook
+
+    check_format(fmt)
+    with posture_errors():
+        doc = add_webhook(driver(), url, kind, list(account), WHO, secret)
+    emit_json(doc) if fmt == "json" else out.print(f"webhook {doc['id']} (secret, shown once: {doc['secret']})")
+
+
+@notify_app.command("list")
+def notify_list(account: str = typer.Option(None, "--account"),
+                fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """The webhooks (without secrets)."""
+    from backend.notify import list_webhooks
+
+    check_format(fmt)
+    with posture_errors():
+        rows = list_webhooks(driver(), account)
+    if fmt == "json":
+        emit_json({"webhooks": rows})
+    else:
+        table("webhooks", ["id", "kind", "url", "accounts"], [[r["id"], r["kind"], r["url"], ",".join(r["accounts"])] for r in rows])
+
+
+@notify_app.command("remove")
+def notify_remove(hook_id: str = typer.Option(..., "--id"),
+                  fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Remove a webhook and its secret."""
+    from backend.notify import remove_webhook
+
+    check_format(fmt)
+    with posture_errors():
+        if not remove_webhook(driver(), hook_id):
+            fail(f"no webhook {hook_id}")
+    emit_json({"removed": hook_id}) if fmt == "json" else out.print(f"removed webhook {hook_id}")
+
+
+@notify_app.command("test")
+def notify_test(hook_id: str = typer.Option(..., "--id"), account: str = typer.Option("0", "--account"),
+                fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+    """Send a signed test alert now (retried with backoff) and say what the receiver answered."""
+    from backend.notify import deliver_now, sample_alert
+
+    check_format(fmt)
+    with posture_errors():
+        doc = deliver_now(driver(), hook_id, sample_alert(account), attempts=3, base_delay=1.0)
+    if fmt == "json":
+        emit_json(doc)
+    else:
+        out.print(f"{doc['status']} after {len(doc['attempts'])} attempt(s): {doc['attempts'][-1]}")
+    if doc["status"] != "delivered":
+        raise typer.Exit(1)
+
+
+def _strict_account_ids(typer_app: typer.Typer) -> None:
+    """Every command's `--account` is read by one rule (loaders.inputs.account_id, ASCII digits): a look-alike
+    tenant ('１７３８…', full width) never enters through the CLI, whichever command."""
+    for command in typer_app.registered_commands:
+        if command.callback is not None and "account" in inspect.signature(command.callback).parameters:
+            command.callback = _checked_account(command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _strict_account_ids(group.typer_instance)
+
+
+def _checked_account(command: Callable[..., Any]) -> Callable[..., Any]:
+    from loaders.inputs import InputError, account_id
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("account")
+        for value in given if isinstance(given, list) else [given]:
+            if value is None or value == "*" and isinstance(given, list):  # `token create --account '*'`
+                continue
+            try:
+                account_id(value, "--account")
+            except InputError as exc:
+                fail(str(exc), 2)
+        return command(*args, **kwargs)
+
+    return checked
+
+
+_strict_account_ids(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

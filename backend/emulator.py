@@ -4,12 +4,14 @@ from a snapshot (RPC products and OSS), and write calls change the emulated acco
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from loaders.emulated import GLOBAL_PRODUCTS, VERSION_PRODUCTS, EmulatedAccount, oss_body_params, xml_escape
+from loaders.regions import ALL_REGIONS
 from loaders.snapshot import Snapshot, load_snapshot
 from loaders.transport import ApiError, MissingCallError
 from loaders.transport_live import SLS_EMULATED_DOMAIN, sls_route
@@ -17,6 +19,7 @@ from loaders.transport_live import SLS_EMULATED_DOMAIN, sls_route
 OSS_SUBRESOURCES = {"acl": "Acl", "policy": "Policy", "encryption": "Encryption", "logging": "Logging",
                     "versioning": "Versioning"}
 OSS_METHODS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
+OSS_VIRTUAL_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,62})\.oss-(?P<region>[a-z0-9-]+)\.aliyuncs\.com$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -53,17 +56,20 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         auth = self.headers.get("Authorization", "")
         version = self.headers.get("x-acs-version") or query.get("Version")
+        # a client reaching us as its HTTP proxy sends the absolute URL of the real endpoint; one pointed at us
+        # directly sends our address as Host (then only parameters say the region)
+        host = (url.netloc or self.headers.get("Host", "")).split(":")[0].lower()
         try:
             if self.headers.get("x-log-apiversion"):
                 self._sls(url.netloc or self.headers.get("Host", ""), url.path, query, auth)
             elif version:
-                self._rpc(version, query, body, auth)
+                self._rpc(version, host, query, body, auth)
             else:
-                self._oss(url.path, query, body, auth)
+                self._oss(host, url.path, query, body, auth)
         except Exception as exc:  # noqa: BLE001 - the emulator answers every failure as an API error
             self._send(500, json.dumps({"Code": "InternalError", "Message": str(exc)}).encode(), "application/json")
 
-    def _rpc(self, version: str, query: dict[str, str], body: bytes, auth: str) -> None:
+    def _rpc(self, version: str, host: str, query: dict[str, str], body: bytes, auth: str) -> None:
         params = dict(query)
         if body:
             params.update(dict(parse_qsl(body.decode(), keep_blank_values=True)))
@@ -76,13 +82,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         product = VERSION_PRODUCTS.get(version)
         if product is None:
-            self._rpc_error(ApiError("InvalidVersion", f"unknown API version {version}", 400))
+            # what Alibaba Cloud's gateway answers for an API it does not serve
+            self._rpc_error(ApiError("InvalidAction.NotFound", f"Specified api is not found, please check your url "
+                                     f"and method. ({action or '?'} of version {version} is not emulated)", 404))
             return
-        region = "global" if product in GLOBAL_PRODUCTS else params.get("RegionId", "global")
+        # the region: the RegionId parameter, else the regional endpoint the client chose (actiontrail.cn-hangzhou…);
+        # a central endpoint (rds.aliyuncs.com) without RegionId leaves it open: any recorded region may answer
+        region: str | None = "global" if product in GLOBAL_PRODUCTS else (
+            params.get("RegionId") or region_of_host(host, self.server.state.all_regions()))
         state = self.server.state
         try:
             if state.is_write(product, action):
-                result = state.write(product, action, region, params)
+                result = state.write(product, action, region or "global", params)
             else:
                 result = state.read(product, action, region, _typed(params))
         except ApiError as exc:
@@ -118,12 +129,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, json.dumps(result).encode(), "application/json")
 
-    def _oss(self, path: str, query: dict[str, str], body: bytes, auth: str) -> None:
+    def _oss(self, host: str, path: str, query: dict[str, str], body: bytes, auth: str) -> None:
         if not auth:
             self._oss_error(ApiError("AccessDenied", "anonymous access is not emulated", 403))
             return
         state = self.server.state
         parts = [p for p in path.split("/") if p]
+        # virtual-hosted style, the SDKs' default: <bucket>.oss-<region>.aliyuncs.com/?acl
+        virtual = OSS_VIRTUAL_HOST.match(host)
+        if virtual:
+            parts = [virtual.group("bucket"), *parts]
         try:
             if not parts:
                 marker = query.get("marker")
@@ -154,6 +169,16 @@ class _Handler(BaseHTTPRequestHandler):
                 f"<Message>{xml_escape(exc.message)}</Message><RequestId>emulator</RequestId>"
                 "<HostId>127.0.0.1</HostId></Error>")
         self._send(exc.http_status, body.encode(), "application/xml")
+
+
+def region_of_host(host: str, known: list[str]) -> str | None:
+    """The region a regional endpoint names (`actiontrail.cn-hangzhou.aliyuncs.com`,
+    `ecs-cn-hangzhou.aliyuncs.com`, `bucket.oss-cn-hangzhou.aliyuncs.com`); None for a central endpoint."""
+    name = host.removesuffix(".aliyuncs.com")
+    if name == host:
+        return None
+    found = [r for r in {*ALL_REGIONS, *known} if name.endswith(r) and name[:-len(r)][-1:] in (".", "-")]
+    return max(found, key=len) if found else None
 
 
 def _typed(params: dict[str, str]) -> dict[str, Any]:

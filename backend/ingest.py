@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from neo4j import Driver
 from checks.analysis import AnalysisError, analyse
 from graph_schema.store import GraphBatch, SyncScopes, SyncStats, apply_account_state
 from loaders import hosts as host_loader
+from loaders import inputs
 from loaders.base import CollectError
 from loaders.snapshot import ReplayTransport, Snapshot, SnapshotError, load_snapshot
 from loaders.sync import collect_account, parse_collected_at
@@ -69,6 +69,7 @@ def ingest_transport(
     source: str | None = None,
 ) -> IngestResult:
     try:
+        inputs.account_id(transport.account_id, "the account id")
         when = parse_collected_at(collected_at)
         collected = collect_account(transport, account_name=account_name, collected_at=when,
                                     host_reports=host_reports, progress=progress)
@@ -129,8 +130,10 @@ def ingest_snapshot_object(driver: Driver, snapshot: Snapshot, **kwargs: Any) ->
 
 def ingest_hosts(driver: Driver, account_id: str, reports: list[dict[str, Any]], source: str = "hosts") -> dict[str, Any]:
     """Load host agent reports alone (only the `hosts` scope of the account changes)."""
-    if not account_id.isdigit():
-        raise IngestError("--account must be the account id (digits)")
+    try:
+        inputs.account_id(account_id, "--account")
+    except inputs.InputError as exc:
+        raise IngestError(str(exc)) from exc
     batch = GraphBatch(account_id)
     try:
         host_loader.transform(reports, batch, source=source)
@@ -153,9 +156,11 @@ def ingest_hosts(driver: Driver, account_id: str, reports: list[dict[str, Any]],
 
 def read_host_reports(path: str | Path) -> list[dict[str, Any]]:
     try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IngestError(f"cannot read host reports {path}: {exc}") from exc
+        doc = inputs.loads_json(Path(path).read_bytes(), f"host reports {path}")
+    except OSError as exc:
+        raise IngestError(f"cannot read host reports {path}: {exc.strerror or exc}") from exc
+    except inputs.InputError as exc:
+        raise IngestError(str(exc)) from exc
     if isinstance(doc, dict):
         doc = doc.get("hosts", [doc]) if "hosts" in doc else [doc]
     if not isinstance(doc, list):

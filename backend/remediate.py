@@ -68,7 +68,9 @@ def _what_if_for(item: CheckItem, asset_id: str, ctx: dict[str, Any]) -> list[st
     ports = sg_ports(item)
     if ports is not None:
         protocol, closed = ports
-        return [f"close-ports:{asset_id}:{protocol}:{'all' if closed is None else ','.join(map(str, closed))}"]
+        # an all-ports item's fix revokes only the rules that open every port
+        listed = "all-port-rules" if closed is None else ",".join(map(str, closed))
+        return [f"close-ports:{asset_id}:{protocol}:{listed}"]
     if item.id == "ACS_RAM_PolicyFullAdmin":
         return [f"detach-policy:{asset_id}"]
     return []

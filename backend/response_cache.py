@@ -21,6 +21,8 @@ from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
+from loaders.inputs import InputError, loads_json
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -60,9 +62,9 @@ class ResponseCache:
         return known
 
     def key(self, caller: tuple[Any, ...], body: bytes) -> str | None:
-        try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        try:  # any content type: a body the router will refuse must not recurse here first
+            doc = loads_json(body, "the request body")
+        except InputError:
             return None
         if not isinstance(doc, dict) or not isinstance(doc.get("query"), str):
             return None
@@ -106,9 +108,9 @@ class GraphQLResponseCache:
             return
         if b"json" in headers.get(b"content-type", b""):
             try:  # strawberry answers 500 to a body that is not UTF-8 JSON, or JSON that is not an object
-                doc = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                await _refuse(send, 400, "the request body is not valid UTF-8 JSON")
+                doc = loads_json(body, "the request body")  # nesting bounded before decoding
+            except InputError as exc:
+                await _refuse(send, 400, str(exc))
                 return
             if not isinstance(doc, dict):
                 await _refuse(send, 400, 'the request body must be a JSON object: {"query": …, "variables": {…}}')

@@ -46,6 +46,8 @@ JVM_FLAGS = [
 # sized for a 2-core / 24 GiB machine: room for whole-account sync transactions
 HEAP = "4g"
 PAGECACHE = "2g"
+SERVER_TRANSACTION_TIMEOUT = "15m"  # a backstop: whole-account syncs take under a minute at 100k assets
+TRANSACTION_MEMORY_MAX = "2g"  # of the 3g transaction pool: one transaction never takes all of it
 
 
 class ServiceError(RuntimeError):
@@ -209,9 +211,23 @@ def _java_major(java: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _private_tree(root: Path) -> None:
+    """0700 directories and 0600 files under root: the store, the auth files and the logs are the owner's only
+    (Neo4j itself runs with umask 077, so what it creates later is private too)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def _write_neo4j_conf(dirs: dict[str, Path], port: int) -> None:
     for d in dirs.values():
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Defence in depth behind checks/cypher_guard.py for tenant Cypher: no file or network access from
+    # Cypher (LOAD CSV from files refused, every IP blocked for URLs, no extension procedures), and every
+    # transaction bounded in time and memory (tenant queries set shorter timeouts of their own; the limits
+    # leave room for a whole-account sync transaction).
     conf = f"""# written by skypath services up
 server.default_listen_address=127.0.0.1
 server.bolt.listen_address=127.0.0.1:{port}
@@ -229,9 +245,32 @@ db.memory.transaction.total.max=3g
 dbms.security.auth_enabled=true
 dbms.usage_report.enabled=false
 dbms.security.procedures.unrestricted=
+dbms.security.procedures.allowlist=
+dbms.security.allow_csv_import_from_file_urls=false
+internal.dbms.cypher_ip_blocklist=0.0.0.0/0,::/0
+db.transaction.timeout={SERVER_TRANSACTION_TIMEOUT}
+db.memory.transaction.max={TRANSACTION_MEMORY_MAX}
 db.tx_log.rotation.retention_policy=1 days
 """
-    (dirs["conf"] / "neo4j.conf").write_text(conf)
+    conf_file = dirs["conf"] / "neo4j.conf"
+    conf_file.write_text(conf)
+    conf_file.chmod(0o600)
+
+
+def _set_initial_password(java: str, lib: Path, env: dict[str, str], dirs: dict[str, Path], password: str) -> None:
+    """`neo4j-admin dbms set-initial-password` with the password in an argument file (0600, removed at once):
+    the admin tool (picocli) reads `@file` arguments, so the password never appears on a command line (`ps`)."""
+    args = dirs["run"] / "initial-password.args"
+    fd = os.open(args, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(password) + "\n")  # quoted: picocli splits argument files on whitespace
+    try:
+        proc = subprocess.run([java, "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "dbms", "set-initial-password",
+                               f"@{args}"], env=env, capture_output=True, text=True, umask=0o077)
+    finally:
+        args.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise ServiceError(f"setting the Neo4j initial password failed: {proc.stderr[-2000:]}")
 
 
 def _neo4j_ready(uri: str, password: str, timeout: float) -> bool:
@@ -271,17 +310,16 @@ def neo4j_up() -> dict[str, Any]:
     env = dict(os.environ, NEO4J_HOME=str(dirs["home"]), NEO4J_CONF=str(dirs["conf"]))
     password_marker = dirs["data"] / ".skypath-password-set"
     if not password_marker.exists():
-        proc = subprocess.run([java, "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "dbms", "set-initial-password",
-                               creds["neo4j"]["password"]], env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise ServiceError(f"setting the Neo4j initial password failed: {proc.stderr[-2000:]}")
+        _set_initial_password(java, lib, env, dirs, creds["neo4j"]["password"])
         password_marker.write_text("yes")
-    log = open(dirs["logs"] / "console.log", "ab")  # noqa: SIM115 - handed to the child process
+    _private_tree(dirs["home"])
+    log = os.fdopen(os.open(dirs["logs"] / "console.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
     cmd = [java, f"-Xms{HEAP}", f"-Xmx{HEAP}", *JVM_FLAGS, "-cp", f"{lib}/*", "org.neo4j.server.CommunityEntryPoint",
            f"--home-dir={dirs['home']}", f"--config-dir={dirs['conf']}", "--console-mode"]
     child = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True, cwd=dirs["home"])
+                             start_new_session=True, cwd=dirs["home"], umask=0o077)
     pid_file.write_text(str(child.pid))
+    pid_file.chmod(0o600)
     _log(f"starting Neo4j {NEO4J_VERSION} (pid {child.pid}) on {uri}…")
     started = time.monotonic()
     if not _neo4j_ready(uri, creds["neo4j"]["password"], READY_TIMEOUT):

@@ -61,8 +61,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def record(section: str, figures: dict[str, Any]) -> None:
+def record(section: str, figures: dict[str, Any], assets: int = ASSETS) -> None:
+    """Merge one section into results.json (the other sections are kept)."""
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    doc[section] = {**figures, "assets": ASSETS, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    doc[section] = {**figures, "assets": assets, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     RESULTS.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     print(json.dumps({section: doc[section]}, indent=2))

@@ -10,6 +10,6 @@ HERE = Path(__file__).resolve().parent
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
-    for name in ("ingest", "scan", "paths", "api"):
+    for name in ("ingest", "scan", "paths", "api", "fleet"):
         print(f"== bench/{name}.py", flush=True)
         runpy.run_path(str(HERE / f"{name}.py"), run_name="__main__")

@@ -33,7 +33,7 @@ from checks.policy_engine import (
     trust_allows,
 )
 from graph_schema.store import GraphBatch
-from loaders.secgroup import format_ranges, merge_ranges
+from loaders.secgroup import Rule, format_ranges, internet_openings, is_internet_rule, rule_from_row
 
 DERIVED = "derived"
 # what an attacker controls when walking a path: they use TLS. Everything else (MFA, source IP, VPC,
@@ -79,31 +79,48 @@ def annotate_policies(batch: GraphBatch, account_id: str = "*") -> dict[str, Pol
     return policies
 
 
+def internet_rules_by_group(batch: GraphBatch) -> dict[str, list[Rule]]:
+    """Each group's rules whose source is the internet: the only ones that decide internet exposure."""
+    out: dict[str, list[Rule]] = defaultdict(list)
+    for row in batch.nodes.get("SecurityGroupRule", {}).values():
+        rule = rule_from_row(row)
+        if is_internet_rule(rule):
+            out[str(row.get("security_group_id"))].append(rule)
+    return out
+
+
+def merged_exposure(groups: Iterable[str], rules_of: dict[str, list[Rule]]) -> tuple[list[tuple[int, int]], list[str]]:
+    """Internet-open TCP ranges of an instance in `groups`, from the MERGED rules of all of them (ECS sorts
+    them together: a Drop in one group closes what a lower-precedence Accept in another opens), and the
+    groups whose Accept rules open them."""
+    tagged = [(sg, rule) for sg in sorted(set(groups)) for rule in rules_of.get(sg, ())]
+    ranges, winners = internet_openings([rule for _, rule in tagged], "tcp")
+    return ranges, sorted({tagged[i][0] for i in winners})
+
+
 def exposure(batch: GraphBatch) -> None:
-    """Internet -[:CAN_REACH {ports}]-> instance: public address and an open TCP port (union of groups)."""
-    groups = batch.nodes.get("SecurityGroup", {})
+    """Internet -[:CAN_REACH {ports, via}]-> instance: a public address and a TCP port the merged rules of
+    the instance's groups open to the internet."""
+    rules_of = internet_rules_by_group(batch)
     member: dict[str, list[str]] = defaultdict(list)
     for (src_label, src_id, rel_type, _dl, dst_id) in batch.rels:
         if rel_type == "MEMBER_OF" and src_label == "EcsInstance":
             member[src_id].append(dst_id)
+    # instances share a few group sets: evaluate each set once
+    by_groups: dict[tuple[str, ...], tuple[list[tuple[int, int]], list[str]]] = {}
     for iid, inst in batch.nodes.get("EcsInstance", {}).items():
         inst["internet_reachable"] = False
         if not inst.get("is_public") or not inst.get("supported", True):
             continue
-        ranges: list[tuple[int, int]] = []
-        via: list[str] = []
-        for sg_id in sorted(member.get(iid, [])):
-            sg = groups.get(sg_id)
-            if not sg or not sg.get("inet_tcp_from"):
-                continue
-            ranges.extend(zip(sg["inet_tcp_from"], sg["inet_tcp_to"], strict=True))
-            via.append(sg_id)
-        merged = merge_ranges(ranges)
-        if merged:
+        key = tuple(sorted(set(member.get(iid, []))))
+        if key not in by_groups:
+            by_groups[key] = merged_exposure(key, rules_of)
+        ranges, via = by_groups[key]
+        if ranges:
             inst["internet_reachable"] = True
-            inst["internet_ports"] = format_ranges(merged)
+            inst["internet_ports"] = format_ranges(ranges)
             batch.rel("CAN_REACH", ("Internet", "0.0.0.0/0"), ("EcsInstance", iid), DERIVED,
-                      ports=format_ranges(merged), via=via)
+                      ports=format_ranges(ranges), via=via)
 
 
 def annotate_buckets(batch: GraphBatch, account_id: str) -> dict[str, Policy]:
@@ -372,11 +389,21 @@ def _prefer(new: _Escalation | None, old: _Escalation | None) -> _Escalation | N
 
 
 def _technique(ps: CompiledPolicySet, g: _Grants, u: _Universe, tech: Technique, target: str) -> Evaluation | None:
+    """The principal's verdict for using `tech` on `target` (None: it cannot); with `also_needs`, the weaker
+    of the two verdicts (conditional if either is)."""
     cands = g.candidates[tech.id]
     if cands is not None and target not in cands:
         return None
     ev = ps.evaluate(tech.action, u.arn[target], ATTACKER_CONTEXT)
-    return ev if _allowed(ev.decision) else None
+    if not _allowed(ev.decision):
+        return None
+    if tech.also_needs is not None:
+        needed = ps.evaluate(tech.also_needs, u.arn[target], ATTACKER_CONTEXT)
+        if not _allowed(needed.decision):
+            return None
+        if needed.decision == Decision.CONDITIONAL:
+            return needed
+    return ev
 
 
 def _grant_targets(kind: str, becomes: dict[str, bool], u: _Universe) -> dict[str, bool]:

@@ -10,6 +10,8 @@ a grant on `user/alice` or `role/OpsRole` counts exactly when that target makes 
   something it is or can become: its groups, roles it can assume, principals it can take over.
 - `TAKES_OVER`: the action lets the principal act as its target (a key or password for another user, a
   rewritten trust policy, a passed role, joining a group): the principal reaches what the target reaches.
+- `also_needs`: a technique counts only where the principal can use it for itself — a second action its own
+  policies must allow on the same target (rewriting a role's trust helps only with `sts:AssumeRole` on it).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class Technique:
     effect: str  # FULL_ADMIN | GRANTS | TAKES_OVER
     change: str  # how to remove it
     principal_kinds: tuple[str, ...] = ("user", "role", "group")
+    # a second action the principal's own policies must allow on the same target for the technique to help it
+    also_needs: str | None = None
 
 
 TECHNIQUES: tuple[Technique, ...] = (
@@ -45,8 +49,10 @@ TECHNIQUES: tuple[Technique, ...] = (
               "ram:CreatePolicyVersion", "policy", GRANTS, "deny ram:CreatePolicyVersion"),
     Technique("set_default_policy_version", "switch a policy attached to itself to a more permissive version",
               "ram:SetDefaultPolicyVersion", "policy", GRANTS, "deny ram:SetDefaultPolicyVersion"),
-    Technique("update_role_trust", "rewrite a role's trust policy to let itself in",
-              "ram:UpdateRole", "role", TAKES_OVER, "deny ram:UpdateRole"),
+    # a rewritten trust lets the principal in only if it may also call sts:AssumeRole on the role: assuming a
+    # role needs the caller's permission as well as the role's trust
+    Technique("update_role_trust", "rewrite a role's trust policy to let itself in (it may assume the role)",
+              "ram:UpdateRole", "role", TAKES_OVER, "deny ram:UpdateRole", also_needs="sts:AssumeRole"),
     Technique("create_access_key_for_other", "create an access key for another user",
               "ram:CreateAccessKey", "user", TAKES_OVER, "deny ram:CreateAccessKey"),
     Technique("create_login_profile_for_other", "create another user's console password",

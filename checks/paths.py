@@ -21,7 +21,7 @@ from typing import Any
 
 from neo4j import Driver
 
-from loaders.secgroup import ranges_without
+from loaders.secgroup import Rule, internet_open_ranges, is_internet_rule, kept_when_closing, rule_from_row
 
 MAX_PIVOTS = 6
 INF = 10**9
@@ -76,8 +76,9 @@ class AttackGraph:
     entries: list[tuple[str, str]] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     targets_by_label: dict[str, list[str]] = field(default_factory=dict)
-    sg_of: dict[str, list[str]] = field(default_factory=dict)
-    sg_tcp_open: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # internet-open TCP ranges
+    sg_of: dict[str, list[str]] = field(default_factory=dict)  # exposed instance → groups whose Accepts open it
+    sg_members: dict[str, list[str]] = field(default_factory=dict)  # exposed instance → all its groups
+    sg_rules: dict[str, list[Rule]] = field(default_factory=dict)  # group → its internet-source rules
     # expand() and controls() answer the same for every entry: computed once per edge / target
     _expanded: dict[Edge, list[tuple[tuple[str, str], tuple[str, ...], bool]]] = field(
         default_factory=dict, repr=False, compare=False)
@@ -144,17 +145,24 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
                    "RETURN labels(t)[0] AS l, t.id AS id ORDER BY id"):
             g.targets_by_label.setdefault(r["l"], []).append(r["id"])
         for r in q("MATCH (:Internet {account_id: $account})-[c:CAN_REACH]->(e:EcsInstance) "
-                   "WHERE coalesce(e.supported, true) RETURN e.id AS id, c.ports AS ports, c.via AS via"):
+                   "WHERE coalesce(e.supported, true) RETURN e.id AS id, c.ports AS ports, c.via AS via, "
+                   "[(e)-[:MEMBER_OF]->(sg:SecurityGroup) | sg.id] AS groups"):
             inst = ("EcsInstance", r["id"])
             g.entries.append(inst)
             g.sg_of[r["id"]] = list(r["via"] or [])
+            g.sg_members[r["id"]] = sorted(set(r["groups"] or []))
             ports = ", ".join(r["ports"] or [])
             g.edges.append(Edge("EXPOSES", ("Internet", "0.0.0.0/0"), inst, f"{ports} via {', '.join(r['via'] or [])}"))
-        # one pass over the account's groups: a per-id MATCH after UNWIND re-scans them for every group
-        via = sorted({sg for groups in g.sg_of.values() for sg in groups})
-        for r in q("MATCH (sg:SecurityGroup {account_id: $account}) WHERE sg.id IN $via "
-                   "RETURN sg.id AS id, sg.inet_tcp_from AS lo, sg.inet_tcp_to AS hi", via=via):
-            g.sg_tcp_open[r["id"]] = list(zip(r["lo"] or [], r["hi"] or [], strict=True))
+        # the what-if re-evaluates the merged rules of exposed instances: their groups' internet rules, in one
+        # pass over the groups (a per-id MATCH after UNWIND re-scans them for every group)
+        groups = sorted({sg for members in g.sg_members.values() for sg in members})
+        for r in q("MATCH (sg:SecurityGroup {account_id: $account})-[:HAS_RULE]->(rule:SecurityGroupRule) "
+                   "WHERE sg.id IN $groups AND rule.direction = 'ingress' "
+                   "RETURN sg.id AS sg, rule {.direction, .protocol, .port_from, .port_to, .source_cidr, "
+                   ".source_ipv6_cidr, .policy, .priority} AS rule", groups=groups):
+            rule = rule_from_row(r["rule"])
+            if is_internet_rule(rule):
+                g.sg_rules.setdefault(r["sg"], []).append(rule)
         for r in q("MATCH (e:EcsInstance {account_id: $account})-[:HAS_ROLE]->(role:RamRole) "
                    "WHERE EXISTS { (:Internet)-[:CAN_REACH]->(e) } RETURN e.id AS e, role.id AS r"):
             g.edges.append(Edge("ASSUMES", ("EcsInstance", r["e"]), ("RamRole", r["r"]), "instance RAM role"))
@@ -567,8 +575,9 @@ class WhatIfError(ValueError):
 WHAT_IF_FORMS = {
     "detach-role": "detach-role:<instance id>  (remove the instance's RAM role)",
     "close-exposure": "close-exposure:<instance id or sg id>  (revoke internet ingress)",
-    "close-ports": "close-ports:<sg id>:<tcp|udp>:<port,port,…|all>  (revoke the group's internet ingress on those "
-                   "ports only)",
+    "close-ports": "close-ports:<sg id>:<tcp|udp>:<port,port,…|all|all-port-rules>  (revoke the group's internet "
+                   "ingress on those ports only; all-port-rules: only the rules that open every port, as the "
+                   "all-ports fix does)",
     "disable-key": "disable-key:<access key id>",
     "detach-policy": "detach-policy:<policy id, e.g. Custom/ops-admin>[@<principal id>]",
     "remove-assume": "remove-assume:<principal id>-><role id>",
@@ -585,7 +594,9 @@ def apply_what_if(g: AttackGraph, change: str) -> frozenset[Edge]:
     if kind == "close-ports":
         return _close_ports(g, arg)
     if kind == "close-exposure":
-        return frozenset(e for e in g.edges if e.kind == "EXPOSES" and (e.dst[1] == arg or arg in g.sg_of.get(e.dst[1], [])))
+        if any(arg in members for members in g.sg_members.values()):  # a group: revoke its internet Accepts
+            return _closed_exposure(g, {arg: [r for r in g.sg_rules.get(arg, []) if r.policy != "accept"]})
+        return frozenset(e for e in g.edges if e.kind == "EXPOSES" and e.dst[1] == arg)
     if kind == "disable-key":
         return frozenset(e for e in g.edges if e.kind == "AUTHENTICATES" and e.src[1] == arg)
     if kind == "remove-assume":
@@ -604,21 +615,45 @@ def apply_what_if(g: AttackGraph, change: str) -> frozenset[Edge]:
 
 
 def _close_ports(g: AttackGraph, arg: str) -> frozenset[Edge]:
-    """Instances the internet no longer reaches once one group stops opening some ports: exposure is TCP
-    reach, and an instance stays exposed while another group (`CAN_REACH.via`) or the rest of this one opens
-    a TCP port."""
+    """Instances the internet no longer reaches once one group's fix closes some ports: its internet Accept
+    rules narrowed exactly as the remediation does, then every instance in the group re-judged on the merged
+    rules of all its groups (another group's Accept may keep it open, another group's Drop may already close
+    what stays). Exposure is TCP reach, so closing UDP ports cuts nothing."""
     sg, _, rest = arg.partition(":")
     protocol, _, listed = rest.partition(":")
+    full_range_only = listed == "all-port-rules"
     try:
-        closed = None if listed == "all" else tuple(int(p) for p in listed.split(","))
+        closed = None if listed in ("all", "all-port-rules") else tuple(int(p) for p in listed.split(","))
     except ValueError:
         closed = ()
     if protocol not in ("tcp", "udp") or not listed or closed == ():
         raise WhatIfError(f"use {WHAT_IF_FORMS['close-ports']}")
     if protocol == "udp":
         return frozenset()
-    still_open = any(ranges_without(lo, hi, closed) for lo, hi in g.sg_tcp_open.get(sg, []))
-    return frozenset(e for e in g.edges if e.kind == "EXPOSES" and g.sg_of.get(e.dst[1]) == [sg] and not still_open)
+    narrowed: list[Rule] = []
+    for rule in g.sg_rules.get(sg, []):
+        kept = kept_when_closing(rule, protocol, closed, full_range_only=full_range_only)
+        narrowed.extend([rule] if kept is None else kept)
+    return _closed_exposure(g, {sg: narrowed})
+
+
+def _closed_exposure(g: AttackGraph, changed: dict[str, list[Rule]]) -> frozenset[Edge]:
+    """EXPOSES edges of the instances whose merged internet rules, with `changed` groups' rules replaced,
+    open no TCP port any more."""
+    verdict: dict[tuple[str, ...], bool] = {}
+    removed = set()
+    for e in g.edges:
+        if e.kind != "EXPOSES":
+            continue
+        members = tuple(g.sg_members.get(e.dst[1], ()))
+        if not changed.keys() & set(members):
+            continue
+        if members not in verdict:
+            rules = [r for sg in members for r in changed.get(sg, g.sg_rules.get(sg, []))]
+            verdict[members] = not internet_open_ranges(rules, "tcp")
+        if verdict[members]:
+            removed.add(e)
+    return frozenset(removed)
 
 
 def analyse_paths(driver: Driver, account_id: str, what_if: list[str] | None = None,

@@ -26,7 +26,7 @@ from typing import Any
 from checks.catalog import BY_ID, CATALOG
 from checks.catalog.ecs import tcp_open, udp_open
 from checks.model import CheckItem
-from loaders.secgroup import ranges_without
+from loaders.secgroup import kept_when_closing, rule_from_row
 
 ECS = ("Ecs", "2014-05-26")
 RDS = ("Rds", "2014-08-15")
@@ -35,7 +35,6 @@ OSS = ("Oss", "")
 TRAIL = ("Actiontrail", "2020-07-06")
 KMS = ("Kms", "2016-01-20")
 SLB = ("Slb", "2014-05-15")
-MAX_PORT = 65535
 PUBLIC_ACLS = ("public-read", "public-read-write")
 
 
@@ -141,22 +140,13 @@ def _sg_close(protocol: str, ports: tuple[int, ...] | None) -> Builder:
     def build(ctx: dict[str, Any]) -> list[ApiRequest]:
         out: list[ApiRequest] = []
         for rule in sorted(ctx["rules"], key=lambda r: str(r.get("id", ""))):
-            if rule.get("direction") != "ingress" or rule.get("policy") != "accept":
+            kept = kept_when_closing(rule_from_row(rule), protocol, ports, full_range_only=ports is None)
+            if kept is None:
                 continue
+            keep = [(k.protocol.upper(), f"{k.port_from}/{k.port_to}") for k in kept]
             rule_protocol = str(rule.get("protocol") or "all")
-            if rule_protocol not in (protocol, "all"):
-                continue
-            if not (_is_internet(rule.get("source_cidr")) or _is_internet(rule.get("source_ipv6_cidr"))):
-                continue
-            lo, hi = int(rule.get("port_from") or 1), int(rule.get("port_to") or MAX_PORT)
-            opens = lo <= 1 and hi >= MAX_PORT if ports is None else any(lo <= p <= hi for p in ports)
-            if not opens:
-                continue
-            keep = [(protocol.upper(), f"{a}/{b}") for a, b in ranges_without(lo, hi, ports)]
-            if rule_protocol == "all":  # ALL is every protocol on every port: re-open the other ones
-                other = "UDP" if protocol == "tcp" else "TCP"
-                icmp = "ICMP" if _is_internet(rule.get("source_cidr")) else "ICMPv6"
-                keep += [(other, f"1/{MAX_PORT}"), (icmp, "-1/-1")]
+            if rule_protocol == "all":  # ICMP is no port: re-open it too
+                keep.append(("ICMP" if _is_internet(rule.get("source_cidr")) else "ICMPv6", "-1/-1"))
             original = _sg_permission(ctx, rule, "ALL" if rule_protocol == "all" else rule_protocol.upper(),
                                       str(rule.get("port_range") or "-1/-1"))
             for proto, port_range in keep:
@@ -366,6 +356,17 @@ def _rds(action: str, params: Callable[[dict[str, Any]], dict[str, Any]], effect
 SSL = _rds("ModifyDBInstanceSSL", lambda c: {
     "ConnectionString": c["n"].get("connection_string") or f"{c['n']['id']}.rds.aliyuncs.com", "SSLEnabled": 1},
     "SSL is enabled on the connection string (the instance restarts)", ("clients must connect with SSL afterwards",))
+
+
+# retention only counts with auditing on: an instance with audit off gets it enabled first
+AUDIT_RETENTION = Remediation(
+    _node_ctx("RdsInstance"),
+    _all(_when(lambda c: not c["n"].get("sql_collector_enabled"), _simple(RDS, "ModifySQLCollectorPolicy", lambda c: {
+        "DBInstanceId": c["n"]["id"], "SQLCollectorStatus": "Enable"})),
+         _simple(RDS, "ModifySQLCollectorRetention", lambda c: {"DBInstanceId": c["n"]["id"], "ConfigValue": max(
+             180, int(c["n"].get("sql_audit_retention_days") or 0))})),
+    "SQL audit is on and its logs are kept 180 days (or the longer period already set)",
+    (("Rds", "ModifySQLCollectorPolicy"), ("Rds", "ModifySQLCollectorRetention")))
 
 
 def _backup_retention(days: int) -> Remediation:
@@ -588,8 +589,7 @@ REMEDIATIONS: dict[str, Remediation] = {
                                         "log backups are enabled (point-in-time recovery)"),
     "ACS_RDS_DBInstanceSQLAudit": _rds("ModifySQLCollectorPolicy", lambda c: {"SQLCollectorStatus": "Enable"},
                                        "SQL audit (the SQL collector) is enabled"),
-    "ACS_RDS_DBInstanceAuditRetention": _rds("ModifySQLCollectorRetention", lambda c: {"ConfigValue": 180},
-                                             "SQL audit logs are kept 180 days"),
+    "ACS_RDS_DBInstanceAuditRetention": AUDIT_RETENTION,
     "ACS_RDS_DBInstancePublicEndpoint": _rds("ReleaseInstancePublicConnection", lambda c: {
         "CurrentConnectionString": c["n"].get("connection_string") or ""}, "the internet endpoint is released",
         ("clients using the public endpoint lose access; a new one gets another address",)),

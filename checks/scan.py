@@ -20,12 +20,14 @@ from typing import Any, Protocol
 import neo4j
 from neo4j import Driver, ManagedTransaction
 
-from checks.cypher_guard import validate_read_only
+from checks.cypher_guard import CypherRefused, run_tenant_read, validate_read_only
 from checks.model import CheckItem
+from graph_schema.store import IdentifierError, checked_id
 
 PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED = "PASS", "NOT_PASS", "NOT_CHECK", "WHITELIST", "NOT_SUPPORTED"
 STATUSES = (PASS, NOT_PASS, NOT_CHECK, WHITELIST, NOT_SUPPORTED)
 BILLABLE = (PASS, NOT_PASS)
+CUSTOM_ITEM_TIMEOUT_SECONDS = 20.0  # one custom item's query in a scan (server-side transaction timeout)
 # why a result is NOT_CHECK; the billing ones are skips, not news: findings keep the last decided status
 QUOTA_EXHAUSTED = "quota exhausted — not re-checked"
 NOT_COLLECTED = "the data it needs was not collected"
@@ -138,7 +140,8 @@ def evaluate_rows(item: CheckItem, rows: Sequence[dict[str, Any]], allowed: bool
         elif not allowed:
             status, reason = NOT_CHECK, refused
         elif not row["collected"] or row["fails"] is None:
-            status, reason = NOT_CHECK, NOT_COLLECTED if not row["collected"] else UNDECIDABLE
+            # a custom item that failed or timed out says why in its note
+            status, reason = NOT_CHECK, row.get("note") or (NOT_COLLECTED if not row["collected"] else UNDECIDABLE)
         else:
             status = NOT_PASS if row["fails"] else PASS
         out.append(Result(item.id, item.asset_type, str(row["asset_id"]), str(row.get("region") or "global"),
@@ -163,16 +166,26 @@ def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str |
         else:
             query = item.evaluation_query(one_asset=True)
             rows = session.execute_read(lambda tx: _plain_rows(tx.run(query, params)))
-        if item.custom_query:
-            # a custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked
-            # again as it runs (the guard is cheap, the server caches plans): stored once is not trusted forever
-            custom_query: str = item.custom_query
-            validate_read_only(driver, custom_query)
-            failing = {r["asset_id"] for r in session.execute_read(
-                lambda tx: tx.run(custom_query, {"account_id": account_id}).data())}
-            for row in rows:
+    if item.custom_query:
+        failing = _custom_failing(driver, item.custom_query, account_id)
+        for row in rows:
+            if isinstance(failing, str):
+                row["collected"], row["fails"], row["note"] = True, None, f"{item.id}: not checked, {failing}"
+            else:
                 row["collected"], row["fails"] = True, row["asset_id"] in failing
-        return rows
+    return rows
+
+
+def _custom_failing(driver: Driver, query: str, account_id: str) -> set[str] | str:
+    """A custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked again as
+    it runs (stored once is not trusted forever) and run once with a time limit; a query that is refused,
+    fails or times out is the reason its results are NOT_CHECK, and the scan goes on."""
+    try:
+        validate_read_only(driver, query)
+        return run_tenant_read(driver, query, account_id, CUSTOM_ITEM_TIMEOUT_SECONDS,
+                               lambda result: {r.get("asset_id") for r in result if isinstance(r.get("asset_id"), str)})
+    except CypherRefused as exc:
+        return str(exc)
 
 
 READ_AHEAD = 2
@@ -225,6 +238,7 @@ def run_items(
         decision = decisions[item.id]
         results = evaluate_rows(item, rows, decision.allowed and not exhausted, whitelist,
                                 decision.reason if not decision.allowed else QUOTA_EXHAUSTED)
+        report.notes.extend(sorted({row["note"] for row in rows if row.get("note")}))
         if asset_id is not None and not results:
             raise ScanError(f"asset {asset_id} is not in the population of {item.id} for account {account_id}")
         billable = [r for r in results if r.status in BILLABLE]
@@ -285,11 +299,13 @@ def _write_run(tx: ManagedTransaction, account_id: str, scan_id: str, operation:
         regions=regions, reasons=reasons,
     ).consume()
     rec = tx.run(
+        # one node per (account, item) (uid unique); locked before it is read, so a concurrent scan or verify
+        # of the same item merges into what this one writes instead of overwriting it with a stale read
         "MERGE (st:ItemState {uid: $uid}) ON CREATE SET st.account_id = $account, st.check_id = $check, "
         "st.asset_ids = [], st.statuses = [], st.regions = [], st.first_seen = [], st.last_seen = [], st.scan_ids = [] "
-        "RETURN st.asset_ids AS ids, st.statuses AS statuses, st.regions AS regions, st.first_seen AS first, "
-        "st.last_seen AS last, st.scan_ids AS scans, st.reasons AS reasons, st.decided AS decided, "
-        "st.decided_at AS decided_at",
+        "SET st._lock = true RETURN st.asset_ids AS ids, st.statuses AS statuses, st.regions AS regions, "
+        "st.first_seen AS first, st.last_seen AS last, st.scan_ids AS scans, st.reasons AS reasons, "
+        "st.decided AS decided, st.decided_at AS decided_at",
         uid=f"{account_id}:{item.id}", account=account_id, check=item.id,
     ).single()
     assert rec is not None
@@ -367,6 +383,10 @@ def latest_findings(driver: Driver, account_id: str, items: dict[str, CheckItem]
 def whitelist_add(driver: Driver, account_id: str, check_id: str, asset_id: str, reason: str, who: str) -> dict[str, Any]:
     if not reason.strip():
         raise ScanError("a whitelist entry needs a reason")
+    try:  # the entry's uid holds the asset id: an index key has a size limit
+        checked_id("asset", asset_id)
+    except IdentifierError as exc:
+        raise ScanError(str(exc)) from exc
     with driver.session() as session:
         rec = session.run(
             "MERGE (w:Whitelist {uid: $uid}) SET w.account_id = $account, w.check_id = $check, w.asset_id = $asset, "

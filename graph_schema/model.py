@@ -84,7 +84,7 @@ NODE_SCHEMAS: tuple[NodeSchema, ...] = (
     NodeSchema(
         "Host",
         "a server as its host agent reported it",
-        ("hostname", "instance_id", "os_name", "os_version", "report"),
+        ("hostname", "instance_id", "os_name", "os_version", "agent_collected_at"),
     ),
     NodeSchema("KmsKey", "a KMS key (ListKeys + DescribeKey)",
                ("arn", "key_state", "key_spec", "key_usage", "origin", "protection_level", "creator", "customer_managed",
@@ -103,9 +103,22 @@ TENANT_RECORD_LABELS: dict[str, str] = {
     "Plan": "the account's billing plan", "LedgerEntry": "one billed operation (append-only)",
     "InstanceDay": "an instance scanned on a day (per-instance plan)", "AuditEntry": "one audited action",
     "CustomCheck": "a user's check item", "CustomPolicy": "a user's named selection of items",
+    "Schedule": "the account's scheduled sync (source, interval)",
+    "SyncRecord": "what one sync changed (assets added/removed/changed, derived edges)",
+    "PathRun": "one attack-path analysis: the (entry, target) pairs found",
 }
-# the only nodes without an account: API tokens (their `accounts` list says what they may see)
+# Records keyed by `uid` (MERGE targets or one per id): unique on uid like every node schema label, so concurrent
+# writers meet on one node. Each with the property that tells which of two duplicates is newer (a database from
+# before the constraint may hold duplicates: ensure_schema keeps the newest).
+UID_RECORD_LABELS: dict[str, str] = {
+    "ItemState": "updated", "Whitelist": "at", "Plan": "started", "InstanceDay": "day", "CustomCheck": "updated",
+    "CustomPolicy": "updated", "Schedule": "updated", "SyncRecord": "at", "PathRun": "at",
+}
+# nodes without an account: API tokens (their `accounts` list says what they may see) and webhooks (their
+# `accounts` list says whose alerts they get; the console refuses both, their secrets are not in the graph)
 GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",)}
+# global records looked up by another unique key: a uniqueness constraint each
+RECORD_UNIQUE_KEYS: dict[str, str] = {"Webhook": "id"}
 
 NODE_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS)
 ASSET_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS if s.asset)

@@ -15,14 +15,27 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import Driver, Transaction
+from neo4j import Driver, Session, Transaction
 from neo4j.exceptions import ClientError, TransientError
 
-from graph_schema.model import GLOBAL_RECORD_INDEXES, NODE_SCHEMAS, REL_TYPES, TENANT_RECORD_LABELS, node_uid
+from graph_schema.model import (
+    DERIVED_REL_TYPES,
+    GLOBAL_RECORD_INDEXES,
+    NODE_SCHEMAS,
+    RECORD_UNIQUE_KEYS,
+    REL_TYPES,
+    TENANT_RECORD_LABELS,
+    UID_RECORD_LABELS,
+    node_uid,
+)
 
 BATCH_SIZE = 10_000
+# a node's id makes its `uid`, a unique-index key: Neo4j refuses keys over about 8 kB mid-write, so longer ids
+# are refused while the batch is built (no cloud identifier comes near this)
+MAX_ID_LENGTH = 1024
 # scopes that a full sync recomputes from scratch (the account root, regions, derived edges, hosts)
 FULL_SYNC_SCOPES = frozenset({"account", "derived", "region", "hosts"})
 
@@ -42,6 +55,16 @@ class RelRow:
     props: dict[str, Any] = field(default_factory=dict)
 
 
+class IdentifierError(ValueError):
+    """An id too long to be a node key."""
+
+
+def checked_id(label: str, node_id: str) -> str:
+    if isinstance(node_id, str) and len(node_id) > MAX_ID_LENGTH:
+        raise IdentifierError(f"{label} id {node_id[:40]!r}… is {len(node_id)} characters long (at most {MAX_ID_LENGTH})")
+    return node_id
+
+
 @dataclass
 class GraphBatch:
     """Everything one sync knows about one account: node rows by label, relationship rows."""
@@ -54,7 +77,7 @@ class GraphBatch:
         """Add (or merge into) a node row; returns the row so callers may add properties."""
         row = self.nodes[label].get(node_id)
         if row is None:
-            row = {"id": node_id, "scope": scope}
+            row = {"id": checked_id(label, node_id), "scope": scope}
             self.nodes[label][node_id] = row
         row.update(props)
         return row
@@ -103,6 +126,32 @@ class SyncScopes:
         return scope in self.visited and not self.deletable(scope)
 
 
+# properties that are bookkeeping, not what the asset is: never reported as a change
+_NOT_CHANGES = frozenset({"_h", "uid", "account_id", "_stale"})
+BRIEF_CHARS = 300
+
+
+def _brief(value: Any) -> Any:
+    """A changed value as a drift record keeps it: long documents cut (the asset itself has them whole)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return value if len(text) <= BRIEF_CHARS else text[:BRIEF_CHARS] + "…"
+
+
+@dataclass
+class SyncDelta:
+    """What one sync changed, as the drift records keep it (`backend/drift.py` reads them)."""
+
+    added: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    removed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    changed: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=lambda: defaultdict(dict))
+    # derived edges (CAN_REACH …) as [type, source id, target id, properties before, properties after]
+    derived: list[list[Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"added": dict(self.added), "removed": dict(self.removed), "changed": dict(self.changed),
+                "derived": self.derived}
+
+
 @dataclass
 class SyncStats:
     nodes_written: int = 0
@@ -112,24 +161,38 @@ class SyncStats:
     rels_unchanged: int = 0
     rels_deleted: int = 0
     seconds: float = 0.0
+    delta: SyncDelta = field(default_factory=SyncDelta)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "delta"}
+
+
+# properties earlier versions wrote and that must not linger in an upgraded database: a host's verbatim report
+# (it could hold hashes, keys and environment secrets; loaders/hosts.py now keeps declared facts only)
+RETIRED_PROPERTIES: dict[str, tuple[str, ...]] = {"Host": ("report",)}
+
+
+def uid_keyed_labels() -> dict[str, str | None]:
+    """Every label keyed by `uid` → the property that says which of two duplicates is newer (assets: none, the
+    next sync rewrites the one kept)."""
+    return {**{schema.label: None for schema in NODE_SCHEMAS}, **UID_RECORD_LABELS}
 
 
 def ensure_schema(driver: Driver) -> None:
     """Create constraints and indexes idempotently (one per declared label).
 
     Safe when several processes start at once: only missing schema is created, and a concurrent
-    creator winning the race is not an error."""
+    creator winning the race is not an error. A uid constraint that is missing is created after removing
+    duplicate uids (keeping the newest), which a database written before the constraint may hold."""
     def index(label: str, prop: str) -> None:
         statements[f"{label.lower()}_{prop}"] = f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
 
     statements: dict[str, str] = {}
-    for schema in NODE_SCHEMAS:
-        statements[f"{schema.label.lower()}_uid"] = (
-            f"CREATE CONSTRAINT {schema.label.lower()}_uid IF NOT EXISTS FOR (n:{schema.label}) REQUIRE n.uid IS UNIQUE"
+    for label, key in RECORD_UNIQUE_KEYS.items():
+        statements[f"{label.lower()}_{key}"] = (
+            f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
         )
+    for schema in NODE_SCHEMAS:
         for prop in schema.extra_indexes:
             index(schema.label, prop)
     # every tenant label is seekable by account (the console's tenant scoping relies on it, see cypher_guard)
@@ -143,20 +206,58 @@ def ensure_schema(driver: Driver) -> None:
     with driver.session() as session:
         existing = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name RETURN name")}
         existing |= {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}
+        for label, newest in uid_keyed_labels().items():
+            if uid_constraint_name(label) not in existing:
+                ensure_unique_uid(session, label, newest)
         for name, stmt in statements.items():
-            if name in existing:
-                continue
-            for attempt in range(5):
-                try:
-                    session.run(stmt).consume()
-                    break
-                except ClientError as exc:
-                    if "AlreadyExists" in (exc.code or "") or "already exists" in (exc.message or ""):
-                        break
-                    raise
-                except TransientError:
-                    time.sleep(0.2 * (attempt + 1))
+            if name not in existing:
+                _create(session, stmt)
         session.run("CALL db.awaitIndexes(300)").consume()
+        for label, props in RETIRED_PROPERTIES.items():
+            for prop in props:
+                session.run(f"MATCH (n:{label}) WHERE n.{prop} IS NOT NULL "
+                            f"CALL (n) {{ REMOVE n.{prop} }} IN TRANSACTIONS OF 5000 ROWS").consume()
+
+
+def uid_constraint_name(label: str) -> str:
+    return f"{label.lower()}_uid"
+
+
+def ensure_unique_uid(session: Session, label: str, newest: str | None) -> int:
+    """Make `uid` unique on `label`: remove duplicates (keeping the newest by `newest`), then create the
+    constraint; a writer that slips a duplicate in between makes the creation fail, and it is tried again.
+    Returns how many duplicates were removed."""
+    removed = 0
+    order = f"n.{newest} IS NULL, n.{newest} DESC, " if newest else ""
+    for _ in range(5):
+        rec = session.run(
+            f"MATCH (n:{label}) WHERE n.uid IS NOT NULL "
+            f"WITH n ORDER BY {order}elementId(n) DESC "
+            "WITH n.uid AS uid, collect(n) AS same WHERE size(same) > 1 "
+            "UNWIND same[1..] AS extra DETACH DELETE extra RETURN count(*) AS removed"
+        ).single()
+        removed += int(rec["removed"]) if rec else 0
+        try:
+            _create(session, f"CREATE CONSTRAINT {uid_constraint_name(label)} IF NOT EXISTS FOR (n:{label}) "
+                             "REQUIRE n.uid IS UNIQUE")
+            return removed
+        except ClientError as exc:
+            if "ConstraintCreationFailed" not in (exc.code or ""):
+                raise
+    raise RuntimeError(f"could not make {label}.uid unique: writers keep adding duplicates")
+
+
+def _create(session: Session, statement: str) -> None:
+    for attempt in range(5):
+        try:
+            session.run(statement).consume()
+            return
+        except ClientError as exc:
+            if "AlreadyExists" in (exc.code or "") or "already exists" in (exc.message or ""):
+                return
+            raise
+        except TransientError:
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _chunks(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
@@ -189,7 +290,9 @@ def apply_account_state(
     with driver.session() as session:
         tx = session.begin_transaction()
         try:
-            _apply(tx, batch, ok, account_props, stats)
+            initial = _apply(tx, batch, ok, account_props, stats)
+            if account_props.get("current_sync"):
+                _record_sync(tx, batch.account_id, str(account_props["current_sync"]), stats.delta, initial)
             tx.commit()
         except BaseException:
             if not tx.closed():
@@ -201,14 +304,46 @@ def apply_account_state(
     return stats
 
 
-def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: dict[str, Any], stats: SyncStats) -> None:
+def _record_sync(tx: Transaction, account_id: str, sync_id: str, delta: SyncDelta, initial: bool) -> None:
+    """The sync's drift record, in the sync's transaction: no sync without its record, no record without it.
+    A first sync keeps counts only (everything is new; listing it helps no one)."""
+    doc = ({"initial": True, "added": {label: len(ids) for label, ids in delta.added.items()}} if initial
+           else delta.as_dict())
+    tx.run("CREATE (:SyncRecord {uid: $uid, account_id: $account, id: $sync, at: $at, delta: $delta})",
+           uid=node_uid(account_id, sync_id), account=account_id, sync=sync_id,
+           at=datetime.now(UTC).isoformat().replace("+00:00", "Z"), delta=json.dumps(doc, default=str)).consume()
+
+
+def _note_changes(tx: Transaction, label: str, account_id: str, upserts: list[dict[str, Any]],
+                  existing: dict[str, tuple[str, str, bool]], delta: SyncDelta) -> None:
+    """Which properties of the rewritten nodes changed (read before they are overwritten)."""
+    changed = [p for p in upserts if p["id"] in existing]
+    delta.added[label].extend(p["id"] for p in upserts if p["id"] not in existing)
+    if not delta.added[label]:
+        del delta.added[label]
+    for chunk in _chunks(changed):
+        old = {r["id"]: r["p"] for r in tx.run(
+            f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) RETURN n.id AS id, properties(n) AS p",
+            uids=[p["uid"] for p in chunk])}
+        for new in chunk:
+            before = old.get(new["id"], {})
+            props = {k: [_brief(before.get(k)), _brief(new.get(k))]
+                     for k in (set(before) | set(new)) - _NOT_CHANGES if before.get(k) != new.get(k)}
+            if props:
+                delta.changed[label][new["id"]] = props
+
+
+def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: dict[str, Any], stats: SyncStats) -> bool:
+    """Returns whether this was the account's first sync."""
     account_id = batch.account_id
     # the account root first, locked for the whole sync: two syncs of one account serialise here
-    tx.run(
+    rec = tx.run(
         "MERGE (a:Account {uid: $uid}) ON CREATE SET a.id = $id, a.account_id = $id "
-        "SET a += $props, a._sync_lock = coalesce(a._sync_lock, 0) + 1",
+        "WITH a, a.current_sync IS NULL AS initial "
+        "SET a += $props, a._sync_lock = coalesce(a._sync_lock, 0) + 1 RETURN initial",
         uid=node_uid(account_id, account_id), id=account_id, props=account_props,
-    ).consume()
+    ).single()
+    initial = bool(rec and rec["initial"])
 
     for label, rows in batch.nodes.items():
         if label == "Account":
@@ -229,6 +364,7 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: di
                 stats.nodes_unchanged += 1
                 continue
             upserts.append(payload)  # SET n = row also clears a `_stale` mark
+        _note_changes(tx, label, account_id, upserts, existing, stats.delta)
         for chunk in _chunks(upserts):
             tx.run(
                 f"UNWIND $rows AS row MERGE (n:{label} {{uid: row.uid}}) SET n = row",
@@ -243,6 +379,8 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: di
         for chunk in _chunks(stale):
             tx.run(f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) DETACH DELETE n", uids=chunk).consume()
         stats.nodes_deleted += len(stale)
+        if stale:
+            stats.delta.removed[label].extend(uid.split(":", 1)[1] for uid in stale)
         # not seen, but its scope failed: kept (a lost permission never deletes) and marked, so checks say NOT_CHECK
         kept = [
             node_uid(account_id, node_id)
@@ -263,31 +401,38 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: di
         if gone:
             res = tx.run(
                 f"MATCH (n:{schema.label} {{account_id: $account}}) WHERE coalesce(n.scope, '') IN $gone "
-                "DETACH DELETE n RETURN count(*) AS c",
+                "WITH n, n.id AS id DETACH DELETE n RETURN collect(id) AS ids",
                 account=account_id, gone=gone,
             ).single()
-            stats.nodes_deleted += int(res["c"]) if res else 0
+            ids = list(res["ids"]) if res else []
+            stats.nodes_deleted += len(ids)
+            if ids:
+                stats.delta.removed[schema.label].extend(ids)
         failed = [scope for scope in present if ok.stale(scope)]
         if failed:
             tx.run(f"MATCH (n:{schema.label} {{account_id: $account}}) WHERE n.scope IN $failed SET n._stale = true",
                    account=account_id, failed=failed).consume()
 
-    _apply_rels(tx, batch, ok, stats)
+    _apply_rels(tx, batch, ok, stats, track_derived=not initial)
+    return initial
 
 
-def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncStats) -> None:
+def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncStats, track_derived: bool) -> None:
     account_id = batch.account_id
     existing: dict[tuple[str, str, str, str, str], tuple[str, str, str]] = {}
+    derived_before: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
     for schema in NODE_SCHEMAS:
         result = tx.run(
             f"MATCH (a:{schema.label} {{account_id: $account}})-[r]->(b) WHERE r.scope IS NOT NULL "
             "RETURN a.id AS s, type(r) AS t, labels(b)[0] AS bl, b.id AS d, r._h AS h, r.scope AS scope, "
-            "elementId(r) AS eid",
-            account=account_id,
+            "elementId(r) AS eid, CASE WHEN type(r) IN $derived THEN properties(r) END AS p",
+            account=account_id, derived=list(DERIVED_REL_TYPES),
         )
         for rec in result:
             key = (schema.label, rec["s"], rec["t"], rec["bl"], rec["d"])
             existing[key] = (rec["h"], rec["scope"], rec["eid"])
+            if rec["p"] is not None:
+                derived_before[key] = rec["p"]
     to_delete: list[str] = []
     to_create: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for key, rel in batch.rels.items():
@@ -299,6 +444,10 @@ def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncS
                 continue
             to_delete.append(old[2])
         props = {k: v for k, v in rel.props.items() if v is not None}
+        if track_derived and rel.type in DERIVED_REL_TYPES:
+            before = derived_before.get(key)
+            stats.delta.derived.append([rel.type, rel.src_id, rel.dst_id, before and _drift_props(before),
+                                        _drift_props(props)])
         props["scope"] = rel.scope
         props["_h"] = h
         to_create[(rel.src_label, rel.type, rel.dst_label)].append(
@@ -307,6 +456,8 @@ def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncS
     for key, (_, scope, eid) in existing.items():
         if key not in batch.rels and ok.deletable(scope):
             to_delete.append(eid)
+            if key in derived_before:
+                stats.delta.derived.append([key[2], key[1], key[4], _drift_props(derived_before[key]), None])
     for chunk in _chunks(to_delete):
         tx.run("UNWIND $ids AS id MATCH ()-[r]->() WHERE elementId(r) = id DELETE r", ids=chunk).consume()
     stats.rels_deleted += len(to_delete) - sum(1 for k in batch.rels if k in existing and existing[k][0] != _rel_hash(batch.rels[k]))
@@ -318,6 +469,10 @@ def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncS
                 rows=chunk,
             ).consume()
         stats.rels_written += len(rows)
+
+
+def _drift_props(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: _brief(v) for k, v in sorted(props.items()) if k not in ("_h", "scope")}
 
 
 def delete_account(driver: Driver, account_id: str) -> None:

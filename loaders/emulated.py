@@ -15,7 +15,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-from loaders.snapshot import ReplayTransport, Snapshot
+from loaders.listing import EMULATOR_CURSOR, FilteredView, Listing, items_at, with_items
+from loaders.snapshot import PAGE_SIZE_PARAMS, ReplayTransport, Snapshot
 from loaders.transport import ApiError, CallKey, MissingCallError
 
 VERSION_PRODUCTS = {
@@ -25,18 +26,27 @@ VERSION_PRODUCTS = {
 }
 PRODUCT_VERSIONS = {v: k for k, v in VERSION_PRODUCTS.items()}
 GLOBAL_PRODUCTS = ("Ram", "ResourceManager", "Oss", "Sts")
-# list actions answered empty in regions the snapshot has no calls for (the real API's empty shapes)
-EMPTY_LISTS: dict[tuple[str, str], dict[str, Any]] = {
-    ("Ecs", "DescribeInstances"): {"TotalCount": 0, "PageNumber": 1, "Instances": {"Instance": []}},
-    ("Ecs", "DescribeInstanceRamRole"): {"TotalCount": 0, "InstanceRamRoleSets": {"InstanceRamRoleSet": []}},
-    ("Ecs", "DescribeSecurityGroups"): {"TotalCount": 0, "PageNumber": 1, "SecurityGroups": {"SecurityGroup": []}},
-    ("Ecs", "DescribeDisks"): {"TotalCount": 0, "PageNumber": 1, "Disks": {"Disk": []}},
-    ("Vpc", "DescribeEipAddresses"): {"TotalCount": 0, "PageNumber": 1, "EipAddresses": {"EipAddress": []}},
-    ("Rds", "DescribeDBInstances"): {"TotalRecordCount": 0, "PageNumber": 1, "Items": {"DBInstance": []}},
-    ("Actiontrail", "DescribeTrails"): {"TrailList": []},
-    ("Slb", "DescribeLoadBalancers"): {"TotalCount": 0, "PageNumber": 1, "LoadBalancers": {"LoadBalancer": []}},
-    ("Kms", "ListKeys"): {"TotalCount": 0, "PageNumber": 1, "Keys": {"Key": []}},
-    ("Sls", "ListProject"): {"count": 0, "total": 0, "projects": []},
+# list actions: re-paged for any page size / cursor a client asks, answered empty in regions the snapshot has
+# no calls for (the real API's empty shapes)
+LISTINGS: dict[tuple[str, str], Listing] = {
+    ("Ecs", "DescribeInstances"): Listing(("Instances", "Instance")),
+    ("Ecs", "DescribeInstanceRamRole"): Listing(("InstanceRamRoleSets", "InstanceRamRoleSet")),
+    ("Ecs", "DescribeSecurityGroups"): Listing(("SecurityGroups", "SecurityGroup"), style="token"),
+    ("Ecs", "DescribeDisks"): Listing(("Disks", "Disk")),
+    ("Vpc", "DescribeEipAddresses"): Listing(("EipAddresses", "EipAddress")),
+    ("Rds", "DescribeDBInstances"): Listing(("Items", "DBInstance"), default_size=30, total_field="TotalRecordCount"),
+    ("Actiontrail", "DescribeTrails"): Listing(("TrailList",), style="none", total_field=""),
+    ("Slb", "DescribeLoadBalancers"): Listing(("LoadBalancers", "LoadBalancer")),
+    ("Kms", "ListKeys"): Listing(("Keys", "Key")),
+    ("Sls", "ListProject"): Listing(("projects",), style="none", total_field="", empty_extra={"count": 0, "total": 0}),
+    ("Ram", "ListUsers"): Listing(("Users", "User"), style="marker", default_size=100),
+    ("Ram", "ListRoles"): Listing(("Roles", "Role"), style="marker", default_size=100),
+    ("Ram", "ListGroups"): Listing(("Groups", "Group"), style="marker", default_size=100),
+    ("Ram", "ListUsersForGroup"): Listing(("Users", "User"), style="marker", default_size=100),
+}
+FILTERED_VIEWS: dict[tuple[str, str], FilteredView] = {
+    ("Ecs", "DescribeSecurityGroupAttribute"): FilteredView("Direction", "all", ("Permissions", "Permission"),
+                                                            "Direction"),
 }
 WRITE_PREFIXES = ("Revoke", "Authorize", "Modify", "Set", "Create", "Delete", "Attach", "Detach", "Add", "Remove",
                   "Update", "Start", "Stop", "Put", "Release", "Cancel", "Import", "Schedule")
@@ -54,14 +64,16 @@ class EmulatedAccount:
         self._replay = ReplayTransport(self.snapshot)
 
     # -- reads
-    def find(self, product: str, action: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    def find(self, product: str, action: str, region: str | None, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The recorded call answering a request. `region` None: the request named none (no RegionId, a
+        central endpoint), so any region's recording of the product may answer it."""
         with self._lock:
-            found = self._replay.find(product, action, region, params)
-            if (found is None and region not in ("global",) and product not in GLOBAL_PRODUCTS
-                    and (product, action) not in EMPTY_LISTS):
+            found = self._replay.find(product, action, region, params) if region is not None else None
+            if (found is None and region != "global" and product not in GLOBAL_PRODUCTS
+                    and (region is None or (product, action) not in LISTINGS)):
                 # per-instance calls may name another region than the recording: look in every region of the
                 # product (a region's listing is that region's own: empty where nothing was recorded)
-                for r in self._replay.regions(product):
+                for r in [*self._replay.regions(product), "global"]:
                     found = self._replay.find(product, action, r, params)
                     if found is not None:
                         break
@@ -75,14 +87,27 @@ class EmulatedAccount:
         with self._lock:
             return sorted({c["region"] for c in self.snapshot.calls if c["region"] != "global"})
 
-    def read(self, product: str, action: str, region: str, params: dict[str, Any]) -> Any:
-        key = CallKey(product, action, region, params)
+    def read(self, product: str, action: str, region: str | None, params: dict[str, Any]) -> Any:
+        """Answer a read like the real API: recorded answers, re-paged to the page size and cursor asked,
+        filtered views of recordings made for every value, empty listings where nothing was recorded."""
+        key = CallKey(product, action, region or "(no region)", params)
         if (product, action) == ("Ecs", "DescribeRegions"):
             return {"Regions": {"Region": [{"RegionId": r} for r in self.all_regions()]}}
         if (product, action) == ("Sts", "GetCallerIdentity"):
             return {"AccountId": self.account_id, "Arn": f"acs:ram::{self.account_id}:root", "IdentityType": "Account",
                     "PrincipalId": self.account_id, "RequestId": "emulator"}
+        listing = LISTINGS.get((product, action))
+        if listing is not None and listing.style != "none":
+            repaged = self._repaged(listing, product, action, region, params)
+            if repaged is not None:
+                return repaged
         recorded = self.find(product, action, region, params)
+        view = FILTERED_VIEWS.get((product, action))
+        if recorded is None and view is not None and params.get(view.param) not in (None, view.recorded_value):
+            whole = self.find(product, action, region, {**params, view.param: view.recorded_value})
+            if whole is not None and "response" in whole:
+                return view.narrow(copy.deepcopy(whole["response"]), str(params[view.param]))
+            recorded = whole
         if recorded is None and (product, action) == ("Ram", "ListPolicies"):
             # the account's policies are known from the GetPolicy calls the snapshot holds
             wanted = params.get("PolicyType")
@@ -90,13 +115,83 @@ class EmulatedAccount:
                         if "response" in c and (not wanted or c["params"].get("PolicyType") == wanted)]
             return {"IsTruncated": False, "Policies": {"Policy": copy.deepcopy(policies)}}
         if recorded is None:
-            if (product, action) in EMPTY_LISTS and not self._replay.has_calls(product, region):
-                return copy.deepcopy(EMPTY_LISTS[(product, action)])
+            if (listing is not None and region not in (None, "global") and product not in GLOBAL_PRODUCTS
+                    and not self._replay.has_calls(product, region)):
+                return listing.empty()
             raise MissingCallError(f"snapshot has no recorded answer for {key.describe()}")
         if "error" in recorded:
             err = recorded["error"]
             raise ApiError(str(err["code"]), str(err.get("message", "")), int(err.get("http_status", 400) or 400), key)
         return copy.deepcopy(recorded["response"])
+
+    def _repaged(self, listing: Listing, product: str, action: str, region: str | None,
+                 params: dict[str, Any]) -> dict[str, Any] | None:
+        """The page a client asks for, cut from every recorded page of the listing — or None when the recorded
+        page answers it as recorded (same page size, a recorded cursor) or nothing was recorded."""
+        cursors = ("PageNumber", "NextToken", "Marker")
+        base = {k: v for k, v in params.items() if k not in PAGE_SIZE_PARAMS and k not in cursors}
+        with self._lock:
+            first = self.find(product, action, region, base)
+            if first is None or "response" not in first:
+                return None
+            cursor = str(params.get("Marker" if listing.style == "marker" else "NextToken") or "")
+            asked = next((params[p] for p in listing.size_params if p in params), None)
+            recorded_size = next((first.get("params", {})[p] for p in PAGE_SIZE_PARAMS if p in first.get("params", {})),
+                                 None)
+            if not cursor.startswith(EMULATOR_CURSOR) and str(asked) == str(recorded_size):
+                return None
+            items = self._recorded_items(listing, product, action, first, base)
+        size = max(1, int(asked or listing.default_size))
+        if cursor.startswith(EMULATOR_CURSOR):
+            offset = int(cursor.removeprefix(EMULATOR_CURSOR) or 0)
+        else:
+            offset = (max(1, int(params.get("PageNumber") or 1)) - 1) * size
+        more = offset + size < len(items)
+        body = with_items(copy.deepcopy(first["response"]), listing.list_path, copy.deepcopy(items[offset:offset + size]))
+        next_cursor = f"{EMULATOR_CURSOR}{offset + size}" if more else ""
+        if listing.style == "marker":
+            body["IsTruncated"] = more
+            body.pop("Marker", None)
+            if more:
+                body["Marker"] = next_cursor
+            return body
+        if listing.total_field:
+            body[listing.total_field] = len(items)
+        by_token = "NextToken" in params or "MaxResults" in params
+        if by_token:
+            body["NextToken"] = next_cursor
+            body["MaxResults"] = size
+            body.pop("PageNumber", None)
+            body.pop("PageSize", None)
+        else:
+            body["PageNumber"] = offset // size + 1
+            body["PageSize"] = size
+            body.pop("NextToken", None)
+        return body
+
+    def _recorded_items(self, listing: Listing, product: str, action: str, first: dict[str, Any],
+                        base: dict[str, Any]) -> list[Any]:
+        """Every item of a recorded listing, following the recorded pages from the first."""
+        items: list[Any] = []
+        page, call, seen = 1, first, set()
+        region = first["region"]
+        while call is not None and "response" in call and id(call) not in seen:
+            seen.add(id(call))
+            body = call["response"]
+            got = items_at(body, listing.list_path)
+            items.extend(got)
+            token, marker = str(body.get("NextToken") or ""), str(body.get("Marker") or "")
+            total = body.get(listing.total_field) if listing.total_field else None
+            if token:
+                call = self._replay.find(product, action, region, {**base, "NextToken": token})
+            elif marker and body.get("IsTruncated"):
+                call = self._replay.find(product, action, region, {**base, "Marker": marker})
+            elif got and total is not None and len(items) < int(total):
+                page += 1
+                call = self._replay.find(product, action, region, {**base, "PageNumber": page})
+            else:
+                call = None
+        return items
 
     # -- writes
     def is_write(self, product: str, action: str) -> bool:

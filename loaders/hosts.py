@@ -1,12 +1,19 @@
-"""Host agent reports: validation (pydantic) and rows. Hashes never arrive here by design."""
+"""Host agent reports: validation (pydantic) and the facts a Host node keeps.
+
+A report is never stored as it came: a Host node holds only the facts of `HOST_FACTS` (what the host
+check items read, and how the host is named), each of its declared shape. Whatever else a report
+carries (unknown keys, password fields that are not a state, package names, images, environment or
+key material an agent should never have sent) is dropped here, for agent uploads and snapshot `hosts`
+alike. Hashes never leave the host by design; this makes sure none is kept if one does.
+"""
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from graph_schema.store import GraphBatch
 
@@ -17,33 +24,37 @@ class HostReportError(ValueError):
     pass
 
 
+Name = Annotated[str, StringConstraints(max_length=256)]  # an account, patch or container id, a hostname
+FilePath = Annotated[str, StringConstraints(max_length=4096)]  # PATH_MAX
+
+
 class HostAccount(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str
+    model_config = ConfigDict(extra="ignore")  # unknown keys are dropped, never kept
+    name: Name
     uid: int
     password: str | None = None  # set | empty | locked; any other value is kept but is not collected
     weak_password: bool | None = None
 
 
 class MissingPatch(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
+    model_config = ConfigDict(extra="ignore")
+    id: Name
     severity: str = "unknown"
     package: str = ""
 
 
 class Container(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
+    model_config = ConfigDict(extra="ignore")
+    id: Name
     image: str = ""
     privileged: bool | None = None
 
 
 class HostReport(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
     host_id: str = Field(min_length=1, max_length=256)
-    instance_id: str | None = None
-    hostname: str | None = None
+    instance_id: Name | None = None
+    hostname: Name | None = None
     os: dict[str, Any] | None = None
     agent_version: str | None = None
     collected_at: str | None = None
@@ -51,7 +62,7 @@ class HostReport(BaseModel):
     login_defs: dict[str, Any] | None = None
     pwquality: dict[str, Any] | None = None
     accounts: list[HostAccount] | None = None
-    world_writable: list[str] | None = None
+    world_writable: list[FilePath] | None = None
     missing_patches: list[MissingPatch] | None = None
     containers: list[Container] | None = None
 
@@ -119,6 +130,55 @@ def _password_state(account: HostAccount) -> str | None:
     return state if state in PASSWORD_STATES else None
 
 
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_word(value: Any) -> bool:
+    """An sshd setting as sshd prints it: one short token (`yes`, `prohibit-password`, `2`)."""
+    return value is None or isinstance(value, str) and SSHD_WORD.fullmatch(value) is not None
+
+
+def _is_text(value: Any) -> bool:
+    return value is None or isinstance(value, str) and len(value) <= 256 and value.isprintable()
+
+
+def _is_names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and len(v) <= 4096 for v in value)
+
+
+SSHD_WORD = re.compile(r"[a-z0-9._:,@+-]{1,64}")
+# The facts a Host node keeps, each with its shape: how the host is named, and what the host check items read
+# (tests/unit/test_host_facts_allow_list.py holds the catalog to this table). A value not of its shape is not
+# kept (None: not collected, its items say NOT_CHECK).
+IDENTITY_FACTS = ("hostname", "instance_id", "os_name", "os_version", "agent_collected_at")
+HOST_FACTS: dict[str, Callable[[Any], bool]] = {
+    "hostname": _is_text, "instance_id": _is_text, "os_name": _is_text, "os_version": _is_text, "agent_collected_at": _is_text,
+    "ssh_permit_root_login": _is_word, "ssh_permit_empty_passwords": _is_word, "ssh_password_authentication": _is_word,
+    "ssh_max_auth_tries": _is_number, "ssh_x11_forwarding": _is_word, "ssh_protocol": _is_word,
+    "ssh_client_alive_interval": _is_number, "ssh_login_grace_time": _is_number,
+    "pass_max_days": _is_number, "pass_min_days": _is_number, "pass_warn_age": _is_number,
+    "pwquality_minlen": _is_number, "pwquality_minclass": _is_number,
+    "accounts_collected": _is_flag, "password_collected": _is_flag, "weak_password_collected": _is_flag,
+    "weak_password_unknown_accounts": _is_names, "weak_password_accounts": _is_names, "empty_password_accounts": _is_names,
+    "extra_uid0_accounts": _is_names,
+    "world_writable_collected": _is_flag, "world_writable": _is_names,
+    "patches_collected": _is_flag, "critical_patches": _is_names, "missing_patch_count": _is_number,
+    "containers_collected": _is_flag, "privileged_containers": _is_names,
+}
+
+
+def declared_facts(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as a Host node keeps it: exactly the declared facts, a value out of its shape not kept."""
+    if row.keys() != HOST_FACTS.keys():
+        raise AssertionError(f"host facts not declared in HOST_FACTS: {sorted(row.keys() ^ HOST_FACTS.keys())}")
+    return {fact: value if HOST_FACTS[fact](value) else None for fact, value in row.items()}
+
+
 def host_row(report: HostReport) -> dict[str, Any]:
     """Flatten a report into properties the baseline check items query (absent → None).
 
@@ -144,7 +204,6 @@ def host_row(report: HostReport) -> dict[str, Any]:
         "os_name": _text(os_info.get("name")),
         "os_version": _text(os_info.get("version")) or "",
         "agent_collected_at": report.collected_at,
-        "sshd_collected": report.sshd is not None,
         "ssh_permit_root_login": sshd.get("permitrootlogin"),
         "ssh_permit_empty_passwords": sshd.get("permitemptypasswords"),
         "ssh_password_authentication": sshd.get("passwordauthentication"),
@@ -172,10 +231,8 @@ def host_row(report: HostReport) -> dict[str, Any]:
         "missing_patch_count": len(report.missing_patches or []),
         "containers_collected": report.containers is not None,
         "privileged_containers": [c.id for c in report.containers or [] if c.privileged],
-        "container_count": len(report.containers or []),
-        "report": json.dumps(report.model_dump(exclude_none=True), sort_keys=True),
     }
-    return row
+    return declared_facts(row)
 
 
 def transform(hosts: list[dict[str, Any]], batch: GraphBatch, source: str = "snapshot") -> None:

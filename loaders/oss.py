@@ -8,6 +8,7 @@ from typing import Any
 
 from graph_schema.store import GraphBatch
 from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap
+from loaders.inputs import InputError, loads_json
 from loaders.regions import GLOBAL, is_supported
 
 OSS = ("Oss", "")
@@ -59,10 +60,12 @@ def collect(ctx: CollectContext) -> dict[str, Any]:
 
 
 def parse_policy_text(body: str, bucket: str) -> dict[str, Any]:
+    if not isinstance(body, str | bytes):
+        raise CollectError(f"Oss:GetBucketPolicy {bucket}: the policy is not valid JSON: got {type(body).__name__}")
     try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise CollectError(f"Oss:GetBucketPolicy {bucket}: the policy is not valid JSON: {exc}") from exc
+        doc = loads_json(body, f"Oss:GetBucketPolicy {bucket}: the policy")
+    except InputError as exc:
+        raise CollectError(str(exc)) from exc
     if not isinstance(doc, dict):
         raise CollectError(f"Oss:GetBucketPolicy {bucket}: the policy must be a JSON object")
     return doc

@@ -10,6 +10,7 @@ from typing import Any
 
 from graph_schema.store import GraphBatch
 from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, dig, dig_list, paged_by_token
+from loaders.inputs import InputError, loads_json
 from loaders.regions import GLOBAL, is_supported
 
 RAM = ("Ram", "2015-05-01")
@@ -123,9 +124,9 @@ def _json_text(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise CollectError(f"{where}: policy document must be a JSON string, got {type(value).__name__}")
     try:
-        doc = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise CollectError(f"{where}: policy document is not valid JSON: {exc}") from exc
+        doc = loads_json(value, f"{where}: policy document")
+    except InputError as exc:
+        raise CollectError(str(exc)) from exc
     if not isinstance(doc, dict):
         raise CollectError(f"{where}: policy document must be a JSON object")
     return json.dumps(doc, sort_keys=True)

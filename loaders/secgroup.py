@@ -8,7 +8,7 @@ separate: a Drop from 0.0.0.0/0 does not close what an Accept from ::/0 opens.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 INTERNET_SOURCES = {"v4": "0.0.0.0/0", "v6": "::/0"}
@@ -76,30 +76,81 @@ def _source_of(rule: Rule, family: str) -> str:
     return rule.source_v4 if family == "v4" else rule.source_v6
 
 
-def internet_open_ranges(rules: list[Rule], protocol: str = "tcp") -> list[tuple[int, int]]:
-    """Port ranges of `protocol` open to the internet (either family), merged and sorted."""
+def internet_openings(rules: list[Rule], protocol: str = "tcp") -> tuple[list[tuple[int, int]], set[int]]:
+    """Port ranges of `protocol` open to the internet (either family), merged and sorted, and the indices
+    (in `rules`) of the Accept rules that win somewhere in them. `rules` may come from several groups: ECS
+    merges the rules of all an instance's groups into one list, so a Drop in one group closes what an Accept
+    of lower precedence opens in another, and Drop wins a tie across groups too."""
     opened: list[tuple[int, int]] = []
+    winners_at: set[int] = set()
     for family in INTERNET_SOURCES:
         relevant = [
-            r
-            for r in rules
+            (i, r)
+            for i, r in enumerate(rules)
             if r.direction == "ingress"
             and _is_internet(_source_of(r, family))
             and r.protocol in (protocol, "all")
         ]
         if not relevant:
             continue
-        bounds = sorted({1, MAX_PORT + 1} | {r.port_from for r in relevant} | {r.port_to + 1 for r in relevant})
+        bounds = sorted({1, MAX_PORT + 1} | {r.port_from for _, r in relevant} | {r.port_to + 1 for _, r in relevant})
         for lo, nxt in zip(bounds, bounds[1:], strict=False):
             hi = nxt - 1
-            matching = [r for r in relevant if r.port_from <= lo and r.port_to >= hi]
+            matching = [(i, r) for i, r in relevant if r.port_from <= lo and r.port_to >= hi]
             if not matching:
                 continue
-            top = min(r.priority for r in matching)
-            winners = [r for r in matching if r.priority == top]
-            if all(r.policy == "accept" for r in winners):
+            top = min(r.priority for _, r in matching)
+            winners = [(i, r) for i, r in matching if r.priority == top]
+            if all(r.policy == "accept" for _, r in winners):
                 opened.append((lo, hi))
-    return merge_ranges(opened)
+                winners_at.update(i for i, _ in winners)
+    return merge_ranges(opened), winners_at
+
+
+def internet_open_ranges(rules: list[Rule], protocol: str = "tcp") -> list[tuple[int, int]]:
+    """Port ranges of `protocol` open to the internet (either family), merged and sorted."""
+    return internet_openings(rules, protocol)[0]
+
+
+def is_internet_rule(rule: Rule) -> bool:
+    """An ingress rule whose source is the whole internet (the only rules that decide internet exposure)."""
+    return rule.direction == "ingress" and (_is_internet(rule.source_v4) or _is_internet(rule.source_v6))
+
+
+def rule_from_row(row: dict[str, Any]) -> Rule:
+    """A Rule from the properties of a stored `SecurityGroupRule` node (see loaders/ecs.py)."""
+    return Rule(
+        direction=str(row.get("direction") or "ingress"),
+        protocol=str(row.get("protocol") or "all"),
+        port_from=int(row.get("port_from") or 1),
+        port_to=int(row.get("port_to") or MAX_PORT),
+        source_v4=str(row.get("source_cidr") or ""),
+        source_v6=str(row.get("source_ipv6_cidr") or ""),
+        policy=str(row.get("policy") or "accept"),
+        priority=int(row.get("priority") or 1),
+    )
+
+
+def kept_when_closing(rule: Rule, protocol: str, ports: tuple[int, ...] | None, *,
+                      full_range_only: bool = False) -> list[Rule] | None:
+    """What the security-group fix leaves of an internet Accept rule when it closes `ports` of `protocol`
+    (None: every port; `full_range_only`: only rules that open every port are touched, as the all-ports fix
+    does): None when the rule is untouched, else the narrower rules authorised again in its place, same
+    priority (an ALL rule keeps the other protocol's ports; ICMP is no port). One rule for the fix's requests
+    (checks/remediation.py) and the what-if that predicts them (checks/paths.py)."""
+    if rule.policy != "accept" or rule.protocol not in (protocol, "all") or not is_internet_rule(rule):
+        return None
+    lo, hi = rule.port_from, rule.port_to
+    if full_range_only:
+        opens = lo <= 1 and hi >= MAX_PORT
+    else:
+        opens = ports is None or any(lo <= p <= hi for p in ports)
+    if not opens:
+        return None
+    kept = [replace(rule, protocol=protocol, port_from=a, port_to=b) for a, b in ranges_without(lo, hi, ports)]
+    if rule.protocol == "all":
+        kept.append(replace(rule, protocol="udp" if protocol == "tcp" else "tcp", port_from=1, port_to=MAX_PORT))
+    return kept
 
 
 def ranges_without(lo: int, hi: int, ports: tuple[int, ...] | None) -> list[tuple[int, int]]:

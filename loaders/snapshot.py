@@ -8,12 +8,12 @@ call lacks are ignored (see spec/snapshot-format.md).
 from __future__ import annotations
 
 import gzip
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loaders.inputs import InputError, account_id, loads_json
 from loaders.transport import ApiError, CallKey, MissingCallError
 
 SNAPSHOT_FORMAT = "skypath-snapshot/1"
@@ -57,11 +57,12 @@ def read_snapshot_document(path: str | Path) -> Any:
     try:
         if p.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-        return json.loads(raw)
     except (OSError, EOFError) as exc:
         raise SnapshotError(f"snapshot {p} is not a valid gzip file: {exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"snapshot {p} is not valid JSON: {exc}") from exc
+    try:
+        return loads_json(raw, f"snapshot {p}")
+    except InputError as exc:
+        raise SnapshotError(str(exc)) from exc
 
 
 def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
@@ -71,9 +72,10 @@ def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
     fmt = doc.get("format")
     if fmt != SNAPSHOT_FORMAT:
         raise SnapshotError(f"{source}: field 'format' must be {SNAPSHOT_FORMAT!r}, got {fmt!r}")
-    account_id = doc.get("account_id")
-    if not isinstance(account_id, str) or not account_id.isdigit():
-        raise SnapshotError(f"{source}: field 'account_id' must be a string of digits, got {account_id!r}")
+    try:
+        account = account_id(doc.get("account_id"), f"{source}: field 'account_id'")
+    except InputError as exc:
+        raise SnapshotError(str(exc)) from exc
     calls = doc.get("calls")
     if not isinstance(calls, list):
         raise SnapshotError(f"{source}: field 'calls' must be a list, got {type(calls).__name__}")
@@ -100,7 +102,7 @@ def parse_snapshot(doc: Any, source: str = "snapshot") -> Snapshot:
     if not isinstance(collected_at, str):
         raise SnapshotError(f"{source}: field 'collected_at' must be a string")
     name = doc.get("account_name") or ""
-    return Snapshot(account_id, str(name), collected_at, calls, hosts)
+    return Snapshot(account, str(name), collected_at, calls, hosts)
 
 
 def load_snapshot(path: str | Path) -> Snapshot:

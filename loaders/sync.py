@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from graph_schema.store import FULL_SYNC_SCOPES, GraphBatch, SyncScopes
+from graph_schema.store import FULL_SYNC_SCOPES, MAX_ID_LENGTH, GraphBatch, SyncScopes
 from loaders import actiontrail, ecs, hosts, oss, ram, rds
 from loaders.base import CollectContext, CollectError
 from loaders.extra import EXTRA_REGIONAL_PRODUCTS
@@ -23,6 +24,9 @@ from loaders.regions import ALL_REGIONS, is_supported
 from loaders.transport import ApiError, MissingCallError, Transport
 
 INTERNET_ID = "0.0.0.0/0"
+# an identifier field of an answer ("InstanceId", "PolicyName", "SecurityGroupIds": [...]) longer than a node id
+# may be (graph_schema.store.MAX_ID_LENGTH), found in the JSON text the digest serialises anyway
+LONG_IDENTIFIER = re.compile(r'"(\w*(?:Id|Name|Arn)s?)": \[?"(?:[^"\\]|\\.)' + f"{{{MAX_ID_LENGTH + 1}}}")
 
 
 class DigestingTransport:
@@ -54,6 +58,10 @@ class DigestingTransport:
 
     def _add(self, product: str, action: str, region: str, params: dict[str, Any], outcome: Any) -> None:
         text = json.dumps([product, action, region, params, outcome], sort_keys=True, default=str)
+        long_id = LONG_IDENTIFIER.search(text)
+        if long_id is not None:
+            raise CollectError(f"{product}:{action} in {region}: field {long_id[1]} holds an identifier longer than "
+                               f"{MAX_ID_LENGTH} characters")
         digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
         with self._lock:
             self._hashes.append(digest)

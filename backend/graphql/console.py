@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,23 +22,45 @@ class CypherResult:
     hidden_rows: int
 
 
-CONSOLE_QUERIES_PER_TOKEN = 2  # concurrent console queries of one token (each may run up to 30 s)
+CONSOLE_QUERIES_PER_ACCOUNT = 1  # concurrent console queries on one account, whatever the token
 _console_running: dict[str, int] = {}
+# Console work (guard EXPLAIN + tenant query, custom-check validation) runs on its own few threads, never on
+# the default executor the rest of the API shares: hostile queries fill these slots and nothing else; when
+# all are taken the caller is told at once instead of queueing.
+CONSOLE_WORKERS = 2  # each may keep a Neo4j core busy until its timeout: few, on a small server
+_console_pool = ThreadPoolExecutor(max_workers=CONSOLE_WORKERS, thread_name_prefix="console")
+_console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
+
+
+async def console_work(fn: Any, *args: Any) -> Any:
+    """Run `fn` on the console pool, or refuse at once ("console busy") when every slot is taken. A slot is
+    released when the work ends, not when the request goes away."""
+    if not _console_slots.acquire(blocking=False):
+        raise ValueError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
+    try:
+        future = _console_pool.submit(fn, *args)
+    except BaseException:
+        _console_slots.release()
+        raise
+    future.add_done_callback(lambda _: _console_slots.release())
+    return await asyncio.wrap_future(future)
 
 
 async def run_cypher(info: Ctx, account_id: str, query: str, limit: int) -> CypherResult:
-    """Every read confined to the account (checks/cypher_guard.py); audited."""
-    from backend.console import run_read_only
+    """Every read confined to the account (checks/cypher_guard.py); audited; the audit log is for operators."""
+    from backend.console import hidden_labels_for, run_read_only
 
     ident = info.context.require(account_id, "viewer")
-    if _console_running.get(ident.token_id, 0) >= CONSOLE_QUERIES_PER_TOKEN:
-        raise ValueError(f"at most {CONSOLE_QUERIES_PER_TOKEN} console queries of one token run at once")
-    _console_running[ident.token_id] = _console_running.get(ident.token_id, 0) + 1
+    if _console_running.get(account_id, 0) >= CONSOLE_QUERIES_PER_ACCOUNT:
+        raise ValueError(f"console busy: {CONSOLE_QUERIES_PER_ACCOUNT} console query of this account at a time, "
+                         "try again when it has finished")
+    _console_running[account_id] = _console_running.get(account_id, 0) + 1
     try:
         with _Changes(account_id):  # the audit entry is new data for auditLog
             await _audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
-        doc = await asyncio.to_thread(run_read_only, info.context.driver, account_id, query, max(1, min(limit, 10_000)))
+        doc = await console_work(run_read_only, info.context.driver, account_id, query, max(1, min(limit, 10_000)),
+                                 hidden_labels_for(ident.at_least("operator")))
     finally:
-        _console_running[ident.token_id] -= 1
+        _console_running[account_id] -= 1
     return CypherResult(columns=doc["columns"], rows=doc["rows"], truncated=bool(doc.get("truncated")),
                         hidden_rows=int(doc.get("hidden_rows", 0)))

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from backend.auth import AuthError, Identity, cached_identity
 from backend.repository import Repository, audit
 from backend.response_cache import ResponseCache
+from loaders import inputs
 
 
 class _VersionedCache:
@@ -151,6 +152,7 @@ class Context(BaseContext):
         self._items: dict[str, Any] = {}
 
     def require(self, account_id: str, role: str = "viewer") -> Identity:
+        inputs.account_id(account_id, "accountId")  # a look-alike ('１７３８…') is refused, even for '*' tokens
         ident = self.identity
         if ident is None or not ident.can_see(account_id):
             raise PermissionError(f"account {account_id} not found")

@@ -12,7 +12,7 @@ from backend import billing
 from backend.graphql.account import plan_or_manual
 from backend.graphql.billing import Billing, billing_node
 from backend.graphql.catalog import CheckItemNode, item_node
-from backend.graphql.console import CypherResult, run_cypher
+from backend.graphql.console import CypherResult, console_work, run_cypher
 from backend.graphql.context import Ctx, _audit, _Changes
 from backend.graphql.enums import Severity
 from backend.graphql.relay import Connection, from_list
@@ -135,7 +135,7 @@ class Mutation:
 
         ident = info.context.require(account_id, "admin")
         with _Changes(account_id):
-            row: dict[str, Any] = await asyncio.to_thread(
+            row: dict[str, Any] = await console_work(
                 add_custom_check, info.context.driver, account_id, check_id, title, asset_type, severity.value, query,
                 ident.name, description)
         return item_node(item_from(row))

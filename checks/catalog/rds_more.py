@@ -34,14 +34,19 @@ ITEMS: tuple[CheckItem, ...] = (
              "security fixes.",
              "UpgradeDBInstanceEngineVersion to a supported major version (test first).", None,
              {"engine": "MySQL", "engine_version": "8.0"}, {"engine": "MySQL", "engine_version": "5.6"}),
-    rds_item("ACS_RDS_DBInstanceAuditRetention", "RDS SQL audit logs are kept at least 180 days", "low", "paid",
-             "n.audit_collected AND n.sql_audit_retention_days IS NOT NULL",
-             "coalesce(n.sql_collector_enabled, false) AND n.sql_audit_retention_days < 180",
+    # CIS 6.4 asks for audit records kept 6 months: with auditing off none are kept, so that fails too (a
+    # retention setting left from an earlier audit period keeps nothing)
+    rds_item("ACS_RDS_DBInstanceAuditRetention", "RDS SQL audit is on and its logs are kept at least 180 days", "low",
+             "paid", "n.audit_collected AND (NOT coalesce(n.sql_collector_enabled, false) "
+             "OR n.sql_audit_retention_days IS NOT NULL)",
+             "NOT coalesce(n.sql_collector_enabled, false) OR n.sql_audit_retention_days < 180",
              {CIS: "6.4", MLPS: "8.1.4.3"},
-             "SQL audit is on but its storage period is shorter than 6 months (180 days).",
-             "ModifySQLCollectorRetention ConfigValue=180 (or more).", "ModifySQLCollectorRetention",
+             "SQL audit is off (no audit record is kept at all), or on with a storage period shorter than 6 months "
+             "(180 days).",
+             "ModifySQLCollectorPolicy SQLCollectorStatus=Enable when it is off, then ModifySQLCollectorRetention "
+             "ConfigValue=180 (or more).", "ModifySQLCollectorRetention",
              {"audit_collected": True, "sql_collector_enabled": True, "sql_audit_retention_days": 180},
-             {"audit_collected": True, "sql_collector_enabled": True, "sql_audit_retention_days": 30}),
+             {"audit_collected": True, "sql_collector_enabled": False, "sql_audit_retention_days": 365}),
     rds_item("ACS_RDS_DBInstanceLogBackup", "RDS log backups are enabled", "low", "paid",
              "n.backup_collected AND n.backup_log_enabled IS NOT NULL", "NOT n.backup_log_enabled",
              {MLPS: "8.1.4.9"}, "Log backup is disabled: no point-in-time recovery.",

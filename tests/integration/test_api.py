@@ -3,46 +3,27 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neo4j import Driver
 
 from backend import billing
-from backend.api import create_app
 from backend.auth import create_token
 from backend.ingest import ingest_snapshot
 from graph_schema.store import delete_account
+from tests.helpers.api_server import serve
 from tests.helpers.sample import write_sample
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(neo4j_driver: Driver) -> Any:
-    port = _free_port()
-    config = uvicorn.Config(create_app(neo4j_driver), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(neo4j_driver) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

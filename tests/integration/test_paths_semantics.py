@@ -71,15 +71,20 @@ def test_inactive_key_and_closed_port_are_not_entries(neo4j_driver: Driver, tmp_
     assert ("LTAI5tAliceKey000001", "acme-logs") in firm
 
 
-def test_update_role_alone_is_escalation(neo4j_driver: Driver, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("actions", "escalates"), [
+    (["ram:UpdateRole"], False),  # a rewritten trust is no use without the caller's own sts:AssumeRole (cli.md)
+    (["ram:UpdateRole", "sts:AssumeRole"], True),
+])
+def test_update_role_escalates_only_with_assume_role(neo4j_driver: Driver, tmp_path: Path, actions: list[str],
+                                                    escalates: bool) -> None:
     def mutate(doc: dict[str, Any], account: str) -> None:
         for call in doc["calls"]:
             if call["action"] == "GetPolicyVersion" and call["params"]["PolicyName"] == "rds-ops":
                 call["response"]["PolicyVersion"]["PolicyDocument"] = json.dumps({"Version": "1", "Statement": [
-                    {"Effect": "Allow", "Action": "ram:UpdateRole", "Resource": "*"}]})
+                    {"Effect": "Allow", "Action": actions, "Resource": "*"}]})
 
     firm, _ = _pairs(neo4j_driver, tmp_path, mutate)
-    assert any(e == "LTAI5tRdsOpKey000001" and t.endswith(":root") for e, t in firm)
+    assert any(e == "LTAI5tRdsOpKey000001" and t.endswith(":root") for e, t in firm) is escalates
 
 
 # ---------------------------------------------------------------- concrete resources, per-mode conditions

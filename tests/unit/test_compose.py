@@ -59,3 +59,15 @@ def test_app_healthchecks_use_what_the_image_has() -> None:
         test = SERVICES[name]["healthcheck"]["test"]
         command = test[1]  # ["CMD-SHELL", "cmd …"] or ["CMD", "binary", …]
         assert command.split()[0] in {"python", "celery", "skypath"}, (name, command)
+
+
+def test_neo4j_is_hardened_like_the_local_server() -> None:
+    """The same settings `skypath services up` writes (backend/services.py), in the image's variable names."""
+    from backend import services
+
+    env = SERVICES["neo4j"]["environment"]
+    assert env["NEO4J_dbms_security_allow__csv__import__from__file__urls"] == "false"
+    assert env["NEO4J_internal_dbms_cypher__ip__blocklist"] == "0.0.0.0/0,::/0"
+    assert env["NEO4J_dbms_security_procedures_allowlist"] == ""
+    assert env["NEO4J_db_transaction_timeout"] == services.SERVER_TRANSACTION_TIMEOUT
+    assert env["NEO4J_db_memory_transaction_max"] == services.TRANSACTION_MEMORY_MAX
