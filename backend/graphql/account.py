@@ -82,8 +82,11 @@ class Account:
                     and (check_id is None or r["check_id"] == check_id) and (asset_id is None or r["asset_id"] == asset_id)
                     and (asset_type is None or r["asset_type"] == asset_type)
                     and (stale is None or r["stale"] == stale)]
-        items = await info.context.items(self.id)
-        return from_sorted(rows, first, after, "findings", finding_key, lambda r: finding_node(r, self.id, items))
+        page = from_sorted(rows, first, after, "findings", finding_key, lambda r: r)
+        items = await info.context.items(self.id, {e.node["check_id"] for e in page.edges})  # custom items: read once
+        for e in page.edges:
+            e.node = finding_node(e.node, self.id, items)
+        return page
 
     async def _findings_index(self, info: Ctx) -> dict[str | None, list[dict[str, Any]]]:
         from checks.packages import account_items
