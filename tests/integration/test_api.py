@@ -605,3 +605,21 @@ def test_paths_filters_choke_fixes_and_record_paging(neo4j_driver: Driver, serve
         assert bad["errors"] and f"invalid cursor for {field}" in bad["errors"][0]["message"]
     assert "operator" in gql(server, viewer, "query($a: String!) { account(id: $a) { auditLog { totalCount } } }",
                              {"a": a}).json()["errors"][0]["message"]
+
+
+def test_graphiql_is_served_from_local_files_with_a_token_field(server: str) -> None:
+    """An air-gapped browser: the page needs no token header to open, loads nothing from outside, and its
+    assets are served here."""
+    import re
+
+    page = httpx.get(f"{server}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and 'id="token"' in page.text and "Authorization" in page.text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(s.startswith("/graphiql/") for s in sources), sources
+    for source in sources:
+        asset = httpx.get(f"{server}{source}")
+        assert asset.status_code == 200 and len(asset.content) > 1000, source
+        assert asset.headers["content-type"].startswith(("text/javascript", "text/css")), source
+    assert httpx.get(f"{server}/graphiql/../api.py").status_code == 404
+    assert httpx.get(f"{server}/graphql", params={"query": "{ packages }"},
+                     headers={"Accept": "text/html"}).status_code == 401  # a query still needs the token
