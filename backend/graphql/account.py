@@ -148,9 +148,11 @@ class Account:
 
     @strawberry.field(description="The changes that cut the most attack paths first, each with the fix it maps to.")
     async def choke_points(self, info: Ctx, first: int | None = 50, after: str | None = None) -> Connection[ChokePoint]:
-        index = await self._paths(info)
-        page = from_list(index.doc["choke_points"], first, after, "chokePoints")
-        fixes = await choke_fixes(info, self.id, [e.node for e in page.edges])
+        paths = await self._paths(info)
+        page = from_list(paths.doc["choke_points"], first, after, "chokePoints")
+        index = await self._findings_index(info)  # failing findings from the cached index, not another scan
+        failing = {(r["check_id"], r["asset_id"]) for r in index.get("NOT_PASS", [])}
+        fixes = await choke_fixes(info, self.id, [e.node for e in page.edges], failing)
         for e, fix in zip(page.edges, fixes, strict=True):
             e.node = choke_point(e.node, fix)
         return page

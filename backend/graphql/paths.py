@@ -177,7 +177,8 @@ def what_if_node(doc: dict[str, Any]) -> WhatIf:
                   paths_remaining=doc["paths_remaining"], doc=doc)
 
 
-async def choke_fixes(info: Ctx, account_id: str, chokes: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+async def choke_fixes(info: Ctx, account_id: str, chokes: list[dict[str, Any]],
+                      failing: set[tuple[str, str]]) -> list[dict[str, Any] | None]:
     from backend.fixes import choke_fixes as fixes
 
-    return await asyncio.to_thread(fixes, info.context.driver, account_id, chokes)
+    return await asyncio.to_thread(fixes, info.context.driver, account_id, chokes, failing)
