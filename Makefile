@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv services demo test bench lint typecheck down clean
+.PHONY: all venv services console browser demo test bench lint typecheck down clean
 
 all: test
 
@@ -22,10 +22,25 @@ venv: $(STAMP)
 services: venv
 	$(BIN)/skypath services up
 
-demo: services
+# The web console (frontend/) built into backend/static/console, rebuilt only when a source is newer.
+CONSOLE := backend/static/console/index.html
+CONSOLE_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json \
+	frontend/package-lock.json frontend/vite.config.ts frontend/tsconfig.json
+
+$(CONSOLE): $(CONSOLE_SOURCES)
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+	touch $(CONSOLE)
+
+console: $(CONSOLE)
+
+# Debian's chromium for the browser tests (tests/browser drive it with Playwright; no browser download)
+browser:
+	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+demo: services console
 	$(BIN)/skypath demo
 
-test: services
+test: services console browser
 	$(BIN)/pytest -q tests
 
 bench: services

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -140,9 +141,26 @@ def create_app(driver: Any | None = None, graphiql: bool = True) -> FastAPI:
         _Changes(account_id).__exit__()
         return JSONResponse(result)
 
-    @app.get("/", response_class=HTMLResponse)
-    def console() -> str:
-        return (files("backend") / "static" / "index.html").read_text()
-
+    _mount_console(app)
     return app
+
+
+CONSOLE_DIR = Path(__file__).parent / "static" / "console"  # built from frontend/ by `make console`
+
+
+def _mount_console(app: FastAPI) -> None:
+    """The web console: the single page at / and its hashed assets (everything local, no CDN)."""
+    from fastapi.staticfiles import StaticFiles
+
+    index = CONSOLE_DIR / "index.html"
+
+    @app.get("/", response_class=HTMLResponse)
+    def console() -> HTMLResponse:
+        if not index.is_file():
+            return HTMLResponse("<!doctype html><title>Skypath</title><p>Skypath: the web console is not built; run "
+                                "<code>make console</code> (npm ci &amp;&amp; npm run build in frontend/).</p>",
+                                status_code=503)
+        return HTMLResponse(index.read_text(), headers={"Cache-Control": "no-cache"})
+
+    app.mount("/assets", StaticFiles(directory=CONSOLE_DIR / "assets", check_dir=False), name="console-assets")
 

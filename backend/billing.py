@@ -34,6 +34,7 @@ PER_INSTANCE_USD_DAY = 0.0732
 PER_INSTANCE_USD_MONTH = 1.46
 RECOMMENDED_QUOTA_PER_INSTANCE = 20
 LEGACY_CUTOFF = date(2023, 7, 7)
+LEDGER_MAX_PAGE = 10_000
 
 # Baseline categories each edition includes (nothing consumed). Trial = Enterprise.
 EDITION_BASELINE: dict[str, frozenset[str] | None] = {
@@ -248,8 +249,8 @@ def set_plan(
         raise BillingError(f"--model must be one of {', '.join(MODELS)}; got {model!r}")
     if edition is not None and edition not in EDITIONS:
         raise BillingError(f"--edition must be one of {', '.join(EDITIONS)}; got {edition!r}")
-    if quota is not None and quota < 0:
-        raise BillingError("--quota must be zero or more")
+    if quota is not None and not 0 <= quota <= inputs.INT64:
+        raise BillingError(f"--quota must be zero or more, and at most {inputs.INT64}")
     try:
         account_id = inputs.account_id(account_id, "--account")
         if expires is not None:
@@ -481,8 +482,8 @@ def period_ledger_total(driver: Driver, account_id: str, period: str | None) -> 
 def ledger_page(driver: Driver, account_id: str, after: str | None = None, first: int = 50) -> dict[str, Any]:
     """Cursor paging over the append-only ledger (cursor = element id of the last entry seen). A cursor that is not
     one of the account's entries is an error, never a silent restart from the beginning."""
-    if first < 1:
-        raise BillingError(f"--first must be 1 or more; got {first}")
+    if not 1 <= first <= LEDGER_MAX_PAGE:
+        raise BillingError(f"--first must be between 1 and {LEDGER_MAX_PAGE}; got {first}")
     with driver.session() as session:
         rec = session.run(
             "MATCH (e:LedgerEntry {account_id: $account}) "

@@ -965,8 +965,13 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
         _print_chokes([{**c, "fix": fix} for c, fix in zip(doc["choke_points"], choke_fixes(d, account, doc["choke_points"]),
                                                            strict=True)], 5)
         out.rule("[bold]6. console")
-        out.print("run `.venv/bin/skypath serve` and open http://127.0.0.1:8000/ "
-                  f"(token: `.venv/bin/skypath token create --role viewer --account {account}`)")
+        from backend.auth import create_token
+
+        viewer = create_token(d, "viewer", [account], who=WHO)
+        out.print("run `.venv/bin/skypath serve`, then open the console at http://127.0.0.1:8000/")
+        out.print(f"viewer token (read-only, account {account}):")
+        out.print(viewer["token"], soft_wrap=True, markup=False)  # one unbroken line, whatever the terminal width
+        out.print(f"operator actions need `.venv/bin/skypath token create --role operator --account {account}`")
 
 
 # ---------------------------------------------------------------- continuous posture: schedules, workers, drift, alerts

@@ -11,6 +11,8 @@ from neo4j import Driver
 from graph_schema.model import ASSET_LABELS, node_uid
 
 ASSET_QUERY_LABELS = sorted(ASSET_LABELS - {"Account"})
+# assets whose id or name contains $search (lower-cased), for the console's asset search
+SEARCH_CLAUSE = "AND ($search IS NULL OR toLower(n.id) CONTAINS $search OR toLower(coalesce(n.name, '')) CONTAINS $search) "
 
 
 def encode_cursor(kind: str, value: str) -> str:
@@ -49,30 +51,32 @@ class Repository:
         )
 
     def assets_page(self, account_id: str, label: str | None, region: str | None, tag: str | None,
-                    first: int, after: str | None, ids: list[str] | None = None) -> list[dict[str, Any]]:
+                    first: int, after: str | None, ids: list[str] | None = None,
+                    search: str | None = None) -> list[dict[str, Any]]:
         labels = [label] if label else ASSET_QUERY_LABELS
         if any(lbl not in ASSET_QUERY_LABELS for lbl in labels):
             raise ValueError(f"unknown asset type {label!r}; known: {', '.join(ASSET_QUERY_LABELS)}")
         return self.read(
             "MATCH (n {account_id: $account}) WHERE labels(n)[0] IN $labels "
             "AND ($region IS NULL OR n.region = $region) AND ($tag IS NULL OR $tag IN coalesce(n.tags, [])) "
-            "AND ($ids IS NULL OR n.id IN $ids) "
+            "AND ($ids IS NULL OR n.id IN $ids) " + SEARCH_CLAUSE +
             "WITH n, labels(n)[0] AS label "
             "WHERE $after IS NULL OR n.uid > $after_uid OR (n.uid = $after_uid AND label > $after_label) "
             "RETURN n.uid + '|' + label AS uid, n.id AS id, label AS type, n.region AS region, "
             "coalesce(n.name, n.id) AS name, coalesce(n.supported, true) AS supported ORDER BY n.uid, label LIMIT $limit",
             account=account_id, labels=labels, region=region, tag=tag, ids=ids, after=after, limit=first + 1,
+            search=search.lower() if search else None,
             after_uid=(after or "|").rsplit("|", 1)[0], after_label=(after or "|").rsplit("|", 1)[1],
         )
 
     def count_assets(self, account_id: str, label: str | None, region: str | None, tag: str | None,
-                     ids: list[str] | None = None) -> int:
+                     ids: list[str] | None = None, search: str | None = None) -> int:
         labels = [label] if label else ASSET_QUERY_LABELS
         rows = self.read(
             "MATCH (n {account_id: $account}) WHERE labels(n)[0] IN $labels "
             "AND ($region IS NULL OR n.region = $region) AND ($tag IS NULL OR $tag IN coalesce(n.tags, [])) "
-            "AND ($ids IS NULL OR n.id IN $ids) RETURN count(n) AS c",
-            account=account_id, labels=labels, region=region, tag=tag, ids=ids)
+            "AND ($ids IS NULL OR n.id IN $ids) " + SEARCH_CLAUSE + "RETURN count(n) AS c",
+            account=account_id, labels=labels, region=region, tag=tag, ids=ids, search=search.lower() if search else None)
         return int(rows[0]["c"])
 
     def _nodes_by_key(self, account_id: str, keys: list[tuple[str, str]], returns: str) -> dict[tuple[str, str], Any]:

@@ -24,9 +24,10 @@ from loaders.regions import ALL_REGIONS, is_supported
 from loaders.transport import ApiError, MissingCallError, Transport
 
 INTERNET_ID = "0.0.0.0/0"
-# an identifier field of an answer ("InstanceId", "PolicyName", "SecurityGroupIds": [...]) longer than a node id
-# may be (graph_schema.store.MAX_ID_LENGTH), found in the JSON text the digest serialises anyway
-LONG_IDENTIFIER = re.compile(r'"(\w*(?:Id|Name|Arn)s?)": \[?"(?:[^"\\]|\\.)' + f"{{{MAX_ID_LENGTH + 1}}}")
+# the end of an identifier field's name ("InstanceId", "PolicyName", "SecurityGroupIds": [...]) whose value is longer
+# than a node id may be (graph_schema.store.MAX_ID_LENGTH), in the JSON text the digest serialises anyway; a value
+# with escapes is left to `checked_id`, which refuses it while the batch is built
+LONG_IDENTIFIER = re.compile(r'(?:Id|Name|Arn)s?(?=": \[?"[^"\\]' + f"{{{MAX_ID_LENGTH + 1}}})")
 
 
 class DigestingTransport:
@@ -60,7 +61,8 @@ class DigestingTransport:
         text = json.dumps([product, action, region, params, outcome], sort_keys=True, default=str)
         long_id = LONG_IDENTIFIER.search(text)
         if long_id is not None:
-            raise CollectError(f"{product}:{action} in {region}: field {long_id[1]} holds an identifier longer than "
+            field_name = text[text.rfind('"', 0, long_id.end()) + 1:long_id.end()]
+            raise CollectError(f"{product}:{action} in {region}: field {field_name} holds an identifier longer than "
                                f"{MAX_ID_LENGTH} characters")
         digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
         with self._lock:

@@ -32,11 +32,14 @@ _console_pool = ThreadPoolExecutor(max_workers=CONSOLE_WORKERS, thread_name_pref
 _console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
 
 
-async def console_work(fn: Any, *args: Any) -> Any:
-    """Run `fn` on the console pool, or refuse at once ("console busy") when every slot is taken. A slot is
-    released when the work ends, not when the request goes away."""
+def _take_console_slot() -> None:
     if not _console_slots.acquire(blocking=False):
         raise ValueError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
+
+
+async def _on_console_pool(fn: Any, *args: Any) -> Any:
+    """Run `fn` on the console pool in a slot already taken; the slot is released when the work ends, not when
+    the request goes away."""
     try:
         future = _console_pool.submit(fn, *args)
     except BaseException:
@@ -44,6 +47,12 @@ async def console_work(fn: Any, *args: Any) -> Any:
         raise
     future.add_done_callback(lambda _: _console_slots.release())
     return await asyncio.wrap_future(future)
+
+
+async def console_work(fn: Any, *args: Any) -> Any:
+    """Run `fn` on the console pool, or refuse at once ("console busy") when every slot is taken."""
+    _take_console_slot()
+    return await _on_console_pool(fn, *args)
 
 
 async def run_cypher(info: Ctx, account_id: str, query: str, limit: int) -> CypherResult:
@@ -54,12 +63,17 @@ async def run_cypher(info: Ctx, account_id: str, query: str, limit: int) -> Cyph
     if _console_running.get(account_id, 0) >= CONSOLE_QUERIES_PER_ACCOUNT:
         raise ValueError(f"console busy: {CONSOLE_QUERIES_PER_ACCOUNT} console query of this account at a time, "
                          "try again when it has finished")
+    _take_console_slot()  # busy is answered before anything is written or run
     _console_running[account_id] = _console_running.get(account_id, 0) + 1
     try:
-        with _Changes(account_id):  # the audit entry is new data for auditLog
-            await _audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
-        doc = await console_work(run_read_only, info.context.driver, account_id, query, max(1, min(limit, 10_000)),
-                                 hidden_labels_for(ident.at_least("operator")))
+        try:
+            with _Changes(account_id):  # the audit entry is new data for auditLog
+                await _audit(info.context.driver, account_id, ident.name, "api.cypher", {"query": query[:2000]})
+        except BaseException:
+            _console_slots.release()
+            raise
+        doc = await _on_console_pool(run_read_only, info.context.driver, account_id, query,
+                                     max(1, min(limit, 10_000)), hidden_labels_for(ident.at_least("operator")))
     finally:
         _console_running[account_id] -= 1
     return CypherResult(columns=doc["columns"], rows=doc["rows"], truncated=bool(doc.get("truncated")),

@@ -27,6 +27,15 @@ class FindingStatus(Enum):
     NOT_SUPPORTED = "NOT_SUPPORTED"
 
 
+@strawberry.enum(description="How findings are listed: worst severity first (then check item, asset), or by check "
+                             "item, asset or region.")
+class FindingOrder(Enum):
+    WORST_FIRST = "worst_first"
+    CHECK = "check"
+    ASSET = "asset"
+    REGION = "region"
+
+
 @strawberry.enum(description="Where a scan is: queued for a worker, running, or done (`QUOTA_EXHAUSTED`: the "
                              "subscription ran out part-way; the rest of its results are NOT_CHECK).")
 class ScanStatus(Enum):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
 
 from backend.graphql.catalog import CheckItemNode, item_node
 from backend.graphql.context import Ctx
-from backend.graphql.enums import SEVERITY_RANK, FindingStatus, Severity
+from backend.graphql.enums import SEVERITY_RANK, FindingOrder, FindingStatus, Severity
 from backend.graphql.relay import Connection, from_list
 from checks.model import CheckItem
 
@@ -81,6 +82,30 @@ def asset_node(row: dict[str, Any], type_: str, account_id: str) -> Asset:
 def finding_key(r: dict[str, Any]) -> tuple[int, str, str]:
     """Findings order: worst severity first, then check item and asset."""
     return (SEVERITY_RANK.get(r["severity"], len(SEVERITY_RANK)), r["check_id"], r["asset_id"])
+
+
+FINDING_ORDERS: dict[FindingOrder, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
+    FindingOrder.WORST_FIRST: finding_key,
+    FindingOrder.CHECK: lambda r: (r["check_id"], r["asset_id"]),
+    FindingOrder.ASSET: lambda r: (r["asset_id"], r["check_id"]),
+    FindingOrder.REGION: lambda r: (r["region"] or "", r["check_id"], r["asset_id"]),
+}
+SORTED_KEPT = 64
+_sorted: dict[tuple[str, int, FindingOrder], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+
+
+def sorted_once(account_id: str, rows: list[dict[str, Any]], order: FindingOrder) -> list[dict[str, Any]]:
+    """`rows` (a cached findings list of one data version) in another order, sorted once per list and order:
+    140k findings are not re-sorted for every page."""
+    key = (account_id, id(rows), order)
+    hit = _sorted.get(key)
+    if hit is None or hit[0] is not rows:
+        hit = (rows, sorted(rows, key=FINDING_ORDERS[order]))
+        _sorted.pop(key, None)
+        if len(_sorted) >= SORTED_KEPT:
+            _sorted.pop(next(iter(_sorted)))
+        _sorted[key] = hit
+    return hit[1]
 
 
 def finding_node(r: dict[str, Any], account_id: str, items: dict[str, CheckItem]) -> Finding:

@@ -137,12 +137,27 @@ class ChokePoint:
     cuts: CutEdge | None
     fix: Fix | None = strawberry.field(description="The check item, asset and remediation it maps to; null when no "
                                                    "failing finding does (the `change` is then made by hand).")
+    what_if: str | None = strawberry.field(description="The `whatIf(changes: …)` change that cuts it (null: a grant "
+                                                       "no policy names).")
+
+
+def what_if_change(c: dict[str, Any]) -> str | None:
+    """The what-if change (checks/paths.py WHAT_IF_FORMS) that removes a choke point's edge."""
+    edge = c.get("edge")
+    if not edge:
+        return None
+    kind, src, dst = edge["type"], edge["from"], edge["to"]
+    forms = {"EXPOSES": f"close-exposure:{c['id']}", "ASSUMES": f"detach-role:{src}", "AUTHENTICATES": f"disable-key:{src}",
+             "CAN_ASSUME": f"remove-assume:{src}->{dst}"}
+    if kind in forms:
+        return forms[kind]
+    return f"detach-policy:{c['id']}@{src}" if c["type"] == "RamPolicy" else None
 
 
 def choke_point(c: dict[str, Any], fix: dict[str, Any] | None) -> ChokePoint:
     edge = c.get("edge")
     return ChokePoint(
-        type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"],
+        type=c["type"], id=c["id"], paths_cut=c["paths_cut"], change=c["change"], what_if=what_if_change(c),
         cuts=CutEdge(type=edge["type"], source=edge["from"], target=edge["to"]) if edge else None,
         fix=Fix(check_id=fix["check_id"], asset_id=fix["asset_id"], item=item_node(BY_ID[fix["check_id"]]),
                 automated=fix["automated"], command=fix["command"], manual_steps=fix["manual_steps"]) if fix else None)

@@ -11,9 +11,11 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from backend.billing import BillingError
+from backend.graphql.console_views import ConsoleQuery
 from backend.graphql.mutation import Mutation
 from backend.graphql.query import Query
 from checks.cypher_guard import CypherRefused
@@ -38,7 +40,7 @@ class SkypathSchema(strawberry.Schema):
 
 
 schema = SkypathSchema(
-    query=Query, mutation=Mutation,
+    query=merge_types("Query", (Query, ConsoleQuery)), mutation=Mutation,
     extensions=[lambda: QueryDepthLimiter(max_depth=8), lambda: MaxTokensLimiter(max_token_count=2000),
                 lambda: MaxAliasesLimiter(max_alias_count=15),
                 # factories: the LRU caches behind them live at module level, shared by every request

@@ -416,8 +416,15 @@ def test_store_tokens_hashed(neo4j_driver: Driver, tenants: Any) -> None:
 
 
 def test_web_console_is_served(server: str) -> None:
+    """The single-page console (frontend/, built by `make console`) and its bundle come from this server."""
+    import re
+
     html = httpx.get(f"{server}/").text
-    assert "runCypher" in html and "attackPaths" in html
+    scripts = re.findall(r'<script[^>]+src="(/assets/[^"]+\.js)"', html)
+    assert scripts, html
+    bundle = httpx.get(f"{server}{scripts[0]}")
+    assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
+    assert "runCypher" in bundle.text and "attackPaths" in bundle.text
 
 
 Path  # noqa: B018 - keep the import for type checkers

@@ -136,6 +136,8 @@ def test_cli_refuses_deep_huge_long_and_look_alike_input(tmp_path: Path, neo4j_d
         (("scan", "--account", full_width(account)), "ASCII digits"),
         (("ingest", "--hosts", str(tmp_path / "hosts.json"), "--account", full_width(account)), "ASCII digits"),
         (("token", "create", "--role", "viewer", "--account", full_width(account)), "ASCII digits"),
+        (("billing", "set", "--account", account, "--model", "subscription", "--quota", "9" * 30), "--quota must be"),
+        (("billing", "ledger", "--account", account, "--first", "9" * 30), "--first must be between"),
         (("whitelist", "add", "--account", account, "--check", "ACS_OSS_BucketPublicAcl", "--asset", "a" * 100_000,
           "--reason", "r"), "asset id 'aaaa"),
     ):

@@ -82,7 +82,7 @@ def test_show_json_has_exactly_the_spec_keys(account: str, plan: list[str]) -> N
     assert set(set_doc) == SHOW_KEYS and set(shown) == SHOW_KEYS
     assert isinstance(shown["usage"], dict)
     human = cli("billing", "show", "--account", account).stdout
-    assert account in human and "legacy_free" in human  # human output keeps the details
+    assert account in human and "legacy free" in human  # human output keeps the details, in words
 
 
 # ---------------------------------------------------------------- 2. legacy-free items with CSPM

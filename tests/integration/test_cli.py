@@ -150,6 +150,7 @@ def test_demo_runs_twice_in_a_row() -> None:
         assert "attack paths" in text and "choke points" in text, text[-2000:]
         before, total, after = map(int, re.search(r"quota before (\d+)/\d+ → after (\d+)/(\d+)", text).group(1, 3, 2))
         assert after > before and after <= total  # authorizations consumed, never past the quota
+        assert "http://127.0.0.1:8000/" in text and re.search(r"^skp_[\w-]{20,}$", text, re.M), text[-600:]  # console
 
 
 def test_compliance_report_json_and_table(account: str) -> None:

@@ -125,3 +125,14 @@ def test_another_tenant_is_answered_while_six_hostile_queries_run(server: str, a
     assert all(seconds < CONSOLE_TIMEOUT + 30 for _, seconds, _ in outcomes), outcomes
     bombs = [doc["errors"][0]["message"] for query, _, doc in outcomes if query.startswith(("RETURN [", "RETURN NOT"))]
     assert all("nested deeper" in m or "tokens" in m or "console busy" in m for m in bombs), bombs
+
+
+def test_a_viewer_cannot_read_the_audit_log_through_the_console(server: str, accounts: dict[str, Any]) -> None:
+    b = accounts["bystander"]
+    token = accounts["tokens"][b]
+    ok = _post(server, token, RUN, {"a": b, "q": "MATCH (n:EcsInstance {account_id: $account_id}) RETURN n.id AS id"})
+    assert not ok.get("errors") and ok["data"]["runCypher"]["rows"]  # and that query is now in the audit log
+    for query in ("MATCH (e:AuditEntry {account_id: $account_id}) RETURN e.detail AS d",
+                  "MATCH (e {account_id: $account_id}) WHERE e.detail IS NOT NULL RETURN e.detail AS d"):
+        doc = _post(server, token, RUN, {"a": b, "q": query})
+        assert doc.get("errors") and "AuditEntry" in doc["errors"][0]["message"], doc

@@ -45,8 +45,7 @@ def test_concurrent_scans_of_one_account_leave_no_duplicate_findings(neo4j_drive
 def test_every_uid_keyed_label_has_a_uniqueness_constraint(neo4j_driver: Driver) -> None:
     declared = uid_keyed_labels()
     written = set()
-    for path in [*ROOT.glob("backend/*.py"), *ROOT.glob("checks/**/*.py"), *ROOT.glob("graph_schema/*.py"),
-                 *ROOT.glob("loaders/*.py")]:
+    for path in [p for package in ("backend", "checks", "graph_schema", "loaders") for p in (ROOT / package).rglob("*.py")]:
         written |= set(MERGE_ON_UID.findall(path.read_text()))
     # the generic writer's `{label}` stands for every node schema label
     assert "{label}" in written

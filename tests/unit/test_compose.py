@@ -71,3 +71,13 @@ def test_neo4j_is_hardened_like_the_local_server() -> None:
     assert env["NEO4J_dbms_security_procedures_allowlist"] == ""
     assert env["NEO4J_db_transaction_timeout"] == services.SERVER_TRANSACTION_TIMEOUT
     assert env["NEO4J_db_memory_transaction_max"] == services.TRANSACTION_MEMORY_MAX
+
+
+def test_image_builds_the_web_console_from_the_lockfile() -> None:
+    """The production image serves the built console: a Node stage runs `npm ci` and the build, the Python
+    stage copies its output where FastAPI serves it (backend/static/console, vite's outDir)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    vite = (ROOT / "frontend" / "vite.config.ts").read_text()
+    assert "npm ci" in dockerfile and "npm run build" in dockerfile
+    assert 'outDir: "../backend/static/console"' in vite
+    assert "COPY --from=console /src/backend/static/console backend/static/console" in dockerfile

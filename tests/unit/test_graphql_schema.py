@@ -27,6 +27,13 @@ BOUNDED_LISTS = {
     ("Remediation", "responses"): "one per call made",
     ("ApiCall", "params"): "one call's parameters",
     ("Policy", "packages"): "compliance packages",
+    ("Query", "assetTypes"): "the asset labels of the graph schema",
+    ("FindingsSummary", "bySeverity"): "four severities",
+    ("FindingsSummary", "byProduct"): "the products Skypath collects",
+    ("FindingsSummary", "byRegion"): "Alibaba Cloud's regions (about 30)",
+    ("AssetView", "properties"): "one asset's properties",
+    ("AssetView", "nodes"): "the asset and at most NEIGHBOURS_SHOWN neighbours",
+    ("AssetView", "edges"): "at most NEIGHBOURS_SHOWN",
 }
 # fields that must be connections (the lists the issue names, and the other growing ones)
 MUST_BE_CONNECTIONS = [("Account", f) for f in ("findings", "assets", "attackPaths", "chokePoints", "scans", "ledger",
