@@ -341,8 +341,8 @@ def billing_ledger(account: str = typer.Option(..., "--account"), after: str = t
 
 def _show_plan(doc: dict[str, Any]) -> None:
     table(f"plan of {doc['account_id']}", ["field", "value"],
-          [[k, v] for k, v in doc.items() if k not in ("usage", "account_id")]
-          + [["ledger_total", doc["usage"]["ledger_total"]]])
+          [[k.replace("_", " "), v] for k, v in doc.items() if k not in ("usage", "account_id")]
+          + [["ledger total", doc["usage"]["ledger_total"]]])
 
 
 # ---------------------------------------------------------------- scans
