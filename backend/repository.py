@@ -15,6 +15,16 @@ ASSET_QUERY_LABELS = sorted(ASSET_LABELS - {"Account"})
 SEARCH_CLAUSE = "AND ($search IS NULL OR toLower(n.id) CONTAINS $search OR toLower(coalesce(n.name, '')) CONTAINS $search) "
 
 
+class ClientError(ValueError):
+    """A bad argument: answered to the client with its message, never logged as a failure (plain ValueErrors are
+    bugs and are logged)."""
+
+
+class CursorError(ClientError):
+    def __init__(self, kind: str):
+        super().__init__(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+
+
 def encode_cursor(kind: str, value: str) -> str:
     """An opaque cursor of one field (`kind`): a cursor of another field is refused, not misread."""
     return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
@@ -27,7 +37,7 @@ def decode_cursor(cursor: str, kind: str) -> str:
         text = ""
     found, sep, value = text.partition(":")
     if not sep or found != kind:
-        raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+        raise CursorError(kind)
     return value
 
 
@@ -55,7 +65,7 @@ class Repository:
                     search: str | None = None) -> list[dict[str, Any]]:
         labels = [label] if label else ASSET_QUERY_LABELS
         if any(lbl not in ASSET_QUERY_LABELS for lbl in labels):
-            raise ValueError(f"unknown asset type {label!r}; known: {', '.join(ASSET_QUERY_LABELS)}")
+            raise ClientError(f"unknown asset type {label!r}; known: {', '.join(ASSET_QUERY_LABELS)}")
         return self.read(
             "MATCH (n {account_id: $account}) WHERE labels(n)[0] IN $labels "
             "AND ($region IS NULL OR n.region = $region) AND ($tag IS NULL OR $tag IN coalesce(n.tags, [])) "

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from backend.graphql.context import Ctx, _audit, _Changes
+from backend.repository import ClientError
 
 
 @strawberry.type
@@ -34,7 +35,7 @@ _console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
 
 def _take_console_slot() -> None:
     if not _console_slots.acquire(blocking=False):
-        raise ValueError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
+        raise ClientError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
 
 
 async def _on_console_pool(fn: Any, *args: Any) -> Any:
@@ -61,7 +62,7 @@ async def run_cypher(info: Ctx, account_id: str, query: str, limit: int) -> Cyph
 
     ident = info.context.require(account_id, "viewer")
     if _console_running.get(account_id, 0) >= CONSOLE_QUERIES_PER_ACCOUNT:
-        raise ValueError(f"console busy: {CONSOLE_QUERIES_PER_ACCOUNT} console query of this account at a time, "
+        raise ClientError(f"console busy: {CONSOLE_QUERIES_PER_ACCOUNT} console query of this account at a time, "
                          "try again when it has finished")
     _take_console_slot()  # busy is answered before anything is written or run
     _console_running[account_id] = _console_running.get(account_id, 0) + 1

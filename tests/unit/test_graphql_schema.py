@@ -148,3 +148,15 @@ def test_a_bad_cursor_is_a_clear_error_and_no_logged_traceback(caplog: pytest.Lo
     page = asyncio.run(schema.execute('query($c: String) { checkItems(first: 2, after: $c) { edges { node { id } } } }',
                                       variable_values={"c": good}))
     assert page.errors is None and len(page.data["checkItems"]["edges"]) == 2
+
+
+def test_client_errors_are_answered_bugs_are_logged() -> None:
+    from backend.billing import BillingError
+    from backend.graphql.schema import client_error
+    from backend.repository import ClientError, CursorError
+
+    for answered in (CursorError("findings"), ClientError("first must be between 1 and 500"), BillingError("refused"),
+                     PermissionError("account 1 not found"), KeyError("unknown check item 'X'")):
+        assert client_error(answered), answered
+    for bug in (ValueError("zip() argument 2 is shorter than argument 1"), TypeError("x"), AttributeError("y")):
+        assert not client_error(bug), bug
