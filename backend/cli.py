@@ -46,9 +46,9 @@ def emit_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
 
 
-def check_format(fmt: str) -> str:
-    if fmt not in ("table", "json"):
-        fail(f"--format must be 'table' or 'json', got {fmt!r}", 2)
+def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
+    if fmt not in allowed:
+        fail(f"--format must be {' or '.join(repr(a) for a in allowed)}, got {fmt!r}", 2)
     return fmt
 
 
@@ -644,13 +644,14 @@ def policy_save(account: str = typer.Option(..., "--account"), name: str = typer
 @app.command()
 def paths(account: str = typer.Option(..., "--account"),
           what_if: list[str] = typer.Option(None, "--what-if", help="a proposed change, e.g. detach-role:i-…"),
-          fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)) -> None:
+          fmt: str = typer.Option("table", "--format", help="table (default), json, or jsonl (one path per line, "
+                                                              "then the choke points: for very large accounts)")) -> None:
     """Attack paths, worst first, and choke points with the fix each maps to (needs CSPM or the trial)."""
     from backend import billing
     from backend.fixes import choke_fixes
     from checks.paths import analyse_paths
 
-    check_format(fmt)
+    check_format(fmt, ("table", "json", "jsonl"))
     with errors():
         d = driver()
         require_account(d, account)
@@ -658,6 +659,11 @@ def paths(account: str = typer.Option(..., "--account"),
         if not decision.allowed:
             fail(f"attack path analysis is refused on this plan: {decision.reason}; it needs {decision.enabled_by} "
                  f"(`skypath billing set --account {account} --model payg --cspm`)")
+        if fmt == "jsonl":
+            if what_if:
+                fail("--what-if needs --format table or json", 2)
+            _paths_jsonl(d, account)
+            return
         with progress_bar("analysing attack paths", 3) as advance:
             doc = analyse_paths(d, account, list(what_if or []),
                                 progress=lambda stage, n: advance(description=f"{n} {stage}"))
@@ -675,6 +681,27 @@ def paths(account: str = typer.Option(..., "--account"),
                   f"{w['paths_remaining']} remain", highlight=False)
         for entry, target in w["removed_pairs"]:
             out.print(f"  no longer: {entry} → {target}", highlight=False)
+
+
+def _paths_jsonl(d: Any, account: str) -> None:
+    """`paths --format jsonl` (spec/cli.md): one path object per line as it is converted (report order: entry,
+    target), then one `{"account_id", "choke_points"}` line; path documents are never all held at once."""
+    from backend.fixes import choke_fixes
+    from checks.paths import choke_points, compute_paths, load_attack_graph, path_json
+
+    with progress_bar("analysing attack paths", 3) as advance:
+        graph = load_attack_graph(d, account)
+        advance(description=f"{len(graph.edges)} attack graph edges")
+        found = compute_paths(graph)
+        advance(description=f"{len(found)} paths")
+        chokes = choke_points(graph, found)
+        advance(description=f"{len(chokes)} choke points")
+    write = sys.stdout.write
+    for p in found:
+        write(json.dumps(path_json(account, p)) + "\n")
+    for c, fix in zip(chokes, choke_fixes(d, account, chokes), strict=True):
+        c["fix"] = fix
+    write(json.dumps({"account_id": account, "choke_points": chokes}) + "\n")
 
 
 def _paths_by_severity(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -147,3 +147,14 @@ def test_golden_output_at_80_columns(account: str, name: str, args: list[str]) -
     if os.environ.get("SKYPATH_UPDATE_GOLDEN"):
         golden.write_text(text)
     assert text == golden.read_text()
+
+
+def test_paths_jsonl_streams_the_same_paths_as_json(account: str) -> None:
+    """spec/cli.md: `paths --format jsonl` — one path object per line, then one choke-points line."""
+    doc = run_json("paths", "--account", account)
+    lines = [json.loads(line) for line in run("paths", "--account", account, "--format", "jsonl").stdout.splitlines()]
+    *paths, last = lines
+    assert sorted(paths, key=lambda p: p["id"]) == sorted(doc["paths"], key=lambda p: p["id"])
+    assert last == {"account_id": account, "choke_points": doc["choke_points"]}
+    bad = _unknown("paths", "--account", account, "--format", "yaml")
+    assert bad.returncode == 2 and "'jsonl'" in bad.stderr
