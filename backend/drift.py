@@ -126,8 +126,8 @@ def changes(driver: Driver, account_id: str, since: str | None = None) -> dict[s
 # ---------------------------------------------------------------- assets
 
 def _asset_changes(driver: Driver, account_id: str, deltas: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    added: dict[tuple[str, str], None] = {}
-    removed: dict[tuple[str, str], None] = {}
+    added: set[tuple[str, str]] = set()
+    removed: set[tuple[str, str]] = set()
     changed: dict[tuple[str, str], dict[str, list[Any]]] = {}
     initial: dict[str, int] = {}
     for delta in deltas:
@@ -135,16 +135,19 @@ def _asset_changes(driver: Driver, account_id: str, deltas: list[dict[str, Any]]
             initial = dict(delta["added"])
             continue
         for label, ids in delta["added"].items():
-            for node_id in ids:
-                if removed.pop((label, node_id), 0) is None:  # removed then back: a change of unknown properties
-                    changed.setdefault((label, node_id), {})
+            for key in ((label, node_id) for node_id in ids):
+                if key in removed:  # removed, then back: a change (of properties no record compared)
+                    removed.discard(key)
+                    changed.setdefault(key, {})
                 else:
-                    added[(label, node_id)] = None
+                    added.add(key)
         for label, ids in delta["removed"].items():
-            for node_id in ids:
-                changed.pop((label, node_id), None)
-                if added.pop((label, node_id), 0) is not None:
-                    removed[(label, node_id)] = None
+            for key in ((label, node_id) for node_id in ids):
+                changed.pop(key, None)
+                if key in added:
+                    added.discard(key)
+                else:
+                    removed.add(key)
         for label, rows in delta["changed"].items():
             for node_id, props in rows.items():
                 if (label, node_id) in added:
@@ -153,16 +156,18 @@ def _asset_changes(driver: Driver, account_id: str, deltas: list[dict[str, Any]]
                 for prop, (before, after) in props.items():
                     merged[prop] = [merged[prop][0] if prop in merged else before, after]
     parents = _parents(driver, account_id, [k for k in (*added, *changed) if k[0] in PARENTS])
-    # a child record's change is its parent's change, named `<relationship>:<child id>.<property>`
+    # a child record's change is its parent's change, named `<relationship>:<child id>[.<property>]`
     for key in [k for k in (*added, *removed, *changed) if k in parents]:
-        parent = parents[key]
-        props = changed.pop(key, None) or {}
-        state = "added" if added.pop(key, 0) is None else "removed" if removed.pop(key, 0) is None else None
-        target = changed.setdefault(parent, {})
-        if state:
-            target[f"{PARENTS[key[0]][1].lower()}:{key[1]}"] = [None, state] if state == "added" else [state, None]
-        for prop, values in props.items():
-            target[f"{PARENTS[key[0]][1].lower()}:{key[1]}.{prop}"] = values
+        name = f"{PARENTS[key[0]][1].lower()}:{key[1]}"
+        target = changed.setdefault(parents[key], {})
+        if key in added:
+            added.discard(key)
+            target[name] = [None, "added"]
+        elif key in removed:
+            removed.discard(key)
+            target[name] = ["removed", None]
+        for prop, values in (changed.pop(key, None) or {}).items():
+            target[f"{name}.{prop}"] = values
     changed = {k: {p: v for p, v in props.items() if v[0] != v[1]} for k, props in changed.items()}
 
     def listed(keys: Any) -> list[dict[str, str]]:
@@ -206,10 +211,20 @@ def _statuses(driver: Driver, account_id: str, scan_id: str) -> dict[tuple[str, 
     return {(r["c"], a): s for r in rows for a, s in zip(r["ids"], r["st"], strict=True)}
 
 
-def _latest_scan(driver: Driver, account_id: str) -> str | None:
+def _latest_scans(driver: Driver, account_id: str, n: int) -> list[str]:
     rows = _read(driver, "MATCH (s:Scan {account_id: $a}) WHERE s.operation = 'scan' AND s.status IN $done "
-                 "RETURN s.id AS id ORDER BY s.finished DESC LIMIT 1", a=account_id, done=FULL_SCAN_STATUSES)
-    return rows[0]["id"] if rows else None
+                 "RETURN s.id AS id ORDER BY s.finished DESC LIMIT $n", a=account_id, done=FULL_SCAN_STATUSES, n=n)
+    return [r["id"] for r in rows]
+
+
+def _latest_scan(driver: Driver, account_id: str) -> str | None:
+    return next(iter(_latest_scans(driver, account_id, 1)), None)
+
+
+def previous_scan(driver: Driver, account_id: str) -> str | None:
+    """The full scan before the latest one: what a run's alert compares with (None: the first run)."""
+    scans = _latest_scans(driver, account_id, 2)
+    return scans[1] if len(scans) == 2 else None
 
 
 def _failed_before(driver: Driver, account_id: str, finished: str, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -116,6 +116,8 @@ def delivery_key(hook_id: str, alert: dict[str, Any]) -> str:
 
 
 def _summary(alert: dict[str, Any]) -> str:
+    if alert["event"] == "skypath.test":
+        return f"Skypath: a test alert for account {alert['account_id']} (the webhook works)"
     lines = [f"Skypath: account {alert['account_id']}: {len(alert['new_findings'])} new critical/high findings, "
              f"{len(alert['new_attack_paths'])} new attack paths"]
     lines += [f"- [{f['severity']}] {f['check_id']} on {f['asset_id']}" for f in alert["new_findings"][:20]]
@@ -123,8 +125,8 @@ def _summary(alert: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _sign_pair(secret: str, timestamp: str, message: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+def _b64_hmac(key: str, message: bytes) -> str:
+    return base64.b64encode(hmac.new(key.encode(), message, hashlib.sha256).digest()).decode()
 
 
 # kind → (body of the alert, url for this timestamp): the DingTalk/Lark/Slack shapes and their own signing
@@ -142,8 +144,8 @@ def _dingtalk(alert: dict[str, Any], secret: str, ts: str) -> dict[str, Any]:
 
 def _lark(alert: dict[str, Any], secret: str, ts: str) -> dict[str, Any]:
     # Lark: sign = base64(HMAC-SHA256(key="<timestamp>\n<secret>", message=""))
-    sign = base64.b64encode(hmac.new(f"{ts}\n{secret}".encode(), b"", hashlib.sha256).digest()).decode()
-    return {"timestamp": ts, "sign": sign, "msg_type": "text", "content": {"text": _summary(alert)}}
+    return {"timestamp": ts, "sign": _b64_hmac(f"{ts}\n{secret}", b""), "msg_type": "text",
+            "content": {"text": _summary(alert)}}
 
 
 BODIES: dict[str, Callable[[dict[str, Any], str, str], dict[str, Any]]] = {
@@ -156,7 +158,7 @@ def _url(hook: dict[str, Any], secret: str, ts: str) -> str:
         return str(hook["url"])
     # DingTalk: &timestamp=<ms>&sign=urlencode(base64(HMAC-SHA256(secret, "<ms>\n<secret>")))
     ms = str(int(ts) * 1000)
-    sign = _sign_pair(secret, ms, f"{ms}\n{secret}".encode())
+    sign = _b64_hmac(secret, f"{ms}\n{secret}".encode())
     sep = "&" if "?" in hook["url"] else "?"
     return f"{hook['url']}{sep}timestamp={ms}&sign={urllib.parse.quote_plus(sign)}"
 

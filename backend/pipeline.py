@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -86,8 +87,6 @@ def paths_account(driver: Driver, account_id: str) -> dict[str, Any]:
 
 def record_paths(driver: Driver, account_id: str, paths: list[dict[str, Any]]) -> str:
     """One PathRun: the paths as `entry → target` keys with their severity and type (compact: no edges)."""
-    import uuid
-
     run_id = f"paths-{uuid.uuid4().hex[:16]}"
     rows = sorted({_path_key(p): p for p in paths}.items())
     driver.execute_query(

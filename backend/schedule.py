@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from celery.beat import ScheduleEntry, Scheduler
@@ -20,6 +21,7 @@ MIN_EVERY_SECONDS = 1
 _EVERY = re.compile(r"^(\d+)([smhd]?)$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 ENTRY_PREFIX = "skypath-sync:"
+NEVER_RAN = datetime(2000, 1, 1, tzinfo=UTC)  # a schedule that never ran is due at once
 
 
 class ScheduleError(ValueError):
@@ -42,7 +44,9 @@ def set_schedule(driver: Driver, account_id: str, source: str, every_seconds: in
 
     if not account_id.isdigit():
         raise ScheduleError("the account id is digits")
-    parse_source(source)
+    kind, arg = parse_source(source)
+    if kind == "snapshot" and not Path(arg).is_file():
+        raise ScheduleError(f"snapshot {arg} is not a file the workers can read")
     if every_seconds < MIN_EVERY_SECONDS:
         raise ScheduleError("the interval is at least one second")
     if package:
@@ -83,12 +87,23 @@ def list_schedules(driver: Driver, accounts: list[str] | None = None, queue: str
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row.get(k) for k in ("account_id", "source", "every_seconds", "package", "enabled", "queue",
-                                    "created", "updated", "who")}
+                                    "created", "updated", "who", "last_run")}
+
+
+def mark_run(driver: Driver, account_id: str) -> None:
+    """When the account's scheduled run last started: beat counts the next one from it, across restarts."""
+    driver.execute_query("MATCH (s:Schedule {uid: $account}) SET s.last_run = $now", account=account_id,
+                         now=now_iso())
+
+
+def _last_run(row: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(row["last_run"].replace("Z", "+00:00")) if row.get("last_run") else NEVER_RAN
 
 
 def entries(rows: list[dict[str, Any]], app: Any) -> dict[str, ScheduleEntry]:
-    """Beat entries for the enabled schedules: one `skypath.run_schedule` task per account and interval (a run
-    not started within its interval expires: a backlog never piles up behind busy workers)."""
+    """Beat entries for the enabled schedules: one `skypath.run_schedule` task per account and interval, the
+    next counted from the last run the graph recorded (a run not started within its interval expires: a
+    backlog never piles up behind busy workers)."""
     out = {}
     for row in rows:
         if not row["enabled"]:
@@ -97,7 +112,7 @@ def entries(rows: list[dict[str, Any]], app: Any) -> dict[str, ScheduleEntry]:
         out[name] = ScheduleEntry(
             name=name, task="skypath.run_schedule", schedule=timedelta(seconds=row["every_seconds"]),
             args=(row["account_id"],), kwargs={"source": row["source"], "package": row["package"]},
-            options={"queue": row["queue"], "expires": row["every_seconds"]}, app=app,
+            options={"queue": row["queue"], "expires": row["every_seconds"]}, app=app, last_run_at=_last_run(row),
         )
     return out
 

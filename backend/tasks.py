@@ -151,7 +151,6 @@ class AccountTask(Task):  # type: ignore[misc]
     """A step on one account: locked, retried on transient errors, its progress visible."""
 
     max_retries = MAX_RETRIES
-    lock_kind = "account"
 
     def progress(self, **meta: Any) -> None:
         if self.request.id:
@@ -286,9 +285,10 @@ def remediate_task(self: AccountTask, account_id: str, check_id: str, asset_id: 
 
 @celery_app.task(name="skypath.notify")
 def notify_task(previous: dict[str, Any]) -> dict[str, Any]:
-    """After a scheduled run: the run's new critical/high findings and new attack paths, queued to every
-    webhook of the account (deliveries are their own tasks: a slow receiver never holds the pipeline)."""
-    from backend.drift import changes
+    """After a scheduled run: the run's new critical/high findings and new attack paths (against the run
+    before: the first run sets the baseline and alerts nothing), queued to every webhook of the account
+    (deliveries are their own tasks: a slow receiver never holds the pipeline)."""
+    from backend.drift import changes, previous_scan
     from backend.notify import alert_from_changes, delivery_key, list_webhooks
     from backend.runtime import get_driver
 
@@ -296,7 +296,10 @@ def notify_task(previous: dict[str, Any]) -> dict[str, Any]:
     if _skipped(previous):
         return {"account_id": account_id, "status": "skipped", "deliveries": 0}
     driver = get_driver()
-    alert = alert_from_changes(changes(driver, account_id))
+    baseline = previous_scan(driver, account_id)
+    if baseline is None:
+        return {"account_id": account_id, "status": "completed", "deliveries": 0, "note": "the first run: a baseline"}
+    alert = alert_from_changes(changes(driver, account_id, since=baseline))
     hooks = list_webhooks(driver, account_id) if alert else []
     for hook in hooks:
         assert alert is not None
@@ -319,6 +322,10 @@ def deliver_task(self: Task, hook_id: str, alert: dict[str, Any], key: str) -> d
 @celery_app.task(name="skypath.run_schedule")
 def run_schedule(account_id: str, source: str, package: str | None = None) -> dict[str, Any]:
     """Beat's entry: queue the account's chain sync → scan → paths → alerts, and return its last task id."""
+    from backend.runtime import get_driver
+    from backend.schedule import mark_run
+
+    mark_run(get_driver(), account_id)
     result = chain(sync_task.si(account_id, source), scan_after_sync.s(package), paths_task.s(),
                    notify_task.s()).apply_async()
     return {"account_id": account_id, "status": "queued", "chain": result.id}

@@ -15,6 +15,7 @@ from backend.graphql.catalog import CheckItemNode, item_node
 from backend.graphql.console import CypherResult, console_work, run_cypher
 from backend.graphql.context import Ctx, _audit, _Changes
 from backend.graphql.enums import Severity
+from backend.graphql.posture import PostureMutation
 from backend.graphql.relay import Connection, from_list
 from backend.graphql.remediation import Remediation, remediation_node
 from backend.graphql.scans import ScanOutcome, ScanStatus, counts_of
@@ -61,7 +62,7 @@ def _workers_available() -> bool:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(PostureMutation):
     @strawberry.mutation
     async def start_scan(self, info: Ctx, account_id: str, check_ids: list[str] | None = None,
                          package: str | None = None, policy: str | None = None,

@@ -11,12 +11,13 @@ from backend.graphql.catalog import CheckItemNode, item_node
 from backend.graphql.console import CypherResult, run_cypher
 from backend.graphql.context import Ctx, _account_rows
 from backend.graphql.enums import Severity
+from backend.graphql.posture import PostureQuery
 from backend.graphql.relay import Connection, from_list
 from backend.graphql.scans import Scan, scan_node
 
 
 @strawberry.type
-class Query:
+class Query(PostureQuery):
     @strawberry.field(description="The accounts this token may see.")
     async def accounts(self, info: Ctx, first: int | None = 50, after: str | None = None) -> Connection[Account]:
         ident = info.context.identity

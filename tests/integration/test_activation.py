@@ -157,7 +157,7 @@ def test_api_scan_verify_remediate_refused(neo4j_driver: Driver, unactivated: An
 
 
 def test_celery_tasks_refused(neo4j_driver: Driver, unactivated: Any) -> None:
-    from backend.tasks import scan_task, sync_and_scan
+    from backend.tasks import scan_after_sync, scan_task, sync_task
 
     account, path = unactivated
     with pytest.raises(billing.ActivationError) as exc:
@@ -166,8 +166,10 @@ def test_celery_tasks_refused(neo4j_driver: Driver, unactivated: Any) -> None:
     with pytest.raises(billing.ActivationError) as exc:
         scan_task(account, [CLOUD_CHECK], "test")
     _refused(exc.value)
+    synced = sync_task(account, f"snapshot:{path}")  # the scheduled chain: the sync runs, its scan is refused
+    assert synced["status"] == "completed"
     with pytest.raises(billing.ActivationError) as exc:
-        sync_and_scan({"account": account, "snapshot": str(path)})
+        scan_after_sync(synced)
     _refused(exc.value)
     baseline = scan_task(account, ["HOST_ACCOUNT_WeakPassword"], "test")
     assert baseline["status"] == "completed"

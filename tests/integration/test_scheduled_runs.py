@@ -1,9 +1,10 @@
 """Scheduled posture with a real `skypath beat` and a real `skypath worker` against the real Redis and Neo4j:
 the schedule lives in the graph, beat re-reads it (a change needs no restart), every run is
-sync → scan → paths, and two runs of one account never overlap."""
+sync → scan → paths → alerts."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,12 @@ import pytest
 from neo4j import Driver
 
 from backend import billing
+from backend.notify import add_webhook, remove_webhook, signature
 from graph_schema.store import delete_account
 from tests.helpers.celery_procs import namespace, wait_for
 from tests.helpers.cli import run_json
 from tests.helpers.sample import write_sample
+from tests.helpers.webhook_receiver import Receiver
 
 
 def _scheduler_runs(driver: Driver, account: str) -> list[dict[str, Any]]:
@@ -43,6 +46,8 @@ def test_beat_and_worker_run_the_graph_schedule_and_pick_up_changes(neo4j_driver
     changed = write_sample(tmp_path / "changed", account, _public_bucket)
     billing.set_plan(neo4j_driver, account, model="payg", edition="ultimate", cspm=True)
     worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
+    receiver = Receiver(failures=1)
+    hook = add_webhook(neo4j_driver, receiver.url, "generic", [account], "test")
     try:
         with namespace() as ns:
             ns.worker(worker_log)
@@ -58,6 +63,9 @@ def test_beat_and_worker_run_the_graph_schedule_and_pick_up_changes(neo4j_driver
                 assert run["items"] >= 150, run  # the whole catalog ran: fresh results
                 assert run["paths"] > 0, run  # and the attack paths after it
             assert runs[0]["scan"] != runs[1]["scan"]
+            from backend.schedule import list_schedules
+
+            assert list_schedules(neo4j_driver, [account])[0]["last_run"]  # beat counts from it after a restart
 
             # a new source and interval, written to the graph while beat runs: picked up without a restart
             from backend.schedule import set_schedule
@@ -73,8 +81,19 @@ def test_beat_and_worker_run_the_graph_schedule_and_pick_up_changes(neo4j_driver
                      logs=[worker_log, beat_log])
             assert beat.poll() is None, "beat was never restarted"
 
+            # the run that saw the public bucket alerted the account's webhook: once, signed, after a 500
+            alerts = wait_for("the alert", lambda: [json.loads(b) for _, b, _ in receiver.received[1:]],
+                              logs=[worker_log])
+            assert [(f["check_id"], f["asset_id"]) for f in alerts[0]["new_findings"]] == [
+                ("ACS_OSS_BucketPublicAcl", "acme-prod-data")]
+            headers, body, _ = receiver.received[1]
+            assert headers["X-Skypath-Signature"] == signature(hook["secret"], headers["X-Skypath-Timestamp"], body)
+            assert len(receiver.received) == 2, "no other run alerted: nothing else was new"
+
             from backend.schedule import remove_schedule
 
             assert remove_schedule(neo4j_driver, account, "test")
     finally:
+        remove_webhook(neo4j_driver, hook["id"])
+        receiver.server.shutdown()
         delete_account(neo4j_driver, account)

@@ -56,6 +56,12 @@ def test_two_syncs_of_one_account_never_overlap(neo4j_driver: Driver, tmp_path: 
             second = sync_task.delay(account, f"snapshot:{snapshot}")
             scan = scan_task.delay(account, None, "test")  # a scan waits (bounded) for the sync instead
             results = [r.get(timeout=300) for r in (first, second, scan)]
+            # what the API shows (GraphQL `tasks`/`task`): the account's tasks, and no one else's
+            from backend.tasks import recent_tasks, task_state
+
+            assert {t["id"] for t in recent_tasks(account)} == {first.id, second.id, scan.id}
+            assert task_state(account, second.id)["result"]["status"] == "skipped"
+            assert task_state(str(int(account) + 1), first.id) is None
         assert [r["status"] for r in results] == ["completed", "skipped", "completed"], results
         assert f"account {account} is busy" in results[1]["reason"] and first.id in results[1]["reason"], results[1]
         sync_at = neo4j_driver.execute_query("MATCH (r:SyncRecord {account_id: $a}) RETURN max(r.at) AS at",

@@ -35,9 +35,18 @@ def test_app_services_share_the_cli_settings() -> None:
 
 
 def test_commands_point_at_real_entry_points() -> None:
-    assert "backend.tasks:celery_app" in " ".join(SERVICES["worker"]["command"])
-    assert "beat" in SERVICES["beat"]["command"]
+    from typer.main import get_command
+
+    from backend.cli import app
+
+    assert SERVICES["worker"]["command"][:2] == ["skypath", "worker"]
+    assert SERVICES["beat"]["command"] == ["skypath", "beat"]
     assert SERVICES["api"]["command"][:2] == ["skypath", "serve"]
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    assert {"worker", "beat", "serve"} <= set(commands)
+    # the worker's node name is what its healthcheck pings
+    name = SERVICES["worker"]["command"][SERVICES["worker"]["command"].index("--name") + 1]
+    assert name.replace("%h", "$$HOSTNAME") in SERVICES["worker"]["healthcheck"]["test"][1]
     import backend.tasks  # noqa: F401  the module the worker imports must exist
 
 
