@@ -27,6 +27,8 @@ BOUNDED_LISTS = {
     ("Remediation", "responses"): "one per call made",
     ("ApiCall", "params"): "one call's parameters",
     ("Policy", "packages"): "compliance packages",
+    ("ChangedAsset", "properties"): "one asset's changed properties",
+    ("Query", "tasks"): "the account's last RECENT_TASKS (50) tasks",
     ("Query", "assetTypes"): "the asset labels of the graph schema",
     ("FindingsSummary", "bySeverity"): "four severities",
     ("FindingsSummary", "byProduct"): "the products Skypath collects",
@@ -40,7 +42,9 @@ MUST_BE_CONNECTIONS = [("Account", f) for f in ("findings", "assets", "attackPat
                                                  "auditLog")] + [
     ("Scan", "results"), ("ScanOutcome", "results"), ("Asset", "findings"), ("Query", "accounts"),
     ("Query", "checkItems"), ("Usage", "byDay"), ("Usage", "byItem"), ("ComplianceSection", "requirements"),
-    ("WhatIf", "removedPairs"), ("LedgerEntry", "assets")]
+    ("WhatIf", "removedPairs"), ("LedgerEntry", "assets")] + [
+    ("Changes", f) for f in ("syncs", "assetsAdded", "assetsRemoved", "assetsChanged", "findingsNew", "findingsResolved",
+                             "findingsRegressed", "pathsNew", "pathsRemoved", "exposure")]
 
 
 @pytest.fixture(scope="module")
