@@ -155,6 +155,9 @@ def decide(plan: Plan, operation: str, item: CheckItem | None = None) -> Decisio
         return Decision(False, 0, f"{tier} item — needs CSPM" if operation != "remediate"
                         else f"remediation of {tier} item {item.id} needs CSPM",
                         "CSPM (subscription with quota, or pay-as-you-go) or the 7-day trial")
+    if item.kspm and plan.effective_edition != "ultimate":
+        return Decision(False, 0, f"{operation} of container (KSPM) item {item.id} needs the Ultimate edition "
+                        f"with CSPM (the account has {plan.effective_edition})", "the Ultimate edition with CSPM")
     return Decision(True, cost, f"legacy free item of the {plan.effective_edition} edition" if legacy else "")
 
 

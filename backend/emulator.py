@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from loaders.emulated import GLOBAL_PRODUCTS, VERSION_PRODUCTS, EmulatedAccount, oss_body_params, xml_escape
+from loaders.products import apis
 from loaders.regions import ALL_REGIONS
 from loaders.snapshot import Snapshot, load_snapshot
 from loaders.transport import ApiError, MissingCallError
-from loaders.transport_live import SLS_EMULATED_DOMAIN, sls_route
+from loaders.transport_live import SLS_EMULATED_DOMAIN, roa_route
 
 OSS_SUBRESOURCES = {"acl": "Acl", "policy": "Policy", "encryption": "Encryption", "logging": "Logging",
                     "versioning": "Versioning"}
@@ -63,13 +64,13 @@ class _Handler(BaseHTTPRequestHandler):
             if self.headers.get("x-log-apiversion"):
                 self._sls(url.netloc or self.headers.get("Host", ""), url.path, query, auth)
             elif version:
-                self._rpc(version, host, query, body, auth)
+                self._rpc(version, host, url.path, query, body, auth)
             else:
                 self._oss(host, url.path, query, body, auth)
         except Exception as exc:  # noqa: BLE001 - the emulator answers every failure as an API error
             self._send(500, json.dumps({"Code": "InternalError", "Message": str(exc)}).encode(), "application/json")
 
-    def _rpc(self, version: str, host: str, query: dict[str, str], body: bytes, auth: str) -> None:
+    def _rpc(self, version: str, host: str, path: str, query: dict[str, str], body: bytes, auth: str) -> None:
         params = dict(query)
         if body:
             params.update(dict(parse_qsl(body.decode(), keep_blank_values=True)))
@@ -86,10 +87,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._rpc_error(ApiError("InvalidAction.NotFound", f"Specified api is not found, please check your url "
                                      f"and method. ({action or '?'} of version {version} is not emulated)", 404))
             return
+        if apis()[product].routes:
+            # a ROA product: the action's path parameters (e.g. /clusters/{ClusterId}) are request parameters
+            route = roa_route(product, path)
+            if route is None:
+                self._rpc_error(ApiError("InvalidAction.NotFound", f"{path} is not an API of {product}", 404))
+                return
+            action = route[0]
+            params.update(route[1])
         # the region: the RegionId parameter, else the regional endpoint the client chose (actiontrail.cn-hangzhou…);
         # a central endpoint (rds.aliyuncs.com) without RegionId leaves it open: any recorded region may answer
         region: str | None = "global" if product in GLOBAL_PRODUCTS else (
-            params.get("RegionId") or region_of_host(host, self.server.state.all_regions()))
+            params.get("RegionId") or params.get("region_id") or region_of_host(host, self.server.state.all_regions()))
         state = self.server.state
         try:
             if state.is_write(product, action):
@@ -111,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _sls(self, host: str, path: str, query: dict[str, str], auth: str) -> None:
         """Simple Log Service (ROA), reached as the SDK's HTTP proxy: `[<project>.]<region>.log.emulator`."""
         project, _, region = host.split(":")[0].removesuffix(f".{SLS_EMULATED_DOMAIN}").rpartition(".")
-        route = sls_route(path)
+        route = roa_route("Sls", path)
         try:
             if not auth:
                 raise ApiError("Unauthorized", "the request is not signed", 401)

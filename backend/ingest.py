@@ -26,7 +26,7 @@ def _derivation_digest() -> str:
     """A fingerprint of the code that turns raw answers into the graph (loaders, analysis, the model): an
     unchanged account is re-derived after an upgrade that changes it, and no one has to remember to bump."""
     root = Path(__file__).resolve().parent.parent
-    sources = sorted([*(root / "loaders").glob("*.py"), *(root / "graph_schema").glob("*.py"),
+    sources = sorted([*(root / "loaders").rglob("*.py"), *(root / "graph_schema").glob("*.py"),
                       *(root / "checks" / name for name in ("analysis.py", "escalation.py", "policy_engine.py"))])
     digest = hashlib.blake2b(digest_size=8)
     for path in sources:

@@ -26,6 +26,7 @@ from backend.remediate import endpoint_from_env, execute
 from backend.settings import skypath_home
 from checks.remediation import RemediationError
 from loaders.emulated import EmulatedAccount, EmulatedTransport
+from loaders.products import api
 from loaders.snapshot import load_snapshot, parse_snapshot
 from loaders.transport import ApiError
 
@@ -155,7 +156,7 @@ def activate_account(driver: Driver, account_id: str, who: str, endpoint: str | 
     """CreateServiceLinkedRole for CSPM, then re-collect so scans see the role."""
     transport, state = _transport(driver, account_id, endpoint, profile)
     try:
-        body = transport.call("ResourceManager", "2020-03-31", "CreateServiceLinkedRole", "global",
+        body = transport.call(*api("ResourceManager").pair, "CreateServiceLinkedRole", "global",
                               {"ServiceName": "cspm.sas.aliyuncs.com"})
     except ApiError as exc:
         raise RemediationError(f"CreateServiceLinkedRole failed: {exc}") from exc

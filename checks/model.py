@@ -58,6 +58,8 @@ class CheckItem:
     failing_example: Example | None = None
     custom: bool = False
     custom_query: str | None = None  # custom items: read-only Cypher returning the failing asset_id
+    # a container (KSPM) cloud item: only the Ultimate edition with CSPM runs it (spec/billing.md)
+    kspm: bool = False
 
     def __post_init__(self) -> None:
         if not ID_PATTERN.match(self.id):

@@ -26,15 +26,11 @@ from typing import Any
 from checks.catalog import BY_ID, CATALOG
 from checks.catalog.ecs import tcp_open, udp_open
 from checks.model import CheckItem
+from loaders.products import api
 from loaders.secgroup import kept_when_closing, rule_from_row
 
-ECS = ("Ecs", "2014-05-26")
-RDS = ("Rds", "2014-08-15")
-RAM = ("Ram", "2015-05-01")
-OSS = ("Oss", "")
-TRAIL = ("Actiontrail", "2020-07-06")
-KMS = ("Kms", "2016-01-20")
-SLB = ("Slb", "2014-05-15")
+ECS, RDS, RAM, OSS, TRAIL, KMS, SLB = (api(code).pair for code in ("Ecs", "Rds", "Ram", "Oss", "Actiontrail", "Kms",
+                                                                   "Slb"))
 PUBLIC_ACLS = ("public-read", "public-read-write")
 
 

@@ -8,7 +8,10 @@ produced it, e.g. `ecs:cn-hangzhou`, so a failed scope never deletes what it cou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -31,69 +34,24 @@ class RelSchema:
     properties: tuple[str, ...] = field(default_factory=tuple)
 
 
-NODE_SCHEMAS: tuple[NodeSchema, ...] = (
-    NodeSchema("Account", "the tenant root: one Alibaba Cloud account", ("name", "current_sync", "collected_at"), asset=True),
+# Nodes no single product owns: the tenant root (products add the account-level facts they collect, e.g. RAM's
+# password policy), regions, the internet, and the analysis' principals and wildcard target. Every product's
+# own schemas are in its declaration (loaders/products/).
+CORE_NODE_SCHEMAS: tuple[NodeSchema, ...] = (
+    NodeSchema("Account", "the tenant root: one Alibaba Cloud account",
+               ("name", "arn", "collected_at", "scopes_ok", "scopes_failed",
+                # the sync's own record (backend/ingest.py)
+                "current_sync", "raw_digest", "analysis_version", "failed_scopes", "source"), asset=True),
     NodeSchema("Region", "a region the account has assets in", ("supported",), asset=False),
-    NodeSchema("Internet", "the 0.0.0.0/0 and ::/0 source, one per account", (), asset=False),
-    NodeSchema(
-        "EcsInstance",
-        "an ECS instance",
-        ("name", "status", "region", "zone", "os_type", "public_ips", "eip_ips", "is_public", "vpc_id",
-         "metadata_http_tokens", "metadata_http_endpoint", "instance_type", "ram_role_name", "tags"),
-    ),
-    NodeSchema(
-        "SecurityGroup",
-        "an ECS security group with its ingress exposure computed after rule precedence",
-        ("name", "vpc_id", "rules_collected", "inet_tcp_from", "inet_tcp_to", "inet_udp_from", "inet_udp_to",
-         "inner_access_policy"),
-    ),
-    NodeSchema(
-        "SecurityGroupRule",
-        "one permission of a security group",
-        ("direction", "protocol", "port_from", "port_to", "port_range", "source_cidr", "source_ipv6_cidr",
-         "source_group_id", "policy", "priority", "nic_type", "security_group_id"),
-        asset=False,
-    ),
-    NodeSchema("Disk", "an ECS block storage disk", ("instance_id", "encrypted", "kms_key_id", "category", "type", "size")),
-    NodeSchema("Eip", "an elastic IP address", ("ip_address", "instance_id", "instance_type", "status")),
-    NodeSchema(
-        "RdsInstance",
-        "an ApsaraDB RDS instance",
-        ("engine", "engine_version", "category", "net_type", "status", "security_ips", "whitelist_collected",
-         "tde_status", "ssl_enabled", "backup_retention_days", "sql_collector_status", "connection_string", "port"),
-    ),
-    NodeSchema(
-        "OssBucket",
-        "an OSS bucket",
-        ("region", "acl", "policy_document", "policy_public", "policy_secure_transport", "encryption_algorithm",
-         "encryption_kms_key_id", "logging_enabled", "versioning_status", "acl_collected", "policy_collected", "encryption_collected",
-         "logging_collected", "versioning_collected"),
-    ),
-    NodeSchema("RamUser", "a RAM user", ("name", "user_id", "has_login_profile", "mfa_enabled", "login_collected", "mfa_collected")),
-    NodeSchema("RamGroup", "a RAM group", ("name",)),
-    NodeSchema("RamRole", "a RAM role", ("name", "role_id", "trust_policy", "trust_external", "max_session_duration")),
-    NodeSchema("RamPolicy", "a RAM policy (default version document stored)", ("name", "policy_type", "default_version", "document", "attachment_count", "full_admin")),
-    NodeSchema("AccessKey", "a RAM user's access key (the secret is never collected)", ("user_name", "status", "created", "age_days")),
+    NodeSchema("Internet", "the 0.0.0.0/0 and ::/0 source, one per account", ("name",), asset=False),
     NodeSchema("ServicePrincipal", "a cloud service a role trusts (e.g. ecs.aliyuncs.com)", (), asset=False),
     NodeSchema("ExternalPrincipal", "another account, or '*', that a trust policy names", (), asset=False),
     NodeSchema("AllTargets", "every OSS bucket (or RDS instance) of the account: the target of wildcard grants",
                ("target_label",), asset=False),
-    NodeSchema("Trail", "an ActionTrail trail", ("home_region", "trail_region", "status", "oss_bucket", "sls_project_arn")),
-    NodeSchema("LoadBalancer", "a classic SLB instance with its listeners",
-               ("name", "address_type", "listener_protocols", "listener_ports", "delete_protection")),
-    NodeSchema(
-        "Host",
-        "a server as its host agent reported it",
-        ("hostname", "instance_id", "os_name", "os_version", "agent_collected_at"),
-    ),
-    NodeSchema("KmsKey", "a KMS key (ListKeys + DescribeKey)",
-               ("arn", "key_state", "key_spec", "key_usage", "origin", "protection_level", "creator", "customer_managed",
-                "automatic_rotation", "rotation_interval_days", "deletion_protection", "material_expires_in_days",
-                "details_collected")),
-    NodeSchema("SlsLogstore", "a Simple Log Service logstore (id: project/logstore)",
-               ("project", "name", "ttl_days", "permanent", "encrypted", "encrypt_type", "customer_key",
-                "details_collected")),
 )
+# any asset row may carry these, whatever the label (`unsupported_checks`: the check ids NOT_SUPPORTED on it,
+# e.g. by engine version; the scan engine reads it on every item)
+COMMON_PROPERTIES = frozenset({"id", "scope", "region", "supported", "unsupported_checks"})
 
 # Per-account records that are not collected assets (results, billing, audit, user settings): each carries
 # `account_id` and hangs off nothing of another tenant; indexed on account_id so tenant-scoped reads seek.
@@ -120,23 +78,9 @@ GLOBAL_RECORD_INDEXES: dict[str, tuple[str, ...]] = {"ApiToken": ("hash",)}
 # global records looked up by another unique key: a uniqueness constraint each
 RECORD_UNIQUE_KEYS: dict[str, str] = {"Webhook": "id"}
 
-NODE_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS)
-ASSET_LABELS: frozenset[str] = frozenset(s.label for s in NODE_SCHEMAS if s.asset)
-
-REL_SCHEMAS: tuple[RelSchema, ...] = (
+CORE_REL_SCHEMAS: tuple[RelSchema, ...] = (
     RelSchema("RESOURCE", "Account", "*", "the account owns the asset"),
     RelSchema("IN_REGION", "*", "Region", "the asset lives in the region"),
-    RelSchema("MEMBER_OF", "EcsInstance", "SecurityGroup", "instance is in the security group"),
-    RelSchema("HAS_RULE", "SecurityGroup", "SecurityGroupRule", "the group's permission"),
-    RelSchema("ATTACHED_TO", "Disk", "EcsInstance", "disk attached to instance"),
-    RelSchema("BOUND_TO", "Eip", "EcsInstance", "EIP bound to instance"),
-    RelSchema("HAS_ROLE", "EcsInstance", "RamRole", "instance RAM role"),
-    RelSchema("IN_GROUP", "RamUser", "RamGroup", "user is a member of the group"),
-    RelSchema("ATTACHED", "RamUser|RamGroup|RamRole", "RamPolicy", "policy attached to the principal"),
-    RelSchema("TRUSTS", "RamRole", "RamUser|RamRole|Account|ServicePrincipal|ExternalPrincipal", "trust policy principal", properties=("conditional", "condition")),
-    RelSchema("AUTHENTICATES", "AccessKey", "RamUser", "the key signs requests as the user"),
-    RelSchema("RUNS_ON", "Host", "EcsInstance", "the host is this ECS instance"),
-    RelSchema("LOGS_TO", "Trail|OssBucket", "OssBucket", "delivery/logging target"),
     # derived by the analysis (checks/analysis.py) in the same transaction as the assets
     RelSchema("CAN_REACH", "Internet", "EcsInstance", "internet reaches the instance on ports", derived=True, properties=("ports", "via")),
     RelSchema("CAN_ASSUME", "RamUser|RamRole|RamGroup|EcsInstance", "RamRole", "principal may assume the role", derived=True, properties=("conditional", "via")),
@@ -144,8 +88,73 @@ REL_SCHEMAS: tuple[RelSchema, ...] = (
     RelSchema("CAN_ESCALATE", "RamUser|RamRole|RamGroup", "Account|RamUser|RamRole|RamGroup", "RAM privilege escalation or full admin (→ Account), or taking over another principal", derived=True, properties=("technique", "target", "via", "conditional")),
 )
 
-REL_TYPES: frozenset[str] = frozenset(r.type for r in REL_SCHEMAS)
-DERIVED_REL_TYPES: frozenset[str] = frozenset(r.type for r in REL_SCHEMAS if r.derived)
+@dataclass(frozen=True)
+class Schemas:
+    """Every node and relationship schema: the core ones above and those the product declarations own."""
+
+    nodes: dict[str, NodeSchema]
+    rels: tuple[RelSchema, ...]
+
+    @property
+    def node_labels(self) -> frozenset[str]:
+        return frozenset(self.nodes)
+
+    @property
+    def asset_labels(self) -> frozenset[str]:
+        return frozenset(label for label, s in self.nodes.items() if s.asset)
+
+    @property
+    def rel_types(self) -> frozenset[str]:
+        return frozenset(r.type for r in self.rels)
+
+    @property
+    def derived_rel_types(self) -> frozenset[str]:
+        return frozenset(r.type for r in self.rels if r.derived)
+
+    def allowed(self, label: str) -> frozenset[str]:
+        """The properties a row of `label` may carry."""
+        schema = self.nodes.get(label)
+        return COMMON_PROPERTIES | frozenset(schema.properties) if schema else frozenset()
+
+
+def merge_schemas(nodes: list[NodeSchema], rels: list[RelSchema]) -> Schemas:
+    """One schema per label: a product may add properties to a label another declares (e.g. the Account's
+    password-policy facts); the first declaration keeps its description and asset flag."""
+    merged: dict[str, NodeSchema] = {}
+    for schema in nodes:
+        old = merged.get(schema.label)
+        if old is None:
+            merged[schema.label] = schema
+        else:
+            extra = tuple(p for p in schema.properties if p not in old.properties)
+            merged[schema.label] = replace(old, properties=old.properties + extra,
+                                           extra_indexes=old.extra_indexes + schema.extra_indexes)
+    return Schemas(merged, tuple(rels))
+
+
+# The product declarations live with the loaders (they hold collect and transform code); the graph model only
+# knows the package that declares them and reads it once, on first use — never at import, so importing this
+# module imports no loader.
+PRODUCT_DECLARATIONS = "loaders.products"
+
+
+@cache
+def schemas() -> Schemas:
+    declared = importlib.import_module(PRODUCT_DECLARATIONS)
+    nodes, rels = declared.schemas()
+    return merge_schemas([*CORE_NODE_SCHEMAS, *nodes], [*CORE_REL_SCHEMAS, *rels])
+
+
+def __getattr__(name: str) -> object:
+    """The aggregate names readers import (`from graph_schema.model import ASSET_LABELS`)."""
+    views: dict[str, Callable[[Schemas], object]] = {
+        "NODE_SCHEMAS": lambda s: tuple(s.nodes.values()), "NODE_LABELS": lambda s: s.node_labels,
+        "ASSET_LABELS": lambda s: s.asset_labels, "REL_SCHEMAS": lambda s: s.rels,
+        "REL_TYPES": lambda s: s.rel_types, "DERIVED_REL_TYPES": lambda s: s.derived_rel_types,
+    }
+    if name in views:
+        return views[name](schemas())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def node_uid(account_id: str, node_id: str) -> str:

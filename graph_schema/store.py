@@ -22,14 +22,12 @@ from neo4j import Driver, Session, Transaction
 from neo4j.exceptions import ClientError, TransientError
 
 from graph_schema.model import (
-    DERIVED_REL_TYPES,
     GLOBAL_RECORD_INDEXES,
-    NODE_SCHEMAS,
     RECORD_UNIQUE_KEYS,
-    REL_TYPES,
     TENANT_RECORD_LABELS,
     UID_RECORD_LABELS,
     node_uid,
+    schemas,
 )
 
 BATCH_SIZE = 10_000
@@ -83,7 +81,7 @@ class GraphBatch:
         return row
 
     def rel(self, rel_type: str, src: tuple[str, str], dst: tuple[str, str], scope: str, **props: Any) -> None:
-        if rel_type not in REL_TYPES:
+        if rel_type not in schemas().rel_types:
             raise ValueError(f"undeclared relationship type {rel_type}")
         key = (src[0], src[1], rel_type, dst[0], dst[1])
         existing = self.rels.get(key)
@@ -97,6 +95,28 @@ class GraphBatch:
 
     def count(self) -> int:
         return sum(len(v) for v in self.nodes.values())
+
+
+class UndeclaredPropertyError(ValueError):
+    """A loader wrote a label or property its product's schema does not declare: nothing is written."""
+
+
+def check_declared(batch: GraphBatch, account_props: dict[str, Any] | None = None) -> None:
+    """Every row's properties are declared by its label's schema (a renamed or forgotten property fails the
+    load, instead of silently leaving the check items that read the old name without data)."""
+    declared = schemas()
+    rows: list[tuple[str, str, dict[str, Any]]] = [
+        (label, node_id, row) for label, by_id in batch.nodes.items() for node_id, row in by_id.items()]
+    if account_props:
+        rows.append(("Account", batch.account_id, account_props))
+    for label, node_id, row in rows:
+        allowed = declared.allowed(label)
+        if not allowed:
+            raise UndeclaredPropertyError(f"label {label} (node {node_id}) is declared by no product")
+        undeclared = sorted(k for k in row if k not in allowed)
+        if undeclared:
+            raise UndeclaredPropertyError(f"{label} {node_id}: properties {', '.join(undeclared)} are declared by no "
+                                          "product (add them to the product's NodeSchema)")
 
 
 @dataclass(frozen=True)
@@ -175,7 +195,7 @@ RETIRED_PROPERTIES: dict[str, tuple[str, ...]] = {"Host": ("report",)}
 def uid_keyed_labels() -> dict[str, str | None]:
     """Every label keyed by `uid` → the property that says which of two duplicates is newer (assets: none, the
     next sync rewrites the one kept)."""
-    return {**{schema.label: None for schema in NODE_SCHEMAS}, **UID_RECORD_LABELS}
+    return {**{schema.label: None for schema in schemas().nodes.values()}, **UID_RECORD_LABELS}
 
 
 def ensure_schema(driver: Driver) -> None:
@@ -192,11 +212,11 @@ def ensure_schema(driver: Driver) -> None:
         statements[f"{label.lower()}_{key}"] = (
             f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
         )
-    for schema in NODE_SCHEMAS:
+    for schema in schemas().nodes.values():
         for prop in schema.extra_indexes:
             index(schema.label, prop)
     # every tenant label is seekable by account (the console's tenant scoping relies on it, see cypher_guard)
-    for label in [schema.label for schema in NODE_SCHEMAS] + list(TENANT_RECORD_LABELS):
+    for label in [*schemas().node_labels, *TENANT_RECORD_LABELS]:
         statements[f"{label.lower()}_account"] = (
             f"CREATE INDEX {label.lower()}_account IF NOT EXISTS FOR (n:{label}) ON (n.account_id)"
         )
@@ -284,6 +304,7 @@ def apply_account_state(
     account_props: dict[str, Any],
 ) -> SyncStats:
     """Write `batch` as the account's new state in one transaction (see module doc)."""
+    check_declared(batch, account_props)
     started = time.perf_counter()
     ok = scopes
     stats = SyncStats()
@@ -391,7 +412,7 @@ def _apply(tx: Transaction, batch: GraphBatch, ok: SyncScopes, account_props: di
             tx.run(f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) SET n._stale = true", uids=chunk).consume()
 
     # labels present before but absent from this batch entirely: stale where their scope may be cleaned
-    for schema in NODE_SCHEMAS:
+    for schema in schemas().nodes.values():
         if schema.label in batch.nodes or schema.label == "Account":
             continue
         present = [r["scope"] for r in tx.run(
@@ -421,12 +442,12 @@ def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncS
     account_id = batch.account_id
     existing: dict[tuple[str, str, str, str, str], tuple[str, str, str]] = {}
     derived_before: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
-    for schema in NODE_SCHEMAS:
+    for schema in schemas().nodes.values():
         result = tx.run(
             f"MATCH (a:{schema.label} {{account_id: $account}})-[r]->(b) WHERE r.scope IS NOT NULL "
             "RETURN a.id AS s, type(r) AS t, labels(b)[0] AS bl, b.id AS d, r._h AS h, r.scope AS scope, "
             "elementId(r) AS eid, CASE WHEN type(r) IN $derived THEN properties(r) END AS p",
-            account=account_id, derived=list(DERIVED_REL_TYPES),
+            account=account_id, derived=list(schemas().derived_rel_types),
         )
         for rec in result:
             key = (schema.label, rec["s"], rec["t"], rec["bl"], rec["d"])
@@ -444,7 +465,7 @@ def _apply_rels(tx: Transaction, batch: GraphBatch, ok: SyncScopes, stats: SyncS
                 continue
             to_delete.append(old[2])
         props = {k: v for k, v in rel.props.items() if v is not None}
-        if track_derived and rel.type in DERIVED_REL_TYPES:
+        if track_derived and rel.type in schemas().derived_rel_types:
             before = derived_before.get(key)
             stats.delta.derived.append([rel.type, rel.src_id, rel.dst_id, before and _drift_props(before),
                                         _drift_props(props)])
@@ -479,7 +500,7 @@ def delete_account(driver: Driver, account_id: str) -> None:
     """Remove every node of one account, its assets and its records (results, plan, ledger, audit, custom
     items), in batches (tests and account removal)."""
     with driver.session() as session:
-        for label in [schema.label for schema in NODE_SCHEMAS] + list(TENANT_RECORD_LABELS):
+        for label in [*schemas().node_labels, *TENANT_RECORD_LABELS]:
             session.run(
                 f"MATCH (n:{label} {{account_id: $account}}) "
                 "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS",

@@ -15,39 +15,18 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-from loaders.listing import EMULATOR_CURSOR, FilteredView, Listing, items_at, with_items
+from loaders.listing import EMULATOR_CURSOR, Listing, items_at, with_items
+from loaders.products import apis, by_version, global_codes
+from loaders.products import listing as declared_listing
+from loaders.products import view as declared_view
 from loaders.snapshot import PAGE_SIZE_PARAMS, ReplayTransport, Snapshot
 from loaders.transport import ApiError, CallKey, MissingCallError
 
-VERSION_PRODUCTS = {
-    "2014-05-26": "Ecs", "2016-04-28": "Vpc", "2014-08-15": "Rds", "2015-05-01": "Ram",
-    "2020-07-06": "Actiontrail", "2020-03-31": "ResourceManager", "2014-05-15": "Slb", "2016-01-20": "Kms",
-    "2020-12-30": "Sls", "2015-04-01": "Sts",
-}
-PRODUCT_VERSIONS = {v: k for k, v in VERSION_PRODUCTS.items()}
-GLOBAL_PRODUCTS = ("Ram", "ResourceManager", "Oss", "Sts")
-# list actions: re-paged for any page size / cursor a client asks, answered empty in regions the snapshot has
-# no calls for (the real API's empty shapes)
-LISTINGS: dict[tuple[str, str], Listing] = {
-    ("Ecs", "DescribeInstances"): Listing(("Instances", "Instance")),
-    ("Ecs", "DescribeInstanceRamRole"): Listing(("InstanceRamRoleSets", "InstanceRamRoleSet")),
-    ("Ecs", "DescribeSecurityGroups"): Listing(("SecurityGroups", "SecurityGroup"), style="token"),
-    ("Ecs", "DescribeDisks"): Listing(("Disks", "Disk")),
-    ("Vpc", "DescribeEipAddresses"): Listing(("EipAddresses", "EipAddress")),
-    ("Rds", "DescribeDBInstances"): Listing(("Items", "DBInstance"), default_size=30, total_field="TotalRecordCount"),
-    ("Actiontrail", "DescribeTrails"): Listing(("TrailList",), style="none", total_field=""),
-    ("Slb", "DescribeLoadBalancers"): Listing(("LoadBalancers", "LoadBalancer")),
-    ("Kms", "ListKeys"): Listing(("Keys", "Key")),
-    ("Sls", "ListProject"): Listing(("projects",), style="none", total_field="", empty_extra={"count": 0, "total": 0}),
-    ("Ram", "ListUsers"): Listing(("Users", "User"), style="marker", default_size=100),
-    ("Ram", "ListRoles"): Listing(("Roles", "Role"), style="marker", default_size=100),
-    ("Ram", "ListGroups"): Listing(("Groups", "Group"), style="marker", default_size=100),
-    ("Ram", "ListUsersForGroup"): Listing(("Users", "User"), style="marker", default_size=100),
-}
-FILTERED_VIEWS: dict[tuple[str, str], FilteredView] = {
-    ("Ecs", "DescribeSecurityGroupAttribute"): FilteredView("Direction", "all", ("Permissions", "Permission"),
-                                                            "Direction"),
-}
+# the emulator's tables come from the product declarations (loaders/products/): which product a version
+# names, which are global, how listings page, which requests are filtered views of a recording
+VERSION_PRODUCTS = by_version()
+PRODUCT_VERSIONS = {code: api.version for code, api in apis().items()}
+GLOBAL_PRODUCTS = global_codes()
 WRITE_PREFIXES = ("Revoke", "Authorize", "Modify", "Set", "Create", "Delete", "Attach", "Detach", "Add", "Remove",
                   "Update", "Start", "Stop", "Put", "Release", "Cancel", "Import", "Schedule")
 
@@ -70,7 +49,7 @@ class EmulatedAccount:
         with self._lock:
             found = self._replay.find(product, action, region, params) if region is not None else None
             if (found is None and region != "global" and product not in GLOBAL_PRODUCTS
-                    and (region is None or (product, action) not in LISTINGS)):
+                    and (region is None or declared_listing(product, action) is None)):
                 # per-instance calls may name another region than the recording: look in every region of the
                 # product (a region's listing is that region's own: empty where nothing was recorded)
                 for r in [*self._replay.regions(product), "global"]:
@@ -96,13 +75,13 @@ class EmulatedAccount:
         if (product, action) == ("Sts", "GetCallerIdentity"):
             return {"AccountId": self.account_id, "Arn": f"acs:ram::{self.account_id}:root", "IdentityType": "Account",
                     "PrincipalId": self.account_id, "RequestId": "emulator"}
-        listing = LISTINGS.get((product, action))
+        listing = declared_listing(product, action)
         if listing is not None and listing.style != "none":
             repaged = self._repaged(listing, product, action, region, params)
             if repaged is not None:
                 return repaged
         recorded = self.find(product, action, region, params)
-        view = FILTERED_VIEWS.get((product, action))
+        view = declared_view(product, action)
         if recorded is None and view is not None and params.get(view.param) not in (None, view.recorded_value):
             whole = self.find(product, action, region, {**params, view.param: view.recorded_value})
             if whole is not None and "response" in whole:

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph_schema.store import FULL_SYNC_SCOPES, MAX_ID_LENGTH, GraphBatch, SyncScopes
-from loaders import actiontrail, ecs, hosts, oss, ram, rds
+from loaders import hosts
 from loaders.base import CollectContext, CollectError
-from loaders.extra import EXTRA_REGIONAL_PRODUCTS
-from loaders.regions import ALL_REGIONS, is_supported
+from loaders.products import products
+from loaders.regions import ALL_REGIONS, GLOBAL, is_supported
 from loaders.transport import ApiError, MissingCallError, Transport
 
 INTERNET_ID = "0.0.0.0/0"
@@ -157,48 +157,28 @@ def collect_account(
     )
     batch.node("Internet", INTERNET_ID, "account", name="Internet", supported=True)
 
-    regional = {code: _regions(transport, code) for code in ("ecs", "vpc", "rds", "actiontrail", *EXTRA_REGIONAL_PRODUCTS)}
-    # global products a recording holds no calls for simply hold no assets (spec: snapshot-format)
-    recorded = {code: _recorded(transport, code) for code in ("oss", "ram")}
+    declared = [p for p in products() if p.collect is not None and p.transform is not None]
+    # every region any of a product's APIs has (live: every region); a global product is collected once, unless a
+    # recording holds no call for it: then it simply holds no assets (spec: snapshot-format)
+    regions = {p.name: sorted({r for code in p.region_sources for r in _regions(transport, code)})
+               for p in declared if not p.is_global}
+    recorded = {p.name: _recorded(transport, p.region_sources[0]) for p in declared if p.is_global}
+    visits = [(p, r) for p in declared for r in ([GLOBAL] if p.is_global else regions[p.name])
+              if not p.is_global or recorded[p.name]]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        ecs_futs = {r: pool.submit(_guarded, "Ecs", ecs.collect_region, ctx, r) for r in regional["ecs"]}
-        eip_futs = {r: pool.submit(_guarded, "Vpc", ecs.collect_eips, ctx, r) for r in regional["vpc"]}
-        rds_futs = {r: pool.submit(_guarded, "Rds", rds.collect_region, ctx, r) for r in regional["rds"]}
-        trail_futs = {r: pool.submit(_guarded, "Actiontrail", actiontrail.collect_region, ctx, r)
-                      for r in regional["actiontrail"]}
-        extra_futs = {
-            (code, r): pool.submit(_guarded, code, module.collect_region, ctx, r)
-            for code, module in EXTRA_REGIONAL_PRODUCTS.items()
-            for r in regional[code]
-        }
-        oss_fut = pool.submit(_guarded, "Oss", oss.collect, ctx) if recorded["oss"] else None
-        ram_fut = pool.submit(_guarded, "Ram", ram.collect, ctx) if recorded["ram"] else None
-        ecs_raw = {r: f.result() for r, f in ecs_futs.items()}
-        eip_raw = {r: f.result() for r, f in eip_futs.items()}
-        rds_raw = {r: f.result() for r, f in rds_futs.items()}
-        trail_raw = {r: f.result() for r, f in trail_futs.items()}
-        oss_raw = oss_fut.result() if oss_fut else {"buckets": [], "details": {}}
-        ram_raw = ram_fut.result() if ram_fut else None
-        extra_raw = {key: f.result() for key, f in extra_futs.items()}
-
-    if ram_raw is not None:
-        _guarded("Ram", ram.transform, ram_raw, account_id, when, batch)
-    for region in sorted(set(ecs_raw) | set(eip_raw)):
-        _guarded("Ecs", ecs.transform_region, ecs_raw.get(region, {"region": region}), eip_raw.get(region), batch)
-    ecs.role_links(batch, account_id)
-    for _region, raw in sorted(rds_raw.items()):
-        _guarded("Rds", rds.transform_region, raw, batch)
-    _guarded("Oss", oss.transform, oss_raw, batch)
-    for _region, raw in sorted(trail_raw.items()):
-        _guarded("Actiontrail", actiontrail.transform_region, raw, batch)
-    for (code, _region), raw in sorted(extra_raw.items(), key=lambda kv: kv[0]):
-        _guarded(code, EXTRA_REGIONAL_PRODUCTS[code].transform_region, raw, batch)
+        futures = [(p, region, pool.submit(_guarded, p.title, p.collect, ctx, region)) for p, region in visits]
+        raw = [(p, region, f.result()) for p, region, f in futures]
+    for product, _region, answers in raw:  # products in declared order, each product's regions sorted
+        _guarded(product.title, product.transform, answers, batch)
+    for product in declared:
+        if product.finish is not None:
+            _guarded(product.title, product.finish, batch)
     hosts.transform(host_reports or [], batch)
     link_hosts(batch)
     add_regions(batch)
     digest = transport.digest([account_name, when.isoformat(), host_reports])  # no hosts key ≠ an empty list
     # every regional product visited all the regions the transport knows; an unrecorded global product has none
-    complete = frozenset(regional) | frozenset(code for code, seen in recorded.items() if not seen)
+    complete = frozenset(regions) | frozenset(name for name, seen in recorded.items() if not seen)
     return CollectedAccount(batch, uuid.uuid4().hex[:16], when, dict(ctx.scopes), list(ctx.gaps),
                             has_hosts=host_reports is not None, digest=digest, complete_products=complete)
 

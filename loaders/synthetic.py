@@ -11,6 +11,8 @@ import json
 import random
 from typing import Any
 
+from loaders.products import api, products
+
 REGIONS = ("cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1")
 SYSTEM_POLICIES = {
     "AdministratorAccess": {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
@@ -21,7 +23,7 @@ SYSTEM_POLICIES = {
 }
 
 
-def _rid(rng: random.Random) -> str:
+def request_id(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032X}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
@@ -29,6 +31,7 @@ def _rid(rng: random.Random) -> str:
 def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000001") -> dict[str, Any]:
     """A snapshot with about `assets` assets (ECS, SGs, disks, buckets, RDS, RAM identities, keys)."""
     rng = random.Random(seed)
+    more = random.Random(seed + 1)
     n_inst = max(2, int(assets * 0.30))
     n_sg = max(1, int(assets * 0.04))
     n_disk = max(2, int(assets * 0.33))
@@ -89,12 +92,12 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
 
     for region in REGIONS:
         data = by_region[region]
-        _paged(call, "Ecs", "2014-05-26", "DescribeInstances", region, [
+        record_pages(call, *api("Ecs").pair, "DescribeInstances", region, [
             {k: v for k, v in x.items() if k != "_role"} for x in data["inst"]], ("Instances", "Instance"), 100, rng)
         roles = [{"InstanceId": x["InstanceId"], "RamRoleName": x["_role"]} for x in data["inst"] if x["_role"]]
-        _paged(call, "Ecs", "2014-05-26", "DescribeInstanceRamRole", region, roles,
+        record_pages(call, *api("Ecs").pair, "DescribeInstanceRamRole", region, roles,
                ("InstanceRamRoleSets", "InstanceRamRoleSet"), 100, rng)
-        _paged(call, "Ecs", "2014-05-26", "DescribeSecurityGroups", region,
+        record_pages(call, *api("Ecs").pair, "DescribeSecurityGroups", region,
                [{"SecurityGroupId": s, "SecurityGroupName": s, "VpcId": f"vpc-{region}"} for s in data["sg"]],
                ("SecurityGroups", "SecurityGroup"), 50, rng)
         for j, sg_id in enumerate(data["sg"]):
@@ -107,26 +110,35 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
                          ("3389/3389", "0.0.0.0/0", "Drop", "1"),
                          ("1/65535", "0.0.0.0/0" if j % 25 == 0 else "192.168.0.0/16", "Accept", "100"),
                      ])]
-            call("Ecs", "2014-05-26", "DescribeSecurityGroupAttribute", region,
+            call(*api("Ecs").pair, "DescribeSecurityGroupAttribute", region,
                  {"RegionId": region, "SecurityGroupId": sg_id, "Direction": "all"},
-                 {"RequestId": _rid(rng), "RegionId": region, "SecurityGroupId": sg_id, "InnerAccessPolicy": "Accept",
+                 {"RequestId": request_id(rng), "RegionId": region, "SecurityGroupId": sg_id, "InnerAccessPolicy": "Accept",
                   "Permissions": {"Permission": perms}})
-        _paged(call, "Ecs", "2014-05-26", "DescribeDisks", region, data["disk"], ("Disks", "Disk"), 100, rng)
-        _paged(call, "Vpc", "2016-04-28", "DescribeEipAddresses", region, data["eip"], ("EipAddresses", "EipAddress"), 50, rng)
-        _paged(call, "Rds", "2014-08-15", "DescribeDBInstances", region, data["rds"], ("Items", "DBInstance"), 100, rng,
+        record_pages(call, *api("Ecs").pair, "DescribeDisks", region, data["disk"], ("Disks", "Disk"), 100, rng)
+        record_pages(call, *api("Vpc").pair, "DescribeEipAddresses", region, data["eip"], ("EipAddresses", "EipAddress"), 50, rng)
+        vpcs = [{"VpcId": f"vpc-{region}", "VpcName": "main", "CidrBlock": "172.16.0.0/12", "IsDefault": False},
+                {"VpcId": f"vpc-{region}-default", "VpcName": "", "CidrBlock": "172.31.0.0/16", "IsDefault": True}]
+        record_pages(call, *api("Vpc").pair, "DescribeVpcs", region, vpcs, ("Vpcs", "Vpc"), 50, more)
+        record_pages(call, *api("Vpc").pair, "DescribeFlowLogs", region, [
+            {"FlowLogId": f"fl-{region}", "ResourceType": "VPC", "ResourceId": f"vpc-{region}", "TrafficType": "All",
+             "Status": more.choice(["Active", "Inactive"])}], ("FlowLogs", "FlowLog"), 50, more)
+        record_pages(call, *api("Rds").pair, "DescribeDBInstances", region, data["rds"], ("Items", "DBInstance"), 100, rng,
                total_key="TotalRecordCount")
         for db in data["rds"]:
             p = {"DBInstanceId": db["DBInstanceId"]}
-            call("Rds", "2014-08-15", "DescribeDBInstanceAttribute", region, p,
-                 {"RequestId": _rid(rng), "Items": {"DBInstanceAttribute": [{**db, "Port": "3306"}]}})
-            call("Rds", "2014-08-15", "DescribeDBInstanceIPArrayList", region, p, {"RequestId": _rid(rng), "Items": {
+            call(*api("Rds").pair, "DescribeDBInstanceAttribute", region, p,
+                 {"RequestId": request_id(rng), "Items": {"DBInstanceAttribute": [{**db, "Port": "3306"}]}})
+            call(*api("Rds").pair, "DescribeDBInstanceIPArrayList", region, p, {"RequestId": request_id(rng), "Items": {
                 "DBInstanceIPArray": [{"DBInstanceIPArrayName": "default", "SecurityIPList": rng.choice(["10.0.0.0/8", "0.0.0.0/0"])}]}})
-            call("Rds", "2014-08-15", "DescribeDBInstanceTDE", region, p, {"RequestId": _rid(rng), "TDEStatus": rng.choice(["Enabled", "Disabled"])})
-            call("Rds", "2014-08-15", "DescribeDBInstanceSSL", region, p, {"RequestId": _rid(rng), "SSLEnabled": rng.choice(["Yes", "No"])})
-            call("Rds", "2014-08-15", "DescribeBackupPolicy", region, p, {"RequestId": _rid(rng), "BackupRetentionPeriod": rng.choice([3, 7, 30])})
-            call("Rds", "2014-08-15", "DescribeSQLCollectorPolicy", region, p, {"RequestId": _rid(rng), "SQLCollectorStatus": rng.choice(["Enable", "Disabled"])})
-        call("Actiontrail", "2020-07-06", "DescribeTrails", region, {"RegionId": region, "IncludeShadowTrails": True},
-             {"RequestId": _rid(rng), "TrailList": []})
+            call(*api("Rds").pair, "DescribeDBInstanceTDE", region, p, {"RequestId": request_id(rng), "TDEStatus": rng.choice(["Enabled", "Disabled"])})
+            call(*api("Rds").pair, "DescribeDBInstanceSSL", region, p, {"RequestId": request_id(rng), "SSLEnabled": rng.choice(["Yes", "No"])})
+            call(*api("Rds").pair, "DescribeBackupPolicy", region, p, {"RequestId": request_id(rng), "BackupRetentionPeriod": rng.choice([3, 7, 30])})
+            call(*api("Rds").pair, "DescribeSQLCollectorPolicy", region, p, {"RequestId": request_id(rng), "SQLCollectorStatus": rng.choice(["Enable", "Disabled"])})
+            call(*api("Rds").pair, "DescribeDBInstanceEncryptionKey", region, p, {"RequestId": request_id(more), **more.choice([
+                {"EncryptionKey": f"key-syn{db['DBInstanceId'][-6:]}", "Creator": account_id, "EncryptionKeyStatus": "Enabled"},
+                {"EncryptionKey": "", "Creator": "Rds", "EncryptionKeyStatus": "Enabled"}])})
+        call(*api("Actiontrail").pair, "DescribeTrails", region, {"RegionId": region, "IncludeShadowTrails": True},
+             {"RequestId": request_id(rng), "TrailList": []})
 
     # OSS
     buckets = [(f"syn-bucket-{i:06d}", REGIONS[i % len(REGIONS)]) for i in range(n_bucket)]
@@ -188,56 +200,73 @@ def generate(assets: int = 1000, seed: int = 7, account_id: str = "1900000000000
         direct = [pol_entry("Custom", rng.choice(custom_names))] if rng.random() < 0.4 else []
         if i % 97 == 0:
             direct.append(pol_entry("System", "AliyunOSSReadOnlyAccess"))
-        call("Ram", "2015-05-01", "ListPoliciesForUser", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": direct}})
+        call(*api("Ram").pair, "ListPoliciesForUser", "global", p, {"RequestId": request_id(rng), "Policies": {"Policy": direct}})
         g = [groups[i % len(groups)]] if rng.random() < 0.7 else []
         for x in g:
             members[x].append(u)
-        call("Ram", "2015-05-01", "ListGroupsForUser", "global", p, {"RequestId": _rid(rng), "Groups": {"Group": [{"GroupName": x} for x in g]}})
+        call(*api("Ram").pair, "ListGroupsForUser", "global", p, {"RequestId": request_id(rng), "Groups": {"Group": [{"GroupName": x} for x in g]}})
         keys = [{"AccessKeyId": f"LTAISYN{i:013d}", "Status": rng.choice(["Active", "Active", "Inactive"]),
                  "CreateDate": rng.choice(["2026-10-01T00:00:00Z", "2025-01-01T00:00:00Z"])}] if rng.random() < 0.6 else []
-        call("Ram", "2015-05-01", "ListAccessKeys", "global", p, {"RequestId": _rid(rng), "AccessKeys": {"AccessKey": keys}})
+        call(*api("Ram").pair, "ListAccessKeys", "global", p, {"RequestId": request_id(rng), "AccessKeys": {"AccessKey": keys}})
         if rng.random() < 0.5:
-            call("Ram", "2015-05-01", "GetLoginProfile", "global", p, {"RequestId": _rid(rng), "LoginProfile": {"UserName": u}})
+            call(*api("Ram").pair, "GetLoginProfile", "global", p, {"RequestId": request_id(rng), "LoginProfile": {"UserName": u}})
         else:
-            err("Ram", "2015-05-01", "GetLoginProfile", "global", p, "EntityNotExist.User.LoginProfile", 404)
+            err(*api("Ram").pair, "GetLoginProfile", "global", p, "EntityNotExist.User.LoginProfile", 404)
         if rng.random() < 0.5:
-            call("Ram", "2015-05-01", "GetUserMFAInfo", "global", p, {"RequestId": _rid(rng), "MFADevice": {"SerialNumber": f"acs:ram::{account_id}:mfa/{u}"}})
+            call(*api("Ram").pair, "GetUserMFAInfo", "global", p, {"RequestId": request_id(rng), "MFADevice": {"SerialNumber": f"acs:ram::{account_id}:mfa/{u}"}})
         else:
-            err("Ram", "2015-05-01", "GetUserMFAInfo", "global", p, "EntityNotExist.User.MFADevice", 404)
+            err(*api("Ram").pair, "GetUserMFAInfo", "global", p, "EntityNotExist.User.MFADevice", 404)
+        # beyond the spec's minimum, from their own random stream (the base account stays the same by seed)
+        call(*api("Ram").pair, "GetUser", "global", p, {"RequestId": request_id(more), "User": {
+            "UserName": u, "CreateDate": "2024-01-10T02:00:00Z",
+            "LastLoginDate": more.choice(["2026-11-18T09:00:00Z", "2026-03-01T09:00:00Z", ""])}})
+    call(*api("Ram").pair, "ListVirtualMFADevices", "global", {}, {"RequestId": request_id(more), "VirtualMFADevices": {
+        "VirtualMFADevice": [{"SerialNumber": f"acs:ram::{account_id}:mfa/{u}", "ActivateDate": "2024-02-01T00:00:00Z",
+                              "User": {"UserName": u}} for u in users[::3]]
+        + [{"SerialNumber": f"acs:ram::{account_id}:mfa/unbound", "ActivateDate": ""}]}})
+    call(*api("Ims").pair, "GetAccountSecurityPracticeReport", "global", {}, {
+        "RequestId": request_id(more), "AccountSecurityPracticeInfo": {"Score": 70, "AccountSecurityPracticeUserInfo": {
+            "RootWithAccessKey": 0, "BindMfa": True, "SubUser": len(users), "UnusedAkNum": 0}}})
     for gi, group in enumerate(groups):
         p = {"GroupName": group}
         pols = [pol_entry("System", "AdministratorAccess")] if gi == 0 else [pol_entry("Custom", rng.choice(custom_names))]
-        call("Ram", "2015-05-01", "ListPoliciesForGroup", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
+        call(*api("Ram").pair, "ListPoliciesForGroup", "global", p, {"RequestId": request_id(rng), "Policies": {"Policy": pols}})
         _marker(call, "ListUsersForGroup", p, ("Users", "User"), [{"UserName": u} for u in members[group]], rng)
     for r in role_names + ["AliyunServiceRoleForSasCspm"]:
         p = {"RoleName": r}
         trust = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Principal": {"Service": ["ecs.aliyuncs.com"]} if rng.random() < 0.7 else {"RAM": [f"acs:ram::{account_id}:root"]}}]}
-        call("Ram", "2015-05-01", "GetRole", "global", p, {"RequestId": _rid(rng), "Role": {"RoleName": r, "Arn": f"acs:ram::{account_id}:role/{r.lower()}",
+        call(*api("Ram").pair, "GetRole", "global", p, {"RequestId": request_id(rng), "Role": {"RoleName": r, "Arn": f"acs:ram::{account_id}:role/{r.lower()}",
                                                                                             "AssumeRolePolicyDocument": json.dumps(trust)}})
         pols = [] if r.startswith("Aliyun") else [pol_entry("Custom", rng.choice(custom_names))]
         if r == role_names[0]:
             pols.append(pol_entry("System", "AliyunOSSFullAccess"))
-        call("Ram", "2015-05-01", "ListPoliciesForRole", "global", p, {"RequestId": _rid(rng), "Policies": {"Policy": pols}})
+        call(*api("Ram").pair, "ListPoliciesForRole", "global", p, {"RequestId": request_id(rng), "Policies": {"Policy": pols}})
     for (ptype, name), doc in sorted(policy_docs.items()):
         p = {"PolicyName": name, "PolicyType": ptype}
-        call("Ram", "2015-05-01", "GetPolicy", "global", p, {"RequestId": _rid(rng), "Policy": {**p, "DefaultVersion": "v1", "AttachmentCount": 1}})
-        call("Ram", "2015-05-01", "GetPolicyVersion", "global", {**p, "VersionId": "v1"},
-             {"RequestId": _rid(rng), "PolicyVersion": {"VersionId": "v1", "IsDefaultVersion": True, "PolicyDocument": json.dumps(doc)}})
-    call("Ram", "2015-05-01", "GetPasswordPolicy", "global", {}, {"RequestId": _rid(rng), "PasswordPolicy": {
+        call(*api("Ram").pair, "GetPolicy", "global", p, {"RequestId": request_id(rng), "Policy": {**p, "DefaultVersion": "v1", "AttachmentCount": 1}})
+        call(*api("Ram").pair, "GetPolicyVersion", "global", {**p, "VersionId": "v1"},
+             {"RequestId": request_id(rng), "PolicyVersion": {"VersionId": "v1", "IsDefaultVersion": True, "PolicyDocument": json.dumps(doc)}})
+    call(*api("Ram").pair, "GetPasswordPolicy", "global", {}, {"RequestId": request_id(rng), "PasswordPolicy": {
         "MinimumPasswordLength": 8, "RequireLowercaseCharacters": True, "RequireUppercaseCharacters": True,
         "RequireNumbers": True, "RequireSymbols": False, "PasswordReusePrevention": 0, "MaxLoginAttemps": 5}})
+    # the further products generate their own recorded calls (their declaration's `synthetic`)
+    for product in products():
+        if product.synthetic is not None:
+            per_region = -(-max(1, int(assets * product.synthetic_share)) // len(REGIONS))
+            for region in REGIONS:
+                product.synthetic(call, more, region, per_region)
     return {"format": "skypath-snapshot/1", "account_id": account_id, "account_name": f"synthetic-{assets}",
             "collected_at": "2026-11-20T08:00:00Z", "calls": calls, "hosts": []}
 
 
-def _paged(call: Any, product: str, version: str, action: str, region: str, items: list[Any],
+def record_pages(call: Any, product: str, version: str, action: str, region: str, items: list[Any],
            path: tuple[str, str], size: int, rng: random.Random, total_key: str = "TotalCount") -> None:
     pages = max(1, -(-len(items) // size))
     for page in range(1, pages + 1):
         chunk = items[(page - 1) * size: page * size]
         call(product, version, action, region, {"RegionId": region, "PageNumber": page, "PageSize": size},
-             {"RequestId": _rid(rng), total_key: len(items), "PageNumber": page, "PageSize": size,
+             {"RequestId": request_id(rng), total_key: len(items), "PageNumber": page, "PageSize": size,
               path[0]: {path[1]: chunk}})
 
 
@@ -248,10 +277,10 @@ def _marker(call: Any, action: str, params: dict[str, Any], path: tuple[str, str
         req = {**params, "MaxItems": size}
         if page:
             req["Marker"] = f"m{page}"
-        resp: dict[str, Any] = {"RequestId": _rid(rng), "IsTruncated": page < pages - 1, path[0]: {path[1]: items[page * size:(page + 1) * size]}}
+        resp: dict[str, Any] = {"RequestId": request_id(rng), "IsTruncated": page < pages - 1, path[0]: {path[1]: items[page * size:(page + 1) * size]}}
         if page < pages - 1:
             resp["Marker"] = f"m{page + 1}"
-        call("Ram", "2015-05-01", action, "global", req, resp)
+        call(*api("Ram").pair, action, "global", req, resp)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,32 +20,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
+from loaders.declaration import Api
+from loaders.products import apis
 from loaders.regions import ALL_REGIONS
 from loaders.snapshot import SNAPSHOT_FORMAT, Snapshot
 from loaders.transport import ApiError, CallKey, Transport
 
-# product code → (SDK module, endpoint template: {region} or a fixed host)
-RPC_PRODUCTS: dict[str, tuple[str, str]] = {
-    "Ecs": ("alibabacloud_ecs20140526.client", "ecs.{region}.aliyuncs.com"),
-    "Vpc": ("alibabacloud_vpc20160428.client", "vpc.{region}.aliyuncs.com"),
-    "Rds": ("alibabacloud_rds20140815.client", "rds.aliyuncs.com"),
-    "Ram": ("alibabacloud_ram20150501.client", "ram.aliyuncs.com"),
-    "Actiontrail": ("alibabacloud_actiontrail20200706.client", "actiontrail.{region}.aliyuncs.com"),
-    "ResourceManager": ("alibabacloud_resourcemanager20200331.client", "resourcemanager.aliyuncs.com"),
-    "Slb": ("alibabacloud_slb20140515.client", "slb.{region}.aliyuncs.com"),
-    "Kms": ("alibabacloud_kms20160120.client", "kms.{region}.aliyuncs.com"),
-    "Sts": ("alibabacloud_sts20150401.client", "sts.aliyuncs.com"),
-}
-GLOBAL_RPC_PRODUCTS = ("Ram", "ResourceManager", "Sts")
-# Simple Log Service speaks ROA: action → (path template, the param naming the project whose host
-# `<project>.<region>.log.aliyuncs.com` serves it, or None); the other params go to the query string.
-# The emulator routes requests back to actions with the same table.
-SLS_ACTIONS: dict[str, tuple[str, str | None]] = {
-    "ListProject": ("/", None),
-    "ListLogStores": ("/logstores", "project"),
-    "GetLogStore": ("/logstores/{logstore}", "project"),
-}
-SLS_MODULE = "alibabacloud_sls20201230.client"
+# the generic OpenAPI client: every product client inherits its `call_api`; used for products declared without one
+GENERIC_SDK_MODULE = "alibabacloud_tea_openapi.client"
+
+
+def _rpc_api(product: str) -> Api | None:
+    found = apis().get(product)
+    return found if found is not None and found.style == "rpc" else None
+
+
 # with an endpoint override the SDK's hosts end in this (unresolvable) domain and go through the
 # emulator as their HTTP proxy: it reads the project and region back from the Host header
 SLS_EMULATED_DOMAIN = "log.emulator"
@@ -116,7 +105,7 @@ class LiveTransport:
     def with_account_id(self) -> LiveTransport:
         """Fill in the account id from the caller's identity when it is not known."""
         if not self.account_id:
-            body = self.call("Sts", "2015-04-01", "GetCallerIdentity", "global", {})
+            body = self.call(*apis()["Sts"].pair, "GetCallerIdentity", "global", {})
             self.account_id = str(body.get("AccountId") or "") if isinstance(body, dict) else ""
             if not self.account_id.isdigit():
                 raise ApiError("UnknownAccount", "STS GetCallerIdentity returned no AccountId", 400)
@@ -138,11 +127,12 @@ class LiveTransport:
         return cfg
 
     def _rpc_client(self, product: str, region: str) -> Any:
-        module_name, template = RPC_PRODUCTS[product]
+        declared = apis()[product]
+        module_name = declared.sdk_module or GENERIC_SDK_MODULE
         if self.endpoint_override:
             endpoint = urlparse(self.endpoint_override).netloc
         else:
-            endpoint = template.format(region=region)
+            endpoint = declared.endpoint.format(region=region)
         key = (product, endpoint)
         with self._lock:
             if key not in self._clients:
@@ -154,7 +144,7 @@ class LiveTransport:
     def regions(self, product: str) -> list[str]:
         if self._regions is None:
             try:
-                body = self.call("Ecs", "2014-05-26", "DescribeRegions", "cn-hangzhou", {"RegionId": "cn-hangzhou"})
+                body = self.call(*apis()["Ecs"].pair, "DescribeRegions", "cn-hangzhou", {"RegionId": "cn-hangzhou"})
                 self._regions = sorted(r["RegionId"] for r in body.get("Regions", {}).get("Region", []))
             except ApiError:
                 self._regions = list(ALL_REGIONS)
@@ -164,9 +154,10 @@ class LiveTransport:
         key = CallKey(product, action, region, dict(params))
         if product == "Oss":
             return retry_call(lambda: self._oss(action, region, params, key), max_retries=self.max_retries)
-        if product == "Sls":
-            return retry_call(lambda: self._sls(version, action, region, params, key), max_retries=self.max_retries)
-        if product not in RPC_PRODUCTS:
+        declared = apis().get(product)
+        if declared is not None and declared.style == "roa":
+            return retry_call(lambda: self._roa(declared, action, region, params, key), max_retries=self.max_retries)
+        if _rpc_api(product) is None:
             raise ApiError("UnsupportedProduct", f"no SDK client for product {product}", 400, key)
         return retry_call(lambda: self._rpc(product, version, action, region, params, key), max_retries=self.max_retries)
 
@@ -180,7 +171,7 @@ class LiveTransport:
             method="POST", auth_type="AK", style="RPC", req_body_type="formData", body_type="json",
         )
         query = {k: _query_value(v) for k, v in params.items()}
-        if region != "global" and "RegionId" not in query and product not in GLOBAL_RPC_PRODUCTS:
+        if region != "global" and "RegionId" not in query and not apis()[product].is_global:
             query["RegionId"] = region
         request = open_api_models.OpenApiRequest(query=query)
         try:
@@ -198,30 +189,36 @@ class LiveTransport:
                 cfg = self._config(endpoint, region)
                 if self.endpoint_override:
                     cfg.http_proxy = self.endpoint_override
-                self._clients[("Sls", endpoint)] = importlib.import_module(SLS_MODULE).Client(cfg)
+                self._clients[("Sls", endpoint)] = importlib.import_module(str(apis()["Sls"].sdk_module)).Client(cfg)
             return self._clients[("Sls", endpoint)]
 
-    def _sls(self, version: str, action: str, region: str, params: dict[str, Any], key: CallKey) -> Any:
+    def _roa(self, declared: Api, action: str, region: str, params: dict[str, Any], key: CallKey) -> Any:
+        """A ROA product's GET by its declared routes: SLS through its own client (project host names), the
+        others through the generic OpenAPI client at their regional endpoint."""
         from alibabacloud_tea_openapi import models as open_api_models
         from alibabacloud_tea_util import models as util_models
 
-        if action not in SLS_ACTIONS:
-            raise ApiError("UnsupportedAction", f"Sls:{action} is not supported", 400, key)
-        template, host_param = SLS_ACTIONS[action]
+        routes = declared.routes
+        if action not in routes:
+            raise ApiError("UnsupportedAction", f"{declared.code}:{action} is not supported", 400, key)
+        template, host_param = routes[action]
         query = {k: _query_value(v) for k, v in params.items()}
         try:
             host_map = {"project": query.pop(host_param)} if host_param else {}
             path = template.format(**{name: quote(query.pop(name), safe="") for name in re.findall(r"{(\w+)}", template)})
         except KeyError as exc:
-            raise ApiError("MissingParameter", f"Sls:{action} needs {exc.args[0]}", 400, key) from exc
+            raise ApiError("MissingParameter", f"{declared.code}:{action} needs {exc.args[0]}", 400, key) from exc
         req_params = open_api_models.Params(
-            action=action, version=version, protocol="HTTP" if self.endpoint_override else "HTTPS", pathname=path,
-            method="GET", auth_type="AK", style="ROA", req_body_type="json", body_type="json",
+            action=action, version=declared.version, protocol="HTTP" if self.endpoint_override else "HTTPS",
+            pathname=path, method="GET", auth_type="AK", style="ROA", req_body_type="json", body_type="json",
         )
         request = open_api_models.OpenApiRequest(host_map=host_map, query=query)
+        runtime = util_models.RuntimeOptions(autoretry=False, read_timeout=30000, connect_timeout=10000)
         try:
-            resp = self._sls_client(region).execute(req_params, request, util_models.RuntimeOptions(
-                autoretry=False, read_timeout=30000, connect_timeout=10000))
+            if declared.code == "Sls":
+                resp = self._sls_client(region).execute(req_params, request, runtime)
+            else:
+                resp = self._rpc_client(declared.code, region).call_api(req_params, request, runtime)
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes an ApiError
             raise _api_error(exc, key) from exc
         return resp.get("body") if isinstance(resp, dict) else resp
@@ -287,9 +284,10 @@ def _oss_write(bucket: Any, action: str, params: dict[str, Any]) -> Any:
     return {"ok": True}
 
 
-def sls_route(path: str) -> tuple[str, dict[str, str]] | None:
-    """The SLS action (and its path params) that a request path is, by SLS_ACTIONS; None when none is."""
-    for action, (template, _) in SLS_ACTIONS.items():
+def roa_route(code: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The action of ROA product `code` (and its path params) that a request path is, by its declared routes;
+    None when none is."""
+    for action, (template, _) in apis()[code].routes.items():
         pattern = "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
         found = re.match(pattern, path)
         if found:

@@ -1,8 +1,13 @@
-"""The catalog: every check item, one declaration each, grouped by product module."""
+"""The catalog: every check item, one declaration each, grouped by product module. A module of this package
+that defines `ITEMS` and is not listed below joins the catalog after them (in name order): adding a product's
+items is adding its module."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import replace
+from types import ModuleType
 
 from checks.catalog import (
     actiontrail,
@@ -23,10 +28,20 @@ from checks.catalog import (
 )
 from checks.model import LEGACY_EDITIONS, CheckItem
 
-_MODULES = (
+_LISTED = (
     ecs, ecs_more, oss, oss_more, rds, rds_more, ram, ram_more, actiontrail, actiontrail_more, slb, kms, sls, host,
     host_more,
 )
+
+
+def _discovered() -> tuple[ModuleType, ...]:
+    listed = {m.__name__ for m in _LISTED}
+    found = [importlib.import_module(f"{__name__}.{info.name}") for info in sorted(pkgutil.iter_modules(__path__),
+                                                                                   key=lambda i: i.name)]
+    return tuple(m for m in found if m.__name__ not in listed and hasattr(m, "ITEMS"))
+
+
+_MODULES = (*_LISTED, *_discovered())
 
 # Legacy free items (spec/billing.md, --legacy-free): accounts that authorized CSPM before 2023-07-07 keep the
 # free items of their edition — Anti-virus 80+, Advanced 90+, Enterprise/Ultimate 250+. One rule, by tier and

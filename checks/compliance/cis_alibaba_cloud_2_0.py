@@ -118,45 +118,21 @@ _LIST = (
     ("8.8", "L1", "M", "Ensure that Asset Fingerprint automatically collects asset fingerprint data"),
 )
 
-_ALERTS = ("needs Log Service alert rules (SLS alerts / saved searches over the ActionTrail logstore), which are "
-           "not collected; the SLS collector reads projects and logstores only")
-_ACK = "Container Service for Kubernetes (ACK) clusters are not collected"
 _SAS = "needs Security Center settings not collected"
 
 NOT_DECIDABLE: dict[str, str] = {
     "1.1": "manual per the benchmark; needs ActionTrail event history (root sign-ins), which is not collected",
-    "1.2": "the root account's own AccessKeys are not listed by RAM ListAccessKeys (it lists RAM users' keys); "
-           "needs the account's security report (GetAccountSecurityPracticeReport), not collected",
-    "1.3": "root MFA is not visible through RAM; needs the account's security report "
-           "(GetAccountSecurityPracticeReport), not collected",
-    "1.5": "needs each user's LastLoginDate, returned by Ram GetUser, a call the snapshot format does not record "
-           "(ListUsers does not return it)",
-    "2.4": _ACK,
-    "2.5": "VPC flow logs are not collected (Vpc DescribeFlowLogs)",
     "2.6": "Anti-DDoS settings and their log delivery are not collected",
     "2.7": "Web Application Firewall settings and their log delivery are not collected",
     "2.8": "Cloud Firewall settings and their log delivery are not collected",
     "2.9": _SAS + " (its log analysis delivery)",
-    **{f"2.{n}": _ALERTS for n in range(10, 23)},
-    "3.3": "VPCs and their flow logs are not collected (Vpc DescribeVpcs / DescribeFlowLogs)",
     "3.4": "manual per the benchmark; VPC route tables and peering connections are not collected",
-    "4.6": _SAS + ": which servers run the Security Center agent; the Skypath host agent's reports do not say",
     "5.2": "object ACLs are not collected (bucket ACL and bucket policy only)",
     "5.5": "manual per the benchmark: a signed URL's expiry is chosen by the client that signs it, not a bucket setting",
     "5.6": "manual per the benchmark: whether signed URLs use https is the signing client's choice, not a bucket setting",
-    "6.6": "needs the TDE key (Rds DescribeDBInstanceEncryptionKey), not collected; DescribeDBInstanceTDE returns "
-           "the status only",
-    "6.7": "needs PostgreSQL instance parameters (Rds DescribeParameters), not collected",
-    "6.8": "needs PostgreSQL instance parameters (Rds DescribeParameters), not collected",
-    "6.9": "needs PostgreSQL instance parameters (Rds DescribeParameters), not collected",
-    **{f"7.{n}": _ACK for n in range(1, 10)},
-    "8.1": _SAS + " (the account's Security Center edition; Skypath's own billing plan is not it)",
-    "8.2": _SAS + ": which assets run the Security Center agent",
     "8.3": _SAS,
     "8.4": _SAS,
-    "8.5": _SAS,
     "8.6": _SAS,
-    "8.7": _SAS,
     "8.8": _SAS,
 }
 

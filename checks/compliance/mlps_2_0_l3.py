@@ -35,14 +35,13 @@ _LIST: tuple[tuple[str, str, str | None], ...] = (
      "WAF, Anti-DDoS, Security Center) settings, not collected"),
     ("8.1.3.4", "Malicious code and spam prevention (恶意代码和垃圾邮件防范)", "boundary anti-malware / anti-spam "
      "settings are not collected"),
-    ("8.1.3.5", "Security audit (安全审计)", "needs boundary audit records (VPC flow logs, SLB / firewall access "
-     "logs), not collected"),
+    ("8.1.3.5", "Security audit (安全审计)", None),  # VPC flow logs
     ("8.1.3.6", "Trusted verification (可信验证)", "trusted verification of boundary devices is " + _NOT_CONFIG),
     ("8.1.4.1", "Identity authentication (身份鉴别)", None),
     ("8.1.4.2", "Access control (访问控制)", None),
     ("8.1.4.3", "Security audit (安全审计)", None),
     ("8.1.4.4", "Intrusion prevention (入侵防范)", None),
-    ("8.1.4.5", "Malicious code prevention (恶意代码防范)", "needs Security Center anti-virus status, not collected"),
+    ("8.1.4.5", "Malicious code prevention (恶意代码防范)", None),  # the Security Center agent and edition
     ("8.1.4.6", "Trusted verification (可信验证)", "trusted verification of computing devices is " + _NOT_CONFIG),
     ("8.1.4.7", "Data integrity (数据完整性)", None),
     ("8.1.4.8", "Data confidentiality (数据保密性)", None),

@@ -4,6 +4,8 @@ account has none, and these products are collected only where a recording holds 
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 REGION = "cn-hangzhou"
@@ -66,10 +68,29 @@ def extra_calls(account_id: str) -> list[dict[str, Any]]:
             "encrypt_conf": {"enable": True, "encrypt_type": "default"}}),
         _sls("GetLogStore", {"project": PROJECT, "logstore": "app"}, {
             "logstoreName": "app", "ttl": 30, "shardCount": 2, "telemetryType": ""}),
+        _sls("ListAlerts", {"project": PROJECT, "offset": 0, "size": 500}, {"count": 0, "total": 0, "results": []}),
     ]
 
 
 def with_extra_products(doc: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     out["calls"] = out["calls"] + extra_calls(out["account_id"])
+    return out
+
+
+PRODUCT_SAMPLES = Path(__file__).resolve().parent.parent / "data" / "products"
+
+
+def product_sample(name: str) -> dict[str, Any]:
+    """A product's recorded sample calls (tests/data/products/<name>.json): `{"product", "description", "calls"}`."""
+    return json.loads((PRODUCT_SAMPLES / f"{name}.json").read_text())
+
+
+def with_product_samples(doc: dict[str, Any], names: list[str] | None = None) -> dict[str, Any]:
+    """The document with every product sample's calls added (or the named ones), re-keyed to its account."""
+    out = copy.deepcopy(doc)
+    for path in sorted(PRODUCT_SAMPLES.glob("*.json")):
+        if names is None or path.stem in names:
+            text = path.read_text().replace("{account_id}", out["account_id"])
+            out["calls"] = out["calls"] + json.loads(text)["calls"]
     return out

@@ -29,7 +29,7 @@ def _synthetic(tmp: Path, account: str, assets: int, seed: int) -> tuple[Path, d
 
 
 def _instances(doc: dict[str, Any]) -> set[str]:
-    return {i["InstanceId"] for c in doc["calls"] if c["action"] == "DescribeInstances"
+    return {i["InstanceId"] for c in doc["calls"] if (c["product"], c["action"]) == ("Ecs", "DescribeInstances")
             for i in c["response"]["Instances"]["Instance"]}
 
 

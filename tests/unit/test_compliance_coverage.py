@@ -141,11 +141,12 @@ def test_report_shape_section_requirement_items_pass_rate() -> None:
     assert (reqs["1.6"]["status"], reqs["1.6"]["not_checked"]) == ("incomplete", 1)
     assert (reqs["1.15"]["status"], reqs["1.15"]["whitelisted"], reqs["1.15"]["pass_rate"]) == ("pass", 1, 1.0)
     assert reqs["1.16"]["status"] == "no_results" and reqs["1.16"]["pass_rate"] is None
-    assert reqs["1.5"]["status"] == "not_decidable" and "GetUser" in reqs["1.5"]["reason"]
+    assert reqs["1.1"]["status"] == "not_decidable" and "ActionTrail" in reqs["1.1"]["reason"]
+    assert reqs["1.5"]["status"] == "no_results"  # decided from GetUser's LastLoginDate; no finding given here
     assert iam["pass"] == 1 and iam["fail"] == 1 and iam["incomplete"] == 1
     assert iam["pass_rate"] == round(8 / 9, 4) and doc["pass_rate"] == round(8 / 9, 4)
     summary = doc["summary"]
-    assert (summary["requirements"], summary["decidable"]) == (85, 35) and summary["mapped"] == 35
+    assert summary["requirements"] == 85 and summary["decidable"] == summary["mapped"] >= 38
     assert [s["id"] for s in summary["sections"]] == [s["id"] for s in doc["sections"]]
     assert "requirements" not in summary["sections"][0] and summary["sections"][0]["total"] == 16
     assert {r["id"] for r in summary["not_decidable"]} == {r.id for r in framework(CIS).requirements

@@ -12,14 +12,15 @@ from checks.catalog import CATALOG
 from checks.catalog.ecs_more import EXPOSED_SERVICES
 from checks.remediation import REMEDIATIONS, ApiRequest, RemediationError, plan_for, sg_ports
 from loaders.emulated import WRITE_HANDLERS
-from loaders.transport_live import OSS_ACTIONS, RPC_PRODUCTS
+from loaders.products import apis
+from loaders.transport_live import OSS_ACTIONS
 
 CLOUD = [item for item in CATALOG if item.kind == "cloud"]
 
 
 def live_can_send(product: str, action: str) -> bool:
     """RPC products go through their SDK's generic call_api (any action); OSS through oss2, action by action."""
-    return product in RPC_PRODUCTS or (product == "Oss" and action in OSS_ACTIONS)
+    return (product in apis() and apis()[product].style == "rpc") or (product == "Oss" and action in OSS_ACTIONS)
 
 
 @pytest.mark.parametrize("item", CLOUD, ids=[i.id for i in CLOUD])

@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graph_schema.model import NodeSchema
 from graph_schema.store import GraphBatch
 from loaders.base import (
     NOT_CONFIGURED,
     CollectContext,
     CollectError,
-    Gap,
     as_bool,
     dig,
     dig_list,
     paged,
 )
+from loaders.declaration import Api, AttackRole, Product
+from loaders.listing import Listing
 from loaders.regions import is_supported, version_unsupported
 
-RDS = ("Rds", "2014-08-15")
+API = Api("Rds", "2014-08-15", "rds.aliyuncs.com", "alibabacloud_rds20140815.client", listings={
+    "DescribeDBInstances": Listing(("Items", "DBInstance"), default_size=30, total_field="TotalRecordCount"),
+})
+RDS = API.pair
 DETAIL_ACTIONS = (
     "DescribeDBInstanceAttribute",
     "DescribeDBInstanceIPArrayList",
@@ -42,7 +47,33 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
             details[db_id] = {
                 action: ctx.call(*RDS, action, region, {"DBInstanceId": db_id}) for action in DETAIL_ACTIONS
             }
+            # beyond the spec's minimum (no scope: a recording without them leaves their facts unknown)
+            details[db_id]["DescribeDBInstanceEncryptionKey"] = ctx.call(
+                *RDS, "DescribeDBInstanceEncryptionKey", region, {"DBInstanceId": db_id}, optional=True)
+            if str(inst.get("Engine") or "").lower() == "postgresql":
+                details[db_id]["DescribeParameters"] = ctx.call(*RDS, "DescribeParameters", region,
+                                                                {"DBInstanceId": db_id}, optional=True)
     return {"region": region, "instances": instances, "details": details}
+
+
+# PostgreSQL logging parameters that must be on: the CIS benchmark's (6.7-6.9), and checkpoints and lock waits
+PG_LOG_PARAMETERS = ("log_connections", "log_disconnections", "log_duration", "log_checkpoints", "log_lock_waits")
+
+
+def _parameters(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        return {}
+    running = dig_list(body, "RunningParameters", "DBInstanceParameter", call="Rds:DescribeParameters")
+    values = {str(p.get("ParameterName")): str(p.get("ParameterValue") or "").lower() for p in running}
+    return {"params_collected": True, **{f"pg_{name}": values.get(name, "") for name in PG_LOG_PARAMETERS}}
+
+
+def _encryption_key(body: Any) -> dict[str, Any]:
+    """The TDE key: the account's own KMS key (BYOK: its creator is the account's UID) or the service's."""
+    if not isinstance(body, dict):
+        return {}
+    creator = str(body.get("Creator") or "")
+    return {"tde_key_collected": True, "tde_key_byok": bool(body.get("EncryptionKey")) and creator.isdigit()}
 
 
 def _ok(body: Any) -> bool:
@@ -119,7 +150,22 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
                 props["sql_audit_retention_days"] = int(audit["StoragePeriod"]) if "StoragePeriod" in audit else None
             except (TypeError, ValueError):
                 props["sql_audit_retention_days"] = None
+        props.update(_parameters(d.get("DescribeParameters")))
+        props.update(_encryption_key(d.get("DescribeDBInstanceEncryptionKey")))
         batch.node("RdsInstance", db_id, scope, **props)
 
 
-__all__ = ["collect_region", "transform_region", "Gap"]
+PRODUCT = Product(
+    "rds", (API,), collect_region, transform_region, order=30,
+    nodes=(NodeSchema("RdsInstance", "an ApsaraDB RDS instance", (
+        "engine", "engine_version", "category", "net_type", "status", "connection_string", "port",
+        "whitelist_collected", "security_ips", "whitelist_groups", "tde_collected", "tde_enabled", "ssl_collected",
+        "ssl_enabled", "backup_collected", "backup_retention_days", "backup_log_enabled", "audit_collected",
+        "sql_collector_enabled", "sql_audit_retention_days", "params_collected", "pg_log_connections",
+        "pg_log_disconnections", "pg_log_duration", "pg_log_checkpoints", "pg_log_lock_waits", "tde_key_collected",
+        "tde_key_byok")),),
+    attack_roles=(AttackRole(
+        "RdsInstance", "target", exposed="toLower(n.net_type) = 'internet'",
+        read=("rds:Describe*",), write=("rds:Modify*", "rds:Create*"), admin=("rds:*",),
+        resource="acs:rds:{region}:{account}:dbinstance/{id}"),),
+)

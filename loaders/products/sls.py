@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph_schema.model import NodeSchema
 from graph_schema.store import GraphBatch
 from loaders.base import CollectContext, CollectError, Gap, as_bool, fetch_page
+from loaders.declaration import Api, Product
+from loaders.listing import Listing
 from loaders.regions import is_supported
 
-SLS = ("Sls", "2020-12-30")
+API = Api("Sls", "2020-12-30", "{region}.log.aliyuncs.com", "alibabacloud_sls20201230.client", style="roa",
+          listings={"ListProject": Listing(("projects",), style="none", total_field="",
+                                           empty_extra={"count": 0, "total": 0})},
+          routes={"ListProject": ("/", None), "ListLogStores": ("/logstores", "project"),
+                  "GetLogStore": ("/logstores/{logstore}", "project"), "ListAlerts": ("/alerts", "project")})
+SLS = API.pair
 PAGE = 500
 
 
@@ -41,6 +49,7 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     projects = _offset_paged(ctx, "ListProject", region, {}, "projects", scope=scope)
     logstores: dict[str, Any] = {}
     details: dict[str, Any] = {}
+    alerts: dict[str, Any] = {}
     if isinstance(projects, list):
         for project in projects:
             name = project.get("projectName") if isinstance(project, dict) else None
@@ -48,10 +57,11 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
                 continue
             names = _offset_paged(ctx, "ListLogStores", region, {"project": name}, "logstores")
             logstores[name] = names
+            alerts[name] = _offset_paged(ctx, "ListAlerts", region, {"project": name}, "results")
             for store in names if isinstance(names, list) else []:
                 details[f"{name}/{store}"] = ctx.call(*SLS, "GetLogStore", region, {"project": name, "logstore": store},
                                                       optional=True)
-    return {"region": region, "projects": projects, "logstores": logstores, "details": details}
+    return {"region": region, "projects": projects, "logstores": logstores, "details": details, "alerts": alerts}
 
 
 def logstore_props(body: dict[str, Any]) -> dict[str, Any]:
@@ -69,10 +79,31 @@ def logstore_props(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _alerts(raw: dict[str, Any], batch: GraphBatch) -> None:
+    """Alert rules with their queries (lower case, joined): the CIS 2.10-2.22 items look for the events they watch."""
+    region, by_project = raw["region"], raw.get("alerts") or {}
+    collected = bool(by_project) and all(isinstance(found, list) for found in by_project.values())
+    for project, found in by_project.items():
+        for alert in found if isinstance(found, list) else []:
+            name = alert.get("name") if isinstance(alert, dict) else None
+            if not name:
+                raise CollectError(f"Sls:ListAlerts {project}: an alert has no name")
+            queries = [q for q in (alert.get("configuration") or {}).get("queryList") or [] if isinstance(q, dict)]
+            batch.node("SlsAlert", f"{project}/{name}", f"sls:{region}", region=region,
+                       supported=is_supported("sls", region), project=project, name=name,
+                       enabled=str(alert.get("status") or "").upper() == "ENABLED",
+                       query=" | ".join(str(q.get("query") or "") for q in queries).lower(),
+                       stores=[str(q.get("store") or "") for q in queries])
+    if by_project:
+        account = batch.nodes["Account"][batch.account_id]
+        account["sls_alerts_collected"] = account.get("sls_alerts_collected", True) and collected
+
+
 def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
     projects = raw.get("projects")
     if not isinstance(projects, list):
         return
+    _alerts(raw, batch)
     region = raw["region"]
     for project in projects:
         name = project.get("projectName") if isinstance(project, dict) else None
@@ -90,4 +121,12 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
             batch.node("SlsLogstore", f"{name}/{store}", f"sls:{region}", **props)
 
 
-__all__ = ["collect_region", "transform_region", "logstore_props", "Gap"]
+PRODUCT = Product(
+    "sls", (API,), collect_region, transform_region, order=80,
+    nodes=(NodeSchema("SlsLogstore", "a Simple Log Service logstore (id: project/logstore)", (
+        "project", "name", "ttl_days", "permanent", "telemetry_type", "encrypted", "encrypt_type", "customer_key",
+        "details_collected")),
+           NodeSchema("SlsAlert", "a Log Service alert rule (id: project/name) with its queries", (
+               "project", "name", "enabled", "query", "stores"), asset=False),
+           NodeSchema("Account", "", ("sls_alerts_collected",))),
+)

@@ -6,12 +6,15 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from graph_schema.model import NodeSchema, RelSchema
 from graph_schema.store import GraphBatch
 from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap
+from loaders.declaration import Api, AttackRole, Product
 from loaders.inputs import InputError, loads_json
 from loaders.regions import GLOBAL, is_supported
 
-OSS = ("Oss", "")
+API = Api("Oss", "", "oss-{region}.aliyuncs.com", "oss2", style="oss", is_global=True)
+OSS = API.pair
 DETAIL_ACTIONS = ("GetBucketAcl", "GetBucketPolicy", "GetBucketEncryption", "GetBucketLogging", "GetBucketVersioning")
 
 
@@ -29,7 +32,7 @@ def _text(root: ET.Element, path: str) -> str:
     return (el.text or "").strip() if el is not None and el.text else ""
 
 
-def collect(ctx: CollectContext) -> dict[str, Any]:
+def collect(ctx: CollectContext, region: str = GLOBAL) -> dict[str, Any]:
     scope = "oss:global"
     ctx.mark(scope, "ok")
     buckets: list[dict[str, str]] = []
@@ -113,3 +116,20 @@ def transform(raw: dict[str, Any], batch: GraphBatch) -> None:
         log_bucket = row.get("logging_target")
         if log_bucket and batch.has_node("OssBucket", log_bucket):
             batch.rel("LOGS_TO", ("OssBucket", name), ("OssBucket", log_bucket), "oss:global")
+
+
+PRODUCT = Product(
+    "oss", (API,), collect, transform, is_global=True, order=40,
+    nodes=(NodeSchema("OssBucket", "an OSS bucket", (
+        "created", "storage_class", "acl", "acl_collected", "policy_document", "policy_collected", "encryption_algorithm",
+        "encryption_kms_key_id", "encryption_collected", "logging_enabled", "logging_target", "logging_collected",
+        "versioning_status", "versioning_collected",
+        # set by the analysis from the bucket policy (checks/analysis.py annotate_buckets)
+        "policy_public", "policy_public_write", "policy_secure_transport")),),
+    rels=(RelSchema("LOGS_TO", "Trail|OssBucket", "OssBucket", "delivery/logging target"),),
+    attack_roles=(AttackRole(
+        "OssBucket", "target", exposed="n.acl IN ['public-read', 'public-read-write'] OR n.policy_public",
+        read=("oss:GetObject",), write=("oss:PutObject", "oss:DeleteObject"), admin=("oss:PutBucketPolicy",
+                                                                                   "oss:PutBucketAcl"),
+        resource="acs:oss:*:{account}:{id}/*"),),
+)

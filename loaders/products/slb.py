@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph_schema.model import NodeSchema
 from graph_schema.store import GraphBatch
-from loaders.base import CollectContext, CollectError, Gap, as_bool, dig_list, paged
+from loaders.base import CollectContext, CollectError, as_bool, dig_list, paged
+from loaders.declaration import Api, Product
+from loaders.listing import Listing
 from loaders.regions import is_supported
 
-SLB = ("Slb", "2014-05-15")
+API = Api("Slb", "2014-05-15", "slb.{region}.aliyuncs.com", "alibabacloud_slb20140515.client", listings={
+    "DescribeLoadBalancers": Listing(("LoadBalancers", "LoadBalancer")),
+})
+SLB = API.pair
 
 
 def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
@@ -72,4 +78,11 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
         batch.node("LoadBalancer", lb_id, f"slb:{region}", **props)
 
 
-__all__ = ["collect_region", "transform_region", "Gap"]
+
+
+PRODUCT = Product(
+    "slb", (API,), collect_region, transform_region, order=60,
+    nodes=(NodeSchema("LoadBalancer", "a classic SLB instance with its listeners", (
+        "name", "address", "address_type", "listener_protocols", "listener_ports", "listeners_collected",
+        "delete_protection", "tls_collected", "tls_policies")),),
+)

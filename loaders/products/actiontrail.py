@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph_schema.model import NodeSchema, RelSchema
 from graph_schema.store import GraphBatch
 from loaders.base import CollectContext, CollectError, Gap, dig_list
+from loaders.declaration import Api, Product
+from loaders.listing import Listing
 from loaders.regions import is_supported
 
-ACTIONTRAIL = ("Actiontrail", "2020-07-06")
+API = Api("Actiontrail", "2020-07-06", "actiontrail.{region}.aliyuncs.com", "alibabacloud_actiontrail20200706.client",
+          listings={"DescribeTrails": Listing(("TrailList",), style="none", total_field="")})
+ACTIONTRAIL = API.pair
 
 
 def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
@@ -41,3 +46,13 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
         )
         if trail.get("OssBucketName"):
             batch.rel("LOGS_TO", ("Trail", name), ("OssBucket", trail["OssBucketName"]), f"actiontrail:{home}")
+
+
+PRODUCT = Product(
+    "actiontrail", (API,), collect_region, transform_region, order=50,
+    nodes=(NodeSchema("Trail", "an ActionTrail trail", ("home_region", "trail_region", "status", "oss_bucket",
+                                                        "sls_project_arn", "event_rw")),
+           # the analysis records whether every region's trails were read (checks/analysis.py)
+           NodeSchema("Account", "", ("actiontrail_collected",))),
+    rels=(RelSchema("LOGS_TO", "Trail|OssBucket", "OssBucket", "delivery/logging target"),),
+)

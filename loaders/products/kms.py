@@ -6,11 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from graph_schema.model import NodeSchema
 from graph_schema.store import GraphBatch
-from loaders.base import CollectContext, CollectError, Gap, dig, paged
+from loaders.base import CollectContext, CollectError, dig, paged
+from loaders.declaration import Api, Product
+from loaders.listing import Listing
 from loaders.regions import is_supported
 
-KMS = ("Kms", "2016-01-20")
+API = Api("Kms", "2016-01-20", "kms.{region}.aliyuncs.com", "alibabacloud_kms20160120.client", listings={
+    "ListKeys": Listing(("Keys", "Key")),
+})
+KMS = API.pair
 SECONDS_PER_DAY = 86400
 
 
@@ -88,4 +94,10 @@ def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
         batch.node("KmsKey", key_id, f"kms:{region}", **props)
 
 
-__all__ = ["collect_region", "transform_region", "key_props", "Gap"]
+PRODUCT = Product(
+    "kms", (API,), collect_region, transform_region, order=70,
+    nodes=(NodeSchema("KmsKey", "a KMS key (ListKeys + DescribeKey)", (
+        "arn", "key_state", "key_spec", "key_usage", "origin", "protection_level", "creator", "customer_managed",
+        "automatic_rotation", "rotation_interval_days", "deletion_protection", "material_expires_in_days",
+        "last_rotation_date", "delete_date", "details_collected")),),
+)

@@ -8,12 +8,25 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from graph_schema.model import NodeSchema, RelSchema
 from graph_schema.store import GraphBatch
-from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, dig, dig_list, paged_by_token
+from loaders.base import CollectContext, CollectError, Gap, as_bool, dig, dig_list, paged_by_token
+from loaders.declaration import Api, AttackRole, Product
 from loaders.inputs import InputError, loads_json
+from loaders.listing import Listing
 from loaders.regions import GLOBAL, is_supported
 
-RAM = ("Ram", "2015-05-01")
+API = Api("Ram", "2015-05-01", "ram.aliyuncs.com", "alibabacloud_ram20150501.client", is_global=True, listings={
+    action: Listing(path, style="marker", default_size=100) for action, path in (
+        ("ListUsers", ("Users", "User")), ("ListRoles", ("Roles", "Role")), ("ListGroups", ("Groups", "Group")),
+        ("ListUsersForGroup", ("Users", "User")))})
+# the caller's identity and service-linked roles: account-level calls beside RAM
+STS = Api("Sts", "2015-04-01", "sts.aliyuncs.com", "alibabacloud_sts20150401.client", is_global=True)
+# the account's security practice report: the root account's own access keys and MFA, which RAM does not list
+IMS = Api("Ims", "2019-08-15", "ims.aliyuncs.com", is_global=True)
+RESOURCE_MANAGER = Api("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com",
+                       "alibabacloud_resourcemanager20200331.client", is_global=True)
+RAM = API.pair
 SCOPE = "ram:global"
 SERVICE_LINKED_CSPM_ROLE = "AliyunServiceRoleForSasCspm"
 
@@ -29,13 +42,17 @@ def _single(ctx: CollectContext, action: str, params: dict[str, Any], path: tupl
     return body
 
 
-def collect(ctx: CollectContext, workers: int = 8) -> dict[str, Any]:
+def collect(ctx: CollectContext, region: str = GLOBAL, workers: int = 8) -> dict[str, Any]:
     ctx.mark(SCOPE, "ok")
     raw: dict[str, Any] = {
+        "collected_at": ctx.collected_at,
         "users": _list(ctx, "ListUsers", {}, ("Users", "User")),
         "roles": _list(ctx, "ListRoles", {}, ("Roles", "Role")),
         "groups": _list(ctx, "ListGroups", {}, ("Groups", "Group")),
         "password_policy": ctx.call(*RAM, "GetPasswordPolicy", GLOBAL, {}, scope=SCOPE),
+        # optional beyond the spec's minimum (no scope: a recording without them only leaves their facts unknown)
+        "virtual_mfa": ctx.call(*RAM, "ListVirtualMFADevices", GLOBAL, {}, optional=True),
+        "security_report": ctx.call(*IMS.pair, "GetAccountSecurityPracticeReport", GLOBAL, {}, optional=True),
     }
     users = raw["users"] if isinstance(raw["users"], list) else []
     roles = raw["roles"] if isinstance(raw["roles"], list) else []
@@ -49,6 +66,7 @@ def collect(ctx: CollectContext, workers: int = 8) -> dict[str, Any]:
             "keys": _single(ctx, "ListAccessKeys", p, ("AccessKeys", "AccessKey")),
             "login": ctx.call(*RAM, "GetLoginProfile", GLOBAL, p),
             "mfa": ctx.call(*RAM, "GetUserMFAInfo", GLOBAL, p),
+            "user": ctx.call(*RAM, "GetUser", GLOBAL, p, optional=True),  # LastLoginDate
         }
 
     def per_role(role: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +158,15 @@ def _parse_time(text: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def transform(raw: dict[str, Any], account_id: str, collected_at: datetime, batch: GraphBatch) -> None:
+def transform(raw: dict[str, Any], batch: GraphBatch) -> None:
+    account_id, collected_at = batch.account_id, raw["collected_at"]
+    devices = raw.get("virtual_mfa")
+    bound_mfa: set[str] | None = None
+    unbound_mfa = 0
+    if isinstance(devices, dict):
+        listed = dig_list(devices, "VirtualMFADevices", "VirtualMFADevice", call="Ram:ListVirtualMFADevices")
+        bound_mfa = {str(dig(d, "User", "UserName")) for d in listed if dig(d, "User", "UserName")}
+        unbound_mfa = sum(1 for d in listed if not dig(d, "User", "UserName"))
     supported = is_supported("ram", GLOBAL)
     role_arns: dict[str, str] = {}
     if isinstance(raw.get("roles"), list):
@@ -186,6 +212,9 @@ def transform(raw: dict[str, Any], account_id: str, collected_at: datetime, batc
             d = raw["user_details"].get(name, {})
             login, mfa = d.get("login"), d.get("mfa")
             direct = d.get("policies")
+            full_user = dig(d.get("user"), "User", default=None)
+            last_login = _parse_time(str(full_user.get("LastLoginDate") or "")) if isinstance(full_user, dict) else None
+            created = _parse_time(str(user.get("CreateDate") or ""))
             batch.node(
                 "RamUser", uid, SCOPE, name=name, user_id=user.get("UserId"), supported=supported,
                 login_collected=not isinstance(login, Gap), has_login_profile=isinstance(login, dict),
@@ -193,6 +222,10 @@ def transform(raw: dict[str, Any], account_id: str, collected_at: datetime, batc
                 mfa_enabled=isinstance(mfa, dict) and bool(dig(mfa, "MFADevice", "SerialNumber")),
                 policies_collected=isinstance(direct, list),
                 direct_policy_count=len(direct) if isinstance(direct, list) else None,
+                last_login_collected=isinstance(full_user, dict),
+                last_login_days=(collected_at - last_login).total_seconds() / 86400 if last_login else None,
+                created_days=(collected_at - created).total_seconds() / 86400 if created else None,
+                virtual_mfa_bound=(name in bound_mfa) if bound_mfa is not None else None,
             )
             for pol in direct if isinstance(direct, list) else []:
                 batch.rel("ATTACHED", ("RamUser", uid), ("RamPolicy", policy_id(pol["PolicyType"], pol["PolicyName"])), SCOPE)
@@ -236,8 +269,48 @@ def transform(raw: dict[str, Any], account_id: str, collected_at: datetime, batc
             pw_max_login_attempts=policy.get("MaxLoginAttemps"),
             pw_hard_expiry=policy.get("HardExpiry"),
         )
+    report = dig(raw.get("security_report"), "AccountSecurityPracticeInfo", "AccountSecurityPracticeUserInfo",
+                 default=None)
+    account["security_report_collected"] = isinstance(report, dict)
+    if isinstance(report, dict):
+        account["root_access_key_count"] = int(report.get("RootWithAccessKey") or 0)
+        account["root_mfa_enabled"] = bool(as_bool(report.get("BindMfa")))
+    if bound_mfa is not None:
+        account["unbound_virtual_mfa_count"] = unbound_mfa
     account["cspm_role_present"] = SERVICE_LINKED_CSPM_ROLE.lower() in role_arns
     account["ram_collected"] = isinstance(raw.get("roles"), list)
 
-
-__all__ = ["collect", "transform", "NOT_CONFIGURED", "SERVICE_LINKED_CSPM_ROLE"]
+PRODUCT = Product(
+    "ram", (API, STS, RESOURCE_MANAGER, IMS), collect, transform, is_global=True, order=0,
+    nodes=(
+        NodeSchema("RamUser", "a RAM user", (
+            "name", "user_id", "has_login_profile", "login_collected", "mfa_enabled", "mfa_collected",
+            "policies_collected", "direct_policy_count", "last_login_collected", "last_login_days", "created_days",
+            "virtual_mfa_bound")),
+        NodeSchema("RamGroup", "a RAM group", ("name", "policies_collected")),
+        NodeSchema("RamRole", "a RAM role", (
+            "name", "role_id", "trust_policy", "trust_collected", "max_session_duration", "policies_collected",
+            # set by the analysis from the trust policy
+            "trust_external")),
+        NodeSchema("RamPolicy", "a RAM policy (default version document stored)", (
+            "name", "policy_type", "default_version", "document", "document_collected", "attachment_count",
+            # set by the analysis (checks/analysis.py annotate_policies)
+            "full_admin", "assume_any_role", "grants_oss_all", "grants_ram_write")),
+        NodeSchema("AccessKey", "a RAM user's access key (the secret is never collected)", (
+            "user_name", "status", "created", "age_days")),
+        NodeSchema("Account", "", (
+            "password_policy_collected", "pw_min_length", "pw_require_lower", "pw_require_upper", "pw_require_numbers",
+            "pw_require_symbols", "pw_reuse_prevention", "pw_max_age", "pw_max_login_attempts", "pw_hard_expiry",
+            "cspm_role_present", "ram_collected", "security_report_collected", "root_access_key_count",
+            "root_mfa_enabled", "unbound_virtual_mfa_count")),
+    ),
+    rels=(
+        RelSchema("IN_GROUP", "RamUser", "RamGroup", "user is a member of the group"),
+        RelSchema("ATTACHED", "RamUser|RamGroup|RamRole", "RamPolicy", "policy attached to the principal"),
+        RelSchema("TRUSTS", "RamRole", "RamUser|RamRole|Account|ServicePrincipal|ExternalPrincipal",
+                  "trust policy principal", properties=("conditional", "condition")),
+        RelSchema("AUTHENTICATES", "AccessKey", "RamUser", "the key signs requests as the user"),
+    ),
+    attack_roles=(AttackRole("AccessKey", "entry", exposed="n.status = 'Active'"),
+                  AttackRole("RamUser", "pivot"), AttackRole("RamRole", "pivot"), AttackRole("RamGroup", "pivot")),
+)

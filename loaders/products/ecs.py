@@ -1,25 +1,34 @@
-"""ECS (instances, security groups with rules, disks, instance RAM roles) and VPC EIPs."""
+"""ECS: instances, security groups with rules, disks, instance RAM roles (EIPs are the VPC product's)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from graph_schema.model import NodeSchema, RelSchema
 from graph_schema.store import GraphBatch
 from loaders.base import (
-    NOT_CONFIGURED,
     CollectContext,
     CollectError,
-    Gap,
     dig,
     dig_list,
     follow_next_token,
     paged,
 )
+from loaders.declaration import Api, AttackRole, Product
+from loaders.listing import FilteredView, Listing
 from loaders.regions import is_supported
 from loaders.secgroup import internet_open_ranges, rule_from_permission
 
-ECS = ("Ecs", "2014-05-26")
-VPC = ("Vpc", "2016-04-28")
+API = Api("Ecs", "2014-05-26", "ecs.{region}.aliyuncs.com", "alibabacloud_ecs20140526.client", listings={
+    "DescribeInstances": Listing(("Instances", "Instance")),
+    "DescribeInstanceRamRole": Listing(("InstanceRamRoleSets", "InstanceRamRoleSet")),
+    "DescribeSecurityGroups": Listing(("SecurityGroups", "SecurityGroup"), style="token"),
+    "DescribeDisks": Listing(("Disks", "Disk")),
+}, views={
+    # rules are recorded with Direction=all; a request for one direction is that answer filtered
+    "DescribeSecurityGroupAttribute": FilteredView("Direction", "all", ("Permissions", "Permission"), "Direction"),
+})
+ECS = API.pair
 
 
 def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
@@ -52,15 +61,6 @@ def collect_region(ctx: CollectContext, region: str) -> dict[str, Any]:
     return raw
 
 
-def collect_eips(ctx: CollectContext, region: str) -> Any:
-    scope = f"vpc:{region}"
-    ctx.mark(scope, "ok")
-    return paged(
-        ctx, *VPC, "DescribeEipAddresses", region, {"RegionId": region}, ("EipAddresses", "EipAddress"),
-        page_size=50, scope=scope,
-    )
-
-
 def _ips(value: Any) -> list[str]:
     if isinstance(value, dict):
         value = value.get("IpAddress", [])
@@ -69,27 +69,11 @@ def _ips(value: Any) -> list[str]:
     return [str(v) for v in (value or []) if v]
 
 
-def transform_region(raw: dict[str, Any], eips: Any, batch: GraphBatch) -> None:
+def transform_region(raw: dict[str, Any], batch: GraphBatch) -> None:
     region = raw["region"]
     scope = f"ecs:{region}"
     supported = is_supported("ecs", region)
     instances = raw.get("instances")
-    eip_by_instance: dict[str, list[str]] = {}
-    if isinstance(eips, list):
-        vpc_scope = f"vpc:{region}"
-        for eip in eips:
-            alloc = eip.get("AllocationId")
-            if not alloc:
-                raise CollectError(f"Vpc:DescribeEipAddresses in {region}: an EIP has no AllocationId")
-            inst = eip.get("InstanceId") or ""
-            itype = str(eip.get("InstanceType") or "")
-            batch.node(
-                "Eip", alloc, vpc_scope, region=region, supported=is_supported("vpc", region),
-                ip_address=eip.get("IpAddress"), instance_id=inst, instance_type=itype, status=eip.get("Status"),
-            )
-            if inst and itype.lower() in ("ecsinstance", ""):
-                eip_by_instance.setdefault(inst, []).append(str(eip.get("IpAddress") or ""))
-
     sg_ids: set[str] = set()
     groups = raw.get("security_groups")
     if isinstance(groups, list):
@@ -143,7 +127,7 @@ def transform_region(raw: dict[str, Any], eips: Any, batch: GraphBatch) -> None:
                 raise CollectError(f"Ecs:DescribeInstances in {region}: an instance has no InstanceId")
             public_ips = _ips(inst.get("PublicIpAddress"))
             eip_ip = dig(inst, "EipAddress", "IpAddress", default="") or ""
-            eip_ips = ([eip_ip] if eip_ip else []) + [ip for ip in eip_by_instance.get(iid, []) if ip and ip != eip_ip]
+            eip_ips = [eip_ip] if eip_ip else []  # EIPs bound through the VPC listing join in link_eips
             meta = inst.get("MetadataOptions") or {}
             tags = {t.get("TagKey"): t.get("TagValue") for t in dig_list(inst, "Tags", "Tag") if isinstance(t, dict)}
             batch.node(
@@ -159,9 +143,6 @@ def transform_region(raw: dict[str, Any], eips: Any, batch: GraphBatch) -> None:
             )
             for sg_id in dig_list(inst, "SecurityGroupIds", "SecurityGroupId", call="Ecs:DescribeInstances"):
                 batch.rel("MEMBER_OF", ("EcsInstance", iid), ("SecurityGroup", str(sg_id)), scope)
-            for eip in eips if isinstance(eips, list) else []:
-                if eip.get("InstanceId") == iid:
-                    batch.rel("BOUND_TO", ("Eip", eip["AllocationId"]), ("EcsInstance", iid), f"vpc:{region}")
 
     disks = raw.get("disks")
     if isinstance(disks, list):
@@ -180,6 +161,26 @@ def transform_region(raw: dict[str, Any], eips: Any, batch: GraphBatch) -> None:
                 batch.rel("ATTACHED_TO", ("Disk", did), ("EcsInstance", disk["InstanceId"]), scope)
 
 
+def link_eips(batch: GraphBatch) -> None:
+    """EIPs of the VPC listing bound to an instance of their region: BOUND_TO, and their addresses among the
+    instance's (after its own `EipAddress`), which make it public."""
+    instances = batch.nodes.get("EcsInstance", {})
+    for alloc, eip in batch.nodes.get("Eip", {}).items():
+        inst = instances.get(eip.get("instance_id") or "")
+        if inst is None or inst.get("region") != eip.get("region"):
+            continue
+        batch.rel("BOUND_TO", ("Eip", alloc), ("EcsInstance", inst["id"]), eip["scope"])
+        ip = str(eip.get("ip_address") or "")
+        if str(eip.get("instance_type") or "").lower() in ("ecsinstance", "") and ip and ip not in inst["eip_ips"][:1]:
+            inst["eip_ips"] = [*inst["eip_ips"], ip]
+            inst["is_public"] = True
+
+
+def finish(batch: GraphBatch) -> None:
+    link_eips(batch)
+    role_links(batch, batch.account_id)
+
+
 def role_links(batch: GraphBatch, account_id: str) -> None:
     """Instance → RAM role edges, once RAM roles are known (role ids are ARNs)."""
     by_name = {str(row.get("name", "")).lower(): rid for rid, row in batch.nodes.get("RamRole", {}).items()}
@@ -193,4 +194,29 @@ def role_links(batch: GraphBatch, account_id: str) -> None:
         batch.rel("HAS_ROLE", ("EcsInstance", iid), ("RamRole", role_id), row["scope"])
 
 
-__all__ = ["collect_region", "collect_eips", "transform_region", "role_links", "NOT_CONFIGURED", "Gap"]
+PRODUCT = Product(
+    "ecs", (API,), collect_region, transform_region, order=20, finish=finish,
+    nodes=(
+        NodeSchema("EcsInstance", "an ECS instance", (
+            "name", "status", "zone", "os_type", "public_ips", "eip_ips", "is_public", "vpc_id", "metadata_collected",
+            "metadata_http_tokens", "metadata_http_endpoint", "instance_type", "ram_role_name", "role_collected", "tags",
+            # facts the analysis adds (checks/analysis.py: effective ingress after precedence)
+            "internet_ports", "internet_reachable")),
+        NodeSchema("SecurityGroup", "an ECS security group with its ingress exposure computed after rule precedence", (
+            "name", "vpc_id", "rules_collected", "inet_tcp_from", "inet_tcp_to", "inet_udp_from", "inet_udp_to",
+            "inner_access_policy")),
+        NodeSchema("SecurityGroupRule", "one permission of a security group", (
+            "direction", "protocol", "port_from", "port_to", "port_range", "source_cidr", "source_ipv6_cidr",
+            "source_group_id", "policy", "priority", "nic_type", "security_group_id"), asset=False),
+        NodeSchema("Disk", "an ECS block storage disk", ("instance_id", "encrypted", "kms_key_id", "category", "type",
+                                                         "size")),
+    ),
+    rels=(
+        RelSchema("MEMBER_OF", "EcsInstance", "SecurityGroup", "instance is in the security group"),
+        RelSchema("HAS_RULE", "SecurityGroup", "SecurityGroupRule", "the group's permission"),
+        RelSchema("ATTACHED_TO", "Disk", "EcsInstance", "disk attached to instance"),
+        RelSchema("HAS_ROLE", "EcsInstance", "RamRole", "instance RAM role"),
+    ),
+    attack_roles=(AttackRole("EcsInstance", "entry", exposed="n.internet_reachable"),
+                  AttackRole("EcsInstance", "pivot")),
+)
