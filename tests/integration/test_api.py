@@ -114,7 +114,7 @@ ARG_VALUES = {"id": "$acct", "accountId": "$acct", "package": '"CIS_ALIBABA_CLOU
               "query": '"MATCH (n:OssBucket {account_id: $account_id}) RETURN n.id AS id"', "model": '"payg"',
               "dryRun": "true", "runAsync": "false", "first": "2", "name": '"weekly"', "title": '"t"',
               "assetType": '"OssBucket"', "severity": "HIGH", "packages": '["WEAK_PASSWORD"]',
-              "changes": '["close-exposure:sg-x"]'}
+              "changes": '["close-exposure:sg-x"]', "source": '"live"', "everySeconds": "3600"}
 
 
 def _unwrap(t: dict[str, Any]) -> tuple[str, str]:
