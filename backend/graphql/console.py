@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,7 +29,9 @@ _console_running: dict[str, int] = {}
 # Console work (guard EXPLAIN + tenant query, custom-check validation) runs on its own few threads, never on
 # the default executor the rest of the API shares: hostile queries fill these slots and nothing else; when
 # all are taken the caller is told at once instead of queueing.
-CONSOLE_WORKERS = 2  # each may keep a Neo4j core busy until its timeout: few, on a small server
+# each console query may keep a Neo4j core busy until its timeout: console work gets at most half the cores of
+# the machine (Neo4j runs beside the API in the supported topologies), the rest stays for everyone else
+CONSOLE_WORKERS = int(os.environ.get("SKYPATH_CONSOLE_WORKERS") or max(1, (os.cpu_count() or 2) // 2))
 _console_pool = ThreadPoolExecutor(max_workers=CONSOLE_WORKERS, thread_name_prefix="console")
 _console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
 
