@@ -46,9 +46,9 @@ def emit_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
 
 
-def check_format(fmt: str) -> str:
-    if fmt not in ("table", "json"):
-        fail(f"--format must be 'table' or 'json', got {fmt!r}", 2)
+def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
+    if fmt not in allowed:
+        fail(f"--format must be {' or '.join(repr(a) for a in allowed)}, got {fmt!r}", 2)
     return fmt
 
 
@@ -161,7 +161,7 @@ def progress_bar(description: str, total: int | None) -> Iterator[Callable[..., 
         TimeElapsedColumn,
     )
 
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
     with bar:
         task = bar.add_task(description, total=total)
@@ -221,8 +221,6 @@ def ingest(
     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """Load an account into the graph: from a snapshot, live, or host reports."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn
-
     from backend import ingest as ing
 
     check_format(fmt)
@@ -236,15 +234,12 @@ def ingest(
                 fail("--hosts needs --account ID", 2)
             result: dict[str, Any] = ing.ingest_hosts(d, account, ing.read_host_reports(hosts), source=hosts)
         else:
-            progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True,
-                                disable=fmt == "json" or not err.is_terminal)
-            with progress:
-                task = progress.add_task("collecting", total=None)
+            with progress_bar("collecting", None) as advance:
                 calls = [0]
 
-                def tick(call: str) -> None:
+                def tick(_call: str) -> None:
                     calls[0] += 1
-                    progress.update(task, description=f"collecting · {calls[0]} calls · {call}")
+                    advance(description=f"collecting · {calls[0]} calls")
 
                 if snapshot:
                     res = ing.ingest_snapshot(d, snapshot, progress=tick)
@@ -425,7 +420,7 @@ def _run_scan(d: Any, account: str, items: list[Any], **kwargs: Any) -> dict[str
 
         def tick(item: Any, results: list[Any]) -> None:
             seen[0] += len(results)
-            advance(description=f"scanning · {seen[0]} results · {item.id}")
+            advance(description=f"scanning · {seen[0]} results")
 
         report = run_items(d, account, items, PlanBiller(billing.load_plan(d, account), WHO), who=WHO,
                            progress=tick, **kwargs)
@@ -652,17 +647,17 @@ def paths(account: str = typer.Option(..., "--account"),
           entry: str | None = typer.Option(None, "--entry", help="only the paths from this entry (instance or key id)"),
           target: str | None = typer.Option(None, "--target", help="only the paths to this target (bucket, RDS or account id)"),
           limit: int | None = typer.Option(None, "--limit", min=0, help="at most this many paths"),
-          fmt: str = typer.Option("table", "--format", help="table, json (one document) or jsonl (streamed)")) -> None:
+          fmt: str = typer.Option("table", "--format", help="table (default), json, or jsonl (one path per line, "
+                                                              "then the choke points: for very large accounts)")) -> None:
     """Attack paths, worst first, and choke points with the fix each maps to (needs CSPM or the trial)."""
     from backend import billing
     from backend.fixes import choke_fixes
     from checks.path_index import JSON_PATH_LIMIT, load_index
     from checks.paths import analyse_paths
 
-    if fmt not in ("table", "json", "jsonl"):
-        fail(f"--format must be 'table', 'json' or 'jsonl', got {fmt!r}", 2)
+    check_format(fmt, ("table", "json", "jsonl"))
     if what_if and fmt == "jsonl":
-        fail("--what-if answers one document: use --format json or table", 2)
+        fail("--what-if needs --format table or json", 2)
     with errors():
         d = driver()
         require_account(d, account)
@@ -981,7 +976,7 @@ def demo(snapshot: str = typer.Option(None, "--snapshot", help="default: the con
         out.rule("[bold]4. scan")
         with progress_bar("scanning", len(CATALOG)) as advance:
             report = run_items(d, account, CATALOG, PlanBiller(billing.load_plan(d, account), WHO), who=WHO,
-                               progress=lambda item, results: advance(description=f"scanning · {item.id}"))
+                               progress=lambda item, results: advance())
         after = billing.billing_show(d, account)
         out.print(f"{len(CATALOG)} items, {len(report.results)} results: {counts_line(report.summary())}",
                   highlight=False)

@@ -10,7 +10,6 @@ from neo4j import Driver
 
 from checks.catalog import BY_ID
 from checks.model import SEVERITIES, CheckItem
-from checks.scan import NOT_PASS
 
 # A choke point cuts one edge of the attack graph. Which findings does fixing it mean? Per edge kind: the end of
 # the edge whose asset is fixed ("choke": the choke point's own node) and the items, preferred first.
@@ -48,14 +47,14 @@ def remediate_command(account_id: str, check_id: str, asset_id: str) -> str:
     return f"skypath remediate --account {account_id} --check {check_id} --asset {asset_id}"
 
 
-def choke_fix(choke: dict[str, Any], failing: dict[tuple[str, str], str], account_id: str) -> dict[str, Any] | None:
+def choke_fix(choke: dict[str, Any], failing: set[tuple[str, str]], account_id: str) -> dict[str, Any] | None:
     """The failing finding whose fix cuts this choke point (worst severity, automated first), or None.
-    `failing`: (check id, asset id) → status of the account's latest NOT_PASS findings."""
+    `failing`: (check id, asset id) of the account's NOT_PASS findings."""
     edge = choke.get("edge") or {}
     ends = {"choke": choke["id"], "from": edge.get("from"), "to": edge.get("to")}
     candidates = [(BY_ID[c], ends[end]) for end, items in CHOKE_ITEMS.get(edge.get("type", ""), ())
                   for c in items if c in BY_ID and ends[end]]
-    hits = [(item, asset) for item, asset in candidates if failing.get((item.id, asset)) == NOT_PASS]
+    hits = [(item, asset) for item, asset in candidates if (item.id, asset) in failing]
     if not hits:
         return None
     item, asset = min(hits, key=lambda h: (SEVERITIES.index(h[0].severity), h[0].remediation_action is None))
@@ -69,16 +68,22 @@ def fix_of(item: CheckItem, asset_id: str, account_id: str, manual: str | None =
             "manual_steps": None if automated else (manual or item.remediation)}
 
 
-def choke_fixes(driver: Driver, account_id: str, chokes: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
-    """The fix of each choke point, from the account's latest findings (one query)."""
+def failing_pairs(driver: Driver, account_id: str) -> set[tuple[str, str]]:
+    """(check id, asset id) of the account's failing findings among the items choke points map to (stale ones too)."""
     rows = driver.execute_query(
         "MATCH (st:ItemState {account_id: $account}) WHERE st.check_id IN $checks "
         "UNWIND range(0, size(st.asset_ids) - 1) AS i WITH st, i WHERE st.statuses[i] = 'NOT_PASS' "
         "OR coalesce(st.decided[i], '') = 'NOT_PASS' RETURN st.check_id AS check_id, st.asset_ids[i] AS asset_id",
         account=account_id, checks=sorted({c for ends in CHOKE_ITEMS.values() for _, cs in ends for c in cs}),
         routing_="r").records
-    failing = {(r["check_id"], r["asset_id"]): NOT_PASS for r in rows}
-    fixes = [choke_fix(c, failing, account_id) for c in chokes]
+    return {(r["check_id"], r["asset_id"]) for r in rows}
+
+
+def choke_fixes(driver: Driver, account_id: str, chokes: list[dict[str, Any]],
+                failing: set[tuple[str, str]] | None = None) -> list[dict[str, Any] | None]:
+    """The fix of each choke point, from the account's failing findings (read here unless given)."""
+    known = failing_pairs(driver, account_id) if failing is None else failing
+    fixes = [choke_fix(c, known, account_id) for c in chokes]
     steps: dict[tuple[str, str], str] = {}
     for fix in fixes:
         if fix is not None and not fix["automated"]:

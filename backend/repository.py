@@ -8,11 +8,21 @@ from typing import Any
 
 from neo4j import Driver
 
-from graph_schema.model import ASSET_LABELS
+from graph_schema.model import ASSET_LABELS, node_uid
 
 ASSET_QUERY_LABELS = sorted(ASSET_LABELS - {"Account"})
 # assets whose id or name contains $search (lower-cased), for the console's asset search
 SEARCH_CLAUSE = "AND ($search IS NULL OR toLower(n.id) CONTAINS $search OR toLower(coalesce(n.name, '')) CONTAINS $search) "
+
+
+class ClientError(ValueError):
+    """A bad argument: answered to the client with its message, never logged as a failure (plain ValueErrors are
+    bugs and are logged)."""
+
+
+class CursorError(ClientError):
+    def __init__(self, kind: str):
+        super().__init__(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
 
 
 def encode_cursor(kind: str, value: str) -> str:
@@ -27,7 +37,7 @@ def decode_cursor(cursor: str, kind: str) -> str:
         text = ""
     found, sep, value = text.partition(":")
     if not sep or found != kind:
-        raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+        raise CursorError(kind)
     return value
 
 
@@ -55,7 +65,7 @@ class Repository:
                     search: str | None = None) -> list[dict[str, Any]]:
         labels = [label] if label else ASSET_QUERY_LABELS
         if any(lbl not in ASSET_QUERY_LABELS for lbl in labels):
-            raise ValueError(f"unknown asset type {label!r}; known: {', '.join(ASSET_QUERY_LABELS)}")
+            raise ClientError(f"unknown asset type {label!r}; known: {', '.join(ASSET_QUERY_LABELS)}")
         return self.read(
             "MATCH (n {account_id: $account}) WHERE labels(n)[0] IN $labels "
             "AND ($region IS NULL OR n.region = $region) AND ($tag IS NULL OR $tag IN coalesce(n.tags, [])) "
@@ -79,24 +89,35 @@ class Repository:
             account=account_id, labels=labels, region=region, tag=tag, ids=ids, search=search.lower() if search else None)
         return int(rows[0]["c"])
 
-    def assets_by_key(self, account_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """Assets by (label, id) — the asset of each finding, in one query."""
-        rows = self.read(
-            "UNWIND $keys AS k MATCH (n {account_id: $account}) WHERE labels(n)[0] = k[0] "
-            "AND (n.id = k[1] OR n.arn = k[1]) "
-            "RETURN k[0] AS type, k[1] AS key, k[1] AS id, n.region AS region, coalesce(n.name, n.id) AS name, "
-            "coalesce(n.supported, true) AS supported",
-            account=account_id, keys=[list(k) for k in keys])
-        return {(r["type"], r["key"]): r for r in rows}
+    def _nodes_by_key(self, account_id: str, keys: list[tuple[str, str]], returns: str) -> dict[tuple[str, str], Any]:
+        """Asset nodes by (label, id), one indexed uid lookup per label present (an account's own node is keyed by
+        its ARN in findings and paths); `returns` is the projection of `n`. Unknown labels (Internet) find nothing."""
+        found: dict[tuple[str, str], Any] = {}
+        by_label: dict[str, list[str]] = {}
+        for label, key in keys:
+            if label in ASSET_LABELS:
+                by_label.setdefault(label, []).append(key)
+        for label, ids in by_label.items():
+            uids = {node_uid(account_id, account_id if label == "Account" else i): i for i in ids}
+            rows = self.read(f"MATCH (n:{label}) WHERE n.uid IN $uids AND n.account_id = $account "  # label: known set
+                             f"RETURN n.uid AS uid, {returns} AS value", uids=list(uids), account=account_id)
+            for r in rows:
+                keys_of = ids if label == "Account" else [uids[r["uid"]]]
+                for key in keys_of:
+                    found[(label, key)] = r["value"]
+        return found
 
-    def node_properties(self, account_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The graph properties of attack-path nodes by id (internal `_` properties left out)."""
-        rows = self.read(
-            "UNWIND $ids AS id MATCH (n {account_id: $account}) WHERE n.id = id OR n.arn = id "
-            "RETURN id, n {.*} AS props",
-            account=account_id, ids=ids)
-        return {r["id"]: {k: v for k, v in r["props"].items() if not k.startswith("_") and k not in ("uid", "hash")}
-                for r in rows}
+    def assets_by_key(self, account_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Assets by (label, id) — the asset of each finding."""
+        found = self._nodes_by_key(account_id, keys, "{region: n.region, name: coalesce(n.name, n.id), "
+                                                     "supported: coalesce(n.supported, true)}")
+        return {k: {**v, "id": k[1], "type": k[0]} for k, v in found.items()}
+
+    def node_properties(self, account_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The graph properties of attack-path nodes by (label, id) (internal `_` properties left out)."""
+        found = self._nodes_by_key(account_id, keys, "n {.*}")
+        return {k: {p: v for p, v in props.items() if not p.startswith("_") and p not in ("uid", "hash")}
+                for k, props in found.items()}
 
     def findings_for_assets(self, account_id: str, asset_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """The latest findings of each asset (the same rows as `latest_findings`, stale marks included)."""

@@ -34,7 +34,7 @@ from backend.graphql.paths import (
 from backend.graphql.relay import Connection, connection, from_list, from_sorted, keyset_page, page_size
 from backend.graphql.remediation import Remediation, manual_plan, remediation_node
 from backend.graphql.scans import Scan, scan_node
-from backend.repository import decode_cursor, encode_cursor
+from backend.repository import ClientError, CursorError, decode_cursor, encode_cursor
 
 COMPLIANCE_DOCS_KEPT = 64
 _compliance_docs: dict[tuple[str, str], tuple[list[dict[str, Any]], dict[str, Any]]] = {}
@@ -67,7 +67,7 @@ class Account:
             ids = sorted({r["asset_id"] for r in index.get("NOT_PASS", []) if r["severity"] in worst})
         key = decode_cursor(after, kind) if after else None
         if key is not None and "|" not in key:
-            raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+            raise CursorError(kind)
         repo = info.context.repo
         rows = await asyncio.to_thread(repo.assets_page, self.id, type, region, tag, n, key, ids, search)
 
@@ -120,7 +120,7 @@ class Account:
         if after is not None:
             started, sep, scan_id = decode_cursor(after, kind).partition("\n")
             if not sep:
-                raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+                raise CursorError(kind)
             key = (started, scan_id)
         repo = info.context.repo
         rows = await asyncio.to_thread(repo.scans, self.id, n, key)
@@ -163,9 +163,11 @@ class Account:
 
     @strawberry.field(description="The changes that cut the most attack paths first, each with the fix it maps to.")
     async def choke_points(self, info: Ctx, first: int | None = 50, after: str | None = None) -> Connection[ChokePoint]:
-        index = await self._paths(info)
-        page = from_list(index.doc["choke_points"], first, after, "chokePoints")
-        fixes = await choke_fixes(info, self.id, [e.node for e in page.edges])
+        paths = await self._paths(info)
+        page = from_list(paths.doc["choke_points"], first, after, "chokePoints")
+        index = await self._findings_index(info)  # failing findings from the cached index, not another scan
+        failing = {(r["check_id"], r["asset_id"]) for r in index.get("NOT_PASS", [])}
+        fixes = await choke_fixes(info, self.id, [e.node for e in page.edges], failing)
         for e, fix in zip(page.edges, fixes, strict=True):
             e.node = choke_point(e.node, fix)
         return page
@@ -177,7 +179,7 @@ class Account:
 
         await self._paths(info)  # the plan check
         if not changes:
-            raise ValueError("give at least one change")
+            raise ClientError("give at least one change")
         doc = await asyncio.to_thread(analyse_paths, info.context.driver, self.id, changes)
         return what_if_node(doc["what_if"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,6 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from backend.graphql.context import Ctx, _audit, _Changes
+from backend.repository import ClientError
 
 
 @strawberry.type
@@ -27,14 +29,16 @@ _console_running: dict[str, int] = {}
 # Console work (guard EXPLAIN + tenant query, custom-check validation) runs on its own few threads, never on
 # the default executor the rest of the API shares: hostile queries fill these slots and nothing else; when
 # all are taken the caller is told at once instead of queueing.
-CONSOLE_WORKERS = 2  # each may keep a Neo4j core busy until its timeout: few, on a small server
+# each console query may keep a Neo4j core busy until its timeout: console work gets at most half the cores of
+# the machine (Neo4j runs beside the API in the supported topologies), the rest stays for everyone else
+CONSOLE_WORKERS = int(os.environ.get("SKYPATH_CONSOLE_WORKERS") or max(1, (os.cpu_count() or 2) // 2))
 _console_pool = ThreadPoolExecutor(max_workers=CONSOLE_WORKERS, thread_name_prefix="console")
 _console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
 
 
 def _take_console_slot() -> None:
     if not _console_slots.acquire(blocking=False):
-        raise ValueError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
+        raise ClientError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
 
 
 async def _on_console_pool(fn: Any, *args: Any) -> Any:
@@ -61,7 +65,7 @@ async def run_cypher(info: Ctx, account_id: str, query: str, limit: int) -> Cyph
 
     ident = info.context.require(account_id, "viewer")
     if _console_running.get(account_id, 0) >= CONSOLE_QUERIES_PER_ACCOUNT:
-        raise ValueError(f"console busy: {CONSOLE_QUERIES_PER_ACCOUNT} console query of this account at a time, "
+        raise ClientError(f"console busy: {CONSOLE_QUERIES_PER_ACCOUNT} console query of this account at a time, "
                          "try again when it has finished")
     _take_console_slot()  # busy is answered before anything is written or run
     _console_running[account_id] = _console_running.get(account_id, 0) + 1

@@ -180,8 +180,8 @@ class Context(BaseContext):
         """Asset rows by (type, id)."""
         return self._loader("assets", account_id, self.repo.assets_by_key, None)
 
-    def properties_loader(self, account_id: str) -> DataLoader[str, dict[str, Any]]:
-        """Graph properties of attack-path nodes by id."""
+    def properties_loader(self, account_id: str) -> DataLoader[tuple[str, str], dict[str, Any]]:
+        """Graph properties of attack-path nodes by (type, id)."""
         return self._loader("properties", account_id, self.repo.node_properties, {})
 
     async def items(self, account_id: str, needed: Iterable[str] | None = None) -> dict[str, Any]:

@@ -61,3 +61,15 @@ class Access(Enum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+
+
+@strawberry.enum(description="How a background task (sync, scan, paths, alerts) ended, or where it is.")
+class TaskOutcome(Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    REFUSED = "refused"
+    FAILED = "failed"

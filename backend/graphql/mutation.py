@@ -19,6 +19,7 @@ from backend.graphql.posture import PostureMutation
 from backend.graphql.relay import Connection, from_list
 from backend.graphql.remediation import Remediation, remediation_node
 from backend.graphql.scans import ScanOutcome, ScanStatus, counts_of
+from backend.repository import ClientError
 
 
 @strawberry.type
@@ -80,7 +81,7 @@ class Mutation(PostureMutation):
                          {"checks": check_ids, "package": package, "policy": policy})
             queue = await asyncio.to_thread(_workers_available) if run_async is not False else False
             if run_async and not queue:
-                raise ValueError("no Celery worker is running: start one, or scan with runAsync: false")
+                raise ClientError("no Celery worker is running: start one, or scan with runAsync: false")
             if queue:
                 from backend.tasks import scan_task
 

@@ -31,7 +31,7 @@ class PathNode:
 
     @strawberry.field(description="The node's graph properties (empty for the Internet).")
     async def properties(self, info: Ctx) -> list[Property]:
-        props = await info.context.properties_loader(self.account_id).load(self.id)
+        props = await info.context.properties_loader(self.account_id).load((self.type, self.id))
         return [Property(key=k, value=v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v))
                 for k, v in sorted(props.items())]
 
@@ -61,9 +61,9 @@ class AttackPath:
 
 
 def _label(node: dict[str, str]) -> str:
-    """What to show for a node: the last part of an ARN (`role/app` → `app`), else the id."""
+    """What to show for a node: the last part of an ARN (`…:role/app` → `app`, `…:root` → `root`), else the id."""
     ident = node["id"]
-    return ident.rsplit("/", 1)[-1] if ident.startswith("acs:") and "/" in ident else ident
+    return ident.replace(":", "/").rsplit("/", 1)[-1] if ident.startswith("acs:") else ident
 
 
 def path_node(node: dict[str, str], account_id: str) -> PathNode:
@@ -192,7 +192,8 @@ def what_if_node(doc: dict[str, Any]) -> WhatIf:
                   paths_remaining=doc["paths_remaining"], doc=doc)
 
 
-async def choke_fixes(info: Ctx, account_id: str, chokes: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+async def choke_fixes(info: Ctx, account_id: str, chokes: list[dict[str, Any]],
+                      failing: set[tuple[str, str]]) -> list[dict[str, Any] | None]:
     from backend.fixes import choke_fixes as fixes
 
-    return await asyncio.to_thread(fixes, info.context.driver, account_id, chokes)
+    return await asyncio.to_thread(fixes, info.context.driver, account_id, chokes, failing)

@@ -10,6 +10,9 @@ from typing import Any
 
 import strawberry
 
+from backend.graphql.enums import Severity, TaskOutcome
+from backend.graphql.relay import Connection, from_list
+
 
 @strawberry.type
 class ScheduleType:
@@ -31,7 +34,7 @@ class TaskState:
     step: str | None = None
     phase: str | None = None
     calls: int | None = None
-    status: str | None = None
+    status: TaskOutcome | None = None
     reason: str | None = None
     error: str | None = None
 
@@ -53,14 +56,14 @@ class PropertyChange:
 class ChangedAsset:
     type: str
     id: str
-    properties: list[PropertyChange]
+    properties: list[PropertyChange] = strawberry.field(description="Bounded: one asset's changed properties.")
 
 
 @strawberry.type
 class FindingChange:
     check_id: str
     asset_id: str
-    severity: str
+    severity: Severity | None = strawberry.field(description="null: the item is gone (a removed custom item).")
     title: str
     before: str | None
     after: str | None
@@ -70,7 +73,7 @@ class FindingChange:
 class PathChange:
     entry: str
     target: str
-    severity: str
+    severity: Severity
     type: str
 
 
@@ -83,20 +86,69 @@ class ExposureChange:
     after_json: str
 
 
-@strawberry.type
+@strawberry.type(description="What changed since a scan or date: every list a connection.")
 class Changes:
     account_id: str
     since: str
-    syncs: list[str]
-    assets_added: list[AssetRef]
-    assets_removed: list[AssetRef]
-    assets_changed: list[ChangedAsset]
-    findings_new: list[FindingChange]
-    findings_resolved: list[FindingChange]
-    findings_regressed: list[FindingChange]
-    paths_new: list[PathChange]
-    paths_removed: list[PathChange]
-    exposure: list[ExposureChange]
+    doc: strawberry.Private[dict[str, Any]]
+
+    def _page(self, rows: list[Any], first: int | None, after: str | None, kind: str, node: Any) -> Connection[Any]:
+        return from_list(rows, first, after, f"changes.{kind}", node)
+
+    @strawberry.field
+    def syncs(self, first: int | None = 50, after: str | None = None) -> Connection[str]:
+        return self._page(self.doc["syncs"], first, after, "syncs", lambda s: s)
+
+    @strawberry.field
+    def assets_added(self, first: int | None = 50, after: str | None = None) -> Connection[AssetRef]:
+        return self._page(self.doc["assets"]["added"], first, after, "assetsAdded", lambda a: AssetRef(**a))
+
+    @strawberry.field
+    def assets_removed(self, first: int | None = 50, after: str | None = None) -> Connection[AssetRef]:
+        return self._page(self.doc["assets"]["removed"], first, after, "assetsRemoved", lambda a: AssetRef(**a))
+
+    @strawberry.field
+    def assets_changed(self, first: int | None = 50, after: str | None = None) -> Connection[ChangedAsset]:
+        return self._page(self.doc["assets"]["changed"], first, after, "assetsChanged", lambda a: ChangedAsset(
+            type=a["type"], id=a["id"], properties=[
+                PropertyChange(name=p, before_json=json.dumps(v["before"]), after_json=json.dumps(v["after"]))
+                for p, v in a["properties"].items()]))
+
+    @strawberry.field
+    def findings_new(self, first: int | None = 50, after: str | None = None) -> Connection[FindingChange]:
+        return self._page(self.doc["findings"]["new"], first, after, "findingsNew", _finding)
+
+    @strawberry.field
+    def findings_resolved(self, first: int | None = 50, after: str | None = None) -> Connection[FindingChange]:
+        return self._page(self.doc["findings"]["resolved"], first, after, "findingsResolved", _finding)
+
+    @strawberry.field
+    def findings_regressed(self, first: int | None = 50, after: str | None = None) -> Connection[FindingChange]:
+        return self._page(self.doc["findings"]["regressed"], first, after, "findingsRegressed", _finding)
+
+    @strawberry.field
+    def paths_new(self, first: int | None = 50, after: str | None = None) -> Connection[PathChange]:
+        return self._page(self.doc["attack_paths"]["new"], first, after, "pathsNew", _path)
+
+    @strawberry.field
+    def paths_removed(self, first: int | None = 50, after: str | None = None) -> Connection[PathChange]:
+        return self._page(self.doc["attack_paths"]["removed"], first, after, "pathsRemoved", _path)
+
+    @strawberry.field
+    def exposure(self, first: int | None = 50, after: str | None = None) -> Connection[ExposureChange]:
+        return self._page(self.doc["exposure"], first, after, "exposure", lambda e: ExposureChange(
+            type=e["type"], id=e["id"], property=e["property"], before_json=json.dumps(e["before"]),
+            after_json=json.dumps(e["after"])))
+
+
+def _finding(r: dict[str, Any]) -> FindingChange:
+    return FindingChange(check_id=r["check_id"], asset_id=r["asset_id"],
+                         severity=Severity(r["severity"]) if r["severity"] else None,
+                         title=r["title"], before=r["before"], after=r["after"])
+
+
+def _path(r: dict[str, Any]) -> PathChange:
+    return PathChange(entry=r["entry"], target=r["target"], severity=Severity(r["severity"]), type=r["type"])
 
 
 def _schedule(row: dict[str, Any]) -> ScheduleType:
@@ -107,32 +159,13 @@ def _schedule(row: dict[str, Any]) -> ScheduleType:
 def _task(doc: dict[str, Any]) -> TaskState:
     meta = doc.get("progress") or doc.get("result") or {}
     return TaskState(id=doc["id"], name=doc["name"], state=doc["state"], step=meta.get("step"),
-                     phase=meta.get("phase"), calls=meta.get("calls"), status=meta.get("status"),
+                     phase=meta.get("phase"), calls=meta.get("calls"),
+                     status=TaskOutcome(meta["status"]) if meta.get("status") else None,
                      reason=meta.get("reason"), error=doc.get("error"))
 
 
 def _changes(doc: dict[str, Any]) -> Changes:
-    def findings(rows: list[dict[str, Any]]) -> list[FindingChange]:
-        return [FindingChange(**{k: r[k] for k in ("check_id", "asset_id", "severity", "title", "before", "after")})
-                for r in rows]
-
-    def paths(rows: list[dict[str, Any]]) -> list[PathChange]:
-        return [PathChange(**{k: r[k] for k in ("entry", "target", "severity", "type")}) for r in rows]
-
-    assets = doc["assets"]
-    return Changes(
-        account_id=doc["account_id"], since=doc["since"], syncs=doc["syncs"],
-        assets_added=[AssetRef(**a) for a in assets["added"]], assets_removed=[AssetRef(**a) for a in assets["removed"]],
-        assets_changed=[ChangedAsset(type=a["type"], id=a["id"], properties=[
-            PropertyChange(name=p, before_json=json.dumps(v["before"]), after_json=json.dumps(v["after"]))
-            for p, v in a["properties"].items()]) for a in assets["changed"]],
-        findings_new=findings(doc["findings"]["new"]), findings_resolved=findings(doc["findings"]["resolved"]),
-        findings_regressed=findings(doc["findings"]["regressed"]),
-        paths_new=paths(doc["attack_paths"]["new"]), paths_removed=paths(doc["attack_paths"]["removed"]),
-        exposure=[ExposureChange(type=e["type"], id=e["id"], property=e["property"],
-                                 before_json=json.dumps(e["before"]), after_json=json.dumps(e["after"]))
-                  for e in doc["exposure"]],
-    )
+    return Changes(account_id=doc["account_id"], since=doc["since"], doc=doc)
 
 
 @strawberry.type

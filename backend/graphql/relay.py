@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from backend.repository import decode_cursor, encode_cursor
+from backend.repository import ClientError, CursorError, decode_cursor, encode_cursor
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -48,7 +48,7 @@ class Connection(Generic[T]):
 def page_size(first: int | None) -> int:
     n = DEFAULT_PAGE if first is None else first
     if n < 1 or n > MAX_PAGE:
-        raise ValueError(f"first must be between 1 and {MAX_PAGE}")
+        raise ClientError(f"first must be between 1 and {MAX_PAGE}")
     return n
 
 
@@ -68,7 +68,7 @@ def from_list(rows: Sequence[Any], first: int | None, after: str | None, kind: s
     if after is not None:
         text = decode_cursor(after, kind)
         if not text.isdigit():
-            raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+            raise CursorError(kind)
         start = int(text) + 1
     page = rows[start:start + n]
     return connection([node(r) for r in page], [encode_cursor(kind, str(start + i)) for i in range(len(page))],
@@ -85,10 +85,10 @@ def from_sorted(rows: Sequence[Any], first: int | None, after: str | None, kind:
         try:
             wanted = tuple(json.loads(decode_cursor(after, kind)))
         except (ValueError, TypeError):
-            raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}") from None
+            raise CursorError(kind) from None
         sample = key(rows[0]) if rows else wanted
         if len(wanted) != len(sample) or any(type(w) is not type(s) for w, s in zip(wanted, sample, strict=True)):
-            raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+            raise CursorError(kind)
         start = bisect.bisect_right(rows, wanted, key=key)
     page = rows[start:start + n]
     return connection([node(r) for r in page], [encode_cursor(kind, json.dumps(list(key(r)))) for r in page],
@@ -106,7 +106,7 @@ async def keyset_page(info: Any, kind: str, first: int | None, after: str | None
             at, element = json.loads(decode_cursor(after, kind))
             key = (str(at), str(element))
         except (ValueError, TypeError):
-            raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}") from None
+            raise CursorError(kind) from None
     rows = await asyncio.to_thread(read, n, key)
     page = rows[:n]
 

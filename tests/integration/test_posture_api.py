@@ -22,8 +22,10 @@ def _gql(client: TestClient, token: str, query: str, **variables: Any) -> dict[s
 SET = """mutation($a: String!, $s: String!) { setSchedule(accountId: $a, source: $s, everySeconds: 3600) {
   accountId source everySeconds enabled } }"""
 READ = """query($a: String!) { schedule(accountId: $a) { source everySeconds }
-  changes(accountId: $a) { since syncs assetsAdded { id } assetsChanged { id properties { name beforeJson afterJson } }
-    findingsNew { checkId } pathsNew { entry } exposure { id } }
+  changes(accountId: $a) { since syncs { totalCount } assetsAdded { edges { node { id } } }
+    assetsChanged { edges { node { id properties { name beforeJson afterJson } } } }
+    findingsNew { edges { node { checkId severity } } } pathsNew { edges { node { entry severity } } }
+    exposure { edges { node { id } } } }
   tasks(accountId: $a) { id state } }"""
 
 
@@ -43,7 +45,7 @@ def test_schedule_and_changes_over_graphql(neo4j_driver: Driver, sample_account:
         doc = _gql(client, viewer, READ, a=sample_account)
         assert "errors" not in doc, doc
         assert doc["data"]["schedule"] == {"source": "live", "everySeconds": 3600}
-        assert doc["data"]["changes"]["syncs"] and doc["data"]["changes"]["assetsChanged"] == []
+        assert doc["data"]["changes"]["syncs"]["totalCount"] and doc["data"]["changes"]["assetsChanged"]["edges"] == []
         assert doc["data"]["tasks"] == []
 
         other = _gql(client, stranger, READ, a=sample_account)

@@ -27,6 +27,8 @@ BOUNDED_LISTS = {
     ("Remediation", "responses"): "one per call made",
     ("ApiCall", "params"): "one call's parameters",
     ("Policy", "packages"): "compliance packages",
+    ("ChangedAsset", "properties"): "one asset's changed properties",
+    ("Query", "tasks"): "the account's last RECENT_TASKS (50) tasks",
     ("Query", "assetTypes"): "the asset labels of the graph schema",
     ("FindingsSummary", "bySeverity"): "four severities",
     ("FindingsSummary", "byProduct"): "the products Skypath collects",
@@ -40,7 +42,9 @@ MUST_BE_CONNECTIONS = [("Account", f) for f in ("findings", "assets", "attackPat
                                                  "auditLog")] + [
     ("Scan", "results"), ("ScanOutcome", "results"), ("Asset", "findings"), ("Query", "accounts"),
     ("Query", "checkItems"), ("Usage", "byDay"), ("Usage", "byItem"), ("ComplianceSection", "requirements"),
-    ("WhatIf", "removedPairs"), ("LedgerEntry", "assets")]
+    ("WhatIf", "removedPairs"), ("LedgerEntry", "assets")] + [
+    ("Changes", f) for f in ("syncs", "assetsAdded", "assetsRemoved", "assetsChanged", "findingsNew", "findingsResolved",
+                             "findingsRegressed", "pathsNew", "pathsRemoved", "exposure")]
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +132,35 @@ def test_an_unknown_enum_value_is_a_validation_error() -> None:
     assert ok.errors is None and ok.data is not None
     nodes = [e["node"]["severity"] for e in ok.data["checkItems"]["edges"]]
     assert nodes and set(nodes) == {"CRITICAL"} and ok.data["checkItems"]["totalCount"] == len(nodes)
+
+
+def test_a_bad_cursor_is_a_clear_error_and_no_logged_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import logging
+
+    from backend.repository import encode_cursor
+
+    first = asyncio.run(schema.execute('{ checkItems(first: 2) { pageInfo { endCursor } } }'))
+    assert first.errors is None and first.data is not None
+    good = first.data["checkItems"]["pageInfo"]["endCursor"]
+    caplog.set_level(logging.DEBUG)
+    for bad in ("bogus", "", encode_cursor("findings", '[0, "x", "y"]'), good + "x"):
+        result = asyncio.run(schema.execute('query($c: String) { checkItems(after: $c) { totalCount } }',
+                                            variable_values={"c": bad}))
+        assert result.errors and "invalid cursor for checkItems" in result.errors[0].message, (bad, result.errors)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    page = asyncio.run(schema.execute('query($c: String) { checkItems(first: 2, after: $c) { edges { node { id } } } }',
+                                      variable_values={"c": good}))
+    assert page.errors is None and len(page.data["checkItems"]["edges"]) == 2
+
+
+def test_client_errors_are_answered_bugs_are_logged() -> None:
+    from backend.billing import BillingError
+    from backend.graphql.schema import client_error
+    from backend.repository import ClientError, CursorError
+
+    for answered in (CursorError("findings"), ClientError("first must be between 1 and 500"), BillingError("refused"),
+                     PermissionError("account 1 not found"), KeyError("unknown check item 'X'")):
+        assert client_error(answered), answered
+    for bug in (ValueError("zip() argument 2 is shorter than argument 1"), TypeError("x"), AttributeError("y")):
+        assert not client_error(bug), bug
