@@ -25,6 +25,7 @@ import bisect
 import hashlib
 import heapq
 import json
+import threading
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -202,6 +203,11 @@ class PathIndex:
                 self.heads[entry] = prefix
                 self.group_of[entry] = (entry, len(prefix), MAX_PIVOTS)
             self.entries.append(entry)
+
+    def resolve_all(self) -> None:
+        """Every entry group resolved (a group is pure: two threads resolving one at once agree)."""
+        for key in sorted(set(self.group_of.values())):
+            self.group(key)
 
     def group(self, key: tuple[Node, int, int]) -> Group:
         found = self._groups.get(key)
@@ -744,4 +750,8 @@ class RankedReport:
 
 
 def ranked_report(driver: Driver, account_id: str) -> RankedReport:
-    return RankedReport(load_index(driver, account_id))
+    """The API's report. The first pages are answered at once; every entry group is then resolved in the
+    background, so later pages at any offset find theirs ready instead of resolving it while others wait."""
+    index = load_index(driver, account_id)
+    threading.Thread(target=index.resolve_all, name=f"paths-{account_id}", daemon=True).start()
+    return RankedReport(index)

@@ -159,7 +159,8 @@ class Account:
         index = await self._paths(info)
         rows = await asyncio.to_thread(index.select, entry, target, [s.value for s in severity] if severity else None,
                                        type, through, conditional)
-        return from_list(rows, first, after, "attackPaths", lambda p: attack_path(p, self.id))
+        # a page of the index is produced as it is sliced: off the event loop, like the selection
+        return await asyncio.to_thread(from_list, rows, first, after, "attackPaths", lambda p: attack_path(p, self.id))
 
     @strawberry.field(description="The changes that cut the most attack paths first, each with the fix it maps to.")
     async def choke_points(self, info: Ctx, first: int | None = 50, after: str | None = None) -> Connection[ChokePoint]:
