@@ -38,7 +38,8 @@ _console_slots = threading.BoundedSemaphore(CONSOLE_WORKERS)
 
 def _take_console_slot() -> None:
     if not _console_slots.acquire(blocking=False):
-        raise ClientError(f"console busy: {CONSOLE_WORKERS} console queries are running, try again in a few seconds")
+        running = "1 console query is" if CONSOLE_WORKERS == 1 else f"{CONSOLE_WORKERS} console queries are"
+        raise ClientError(f"console busy: {running} running, try again in a few seconds")
 
 
 async def _on_console_pool(fn: Any, *args: Any) -> Any:
