@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from loaders.inputs import InputError, loads_json
 from loaders.transport import ApiError, MissingCallError, Transport
 
 
@@ -237,6 +238,18 @@ def paged_by_token(
         if not token:
             return items
     raise CollectError(f"{product}:{action}: paging did not end")
+
+
+def json_object(text: str | bytes, what: str) -> dict[str, Any]:
+    """A JSON document embedded in an answer (a policy as text) that must be an object; `what` names it in
+    the error, as in "Oss:GetBucketPolicy b: the policy"."""
+    try:
+        doc = loads_json(text, what)
+    except InputError as exc:
+        raise CollectError(str(exc)) from exc
+    if not isinstance(doc, dict):
+        raise CollectError(f"{what} must be a JSON object")
+    return doc
 
 
 def as_bool(value: Any) -> bool | None:

@@ -8,9 +8,8 @@ from typing import Any
 
 from graph_schema.model import NodeSchema, RelSchema
 from graph_schema.store import GraphBatch
-from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap
+from loaders.base import NOT_CONFIGURED, CollectContext, CollectError, Gap, json_object
 from loaders.declaration import Api, AttackRole, Product
-from loaders.inputs import InputError, loads_json
 from loaders.regions import GLOBAL, is_supported
 
 API = Api("Oss", "", "oss-{region}.aliyuncs.com", "oss2", style="oss", is_global=True)
@@ -65,13 +64,7 @@ def collect(ctx: CollectContext, region: str = GLOBAL) -> dict[str, Any]:
 def parse_policy_text(body: str, bucket: str) -> dict[str, Any]:
     if not isinstance(body, str | bytes):
         raise CollectError(f"Oss:GetBucketPolicy {bucket}: the policy is not valid JSON: got {type(body).__name__}")
-    try:
-        doc = loads_json(body, f"Oss:GetBucketPolicy {bucket}: the policy")
-    except InputError as exc:
-        raise CollectError(str(exc)) from exc
-    if not isinstance(doc, dict):
-        raise CollectError(f"Oss:GetBucketPolicy {bucket}: the policy must be a JSON object")
-    return doc
+    return json_object(body, f"Oss:GetBucketPolicy {bucket}: the policy")
 
 
 def transform(raw: dict[str, Any], batch: GraphBatch) -> None:

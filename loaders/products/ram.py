@@ -10,9 +10,17 @@ from typing import Any
 
 from graph_schema.model import NodeSchema, RelSchema
 from graph_schema.store import GraphBatch
-from loaders.base import CollectContext, CollectError, Gap, as_bool, dig, dig_list, paged_by_token
+from loaders.base import (
+    CollectContext,
+    CollectError,
+    Gap,
+    as_bool,
+    dig,
+    dig_list,
+    json_object,
+    paged_by_token,
+)
 from loaders.declaration import Api, AttackRole, Product
-from loaders.inputs import InputError, loads_json
 from loaders.listing import Listing
 from loaders.regions import GLOBAL, is_supported
 
@@ -141,13 +149,7 @@ def _json_text(value: Any, where: str) -> str:
         return json.dumps(value, sort_keys=True)
     if not isinstance(value, str):
         raise CollectError(f"{where}: policy document must be a JSON string, got {type(value).__name__}")
-    try:
-        doc = loads_json(value, f"{where}: policy document")
-    except InputError as exc:
-        raise CollectError(str(exc)) from exc
-    if not isinstance(doc, dict):
-        raise CollectError(f"{where}: policy document must be a JSON object")
-    return json.dumps(doc, sort_keys=True)
+    return json.dumps(json_object(value, f"{where}: policy document"), sort_keys=True)
 
 
 def _parse_time(text: str) -> datetime | None:
