@@ -71,7 +71,7 @@ TENANT_RECORD_LABELS: dict[str, str] = {
 # before the constraint may hold duplicates: ensure_schema keeps the newest).
 UID_RECORD_LABELS: dict[str, str] = {
     "ItemState": "updated", "Whitelist": "at", "Plan": "started", "InstanceDay": "day", "CustomCheck": "updated",
-    "CustomPolicy": "updated", "Schedule": "updated", "SyncRecord": "at", "PathRun": "at",
+    "CustomPolicy": "updated", "Schedule": "updated", "SyncRecord": "at", "PathRun": "at", "AttackPathIndex": "version",
 }
 # nodes without an account: API tokens (their `accounts` list says what they may see) and webhooks (their
 # `accounts` list says whose alerts they get; the console refuses both, their secrets are not in the graph)
