@@ -19,7 +19,6 @@ import copy
 import json
 import sys
 import time
-from collections import defaultdict
 from typing import Any
 
 from common import ASSETS, BENCH_ACCOUNT, record, snapshot_path
@@ -36,17 +35,14 @@ DROP_22_EVERY = 7
 def union_exposure(batch: GraphBatch) -> None:
     """The superseded rule (oracle): each group judged alone, the instance open where any group is open."""
     rules_of = analysis.internet_rules_by_group(batch)
-    member: dict[str, list[str]] = defaultdict(list)
-    for (src_label, src_id, rel_type, _dl, dst_id) in batch.rels:
-        if rel_type == "MEMBER_OF" and src_label == "EcsInstance":
-            member[src_id].append(dst_id)
+    member = analysis.groups_of_instances(batch)
     for iid, inst in batch.nodes.get("EcsInstance", {}).items():
         inst["internet_reachable"] = False
         if not inst.get("is_public") or not inst.get("supported", True):
             continue
         ranges: list[tuple[int, int]] = []
         via: list[str] = []
-        for sg in sorted(set(member.get(iid, []))):
+        for sg in sorted(member.get(iid, ())):
             opened = internet_open_ranges(rules_of.get(sg, []), "tcp")
             if opened:
                 ranges.extend(opened)
@@ -63,10 +59,7 @@ def conflicting_instances(batch: GraphBatch) -> set[str]:
     """Instances in 2+ groups where an internet Accept of one group is covered by an internet Drop of another
     at the same or higher precedence (a lower priority number)."""
     rules_of = analysis.internet_rules_by_group(batch)
-    member: dict[str, set[str]] = defaultdict(set)
-    for (src_label, src_id, rel_type, _dl, dst_id) in batch.rels:
-        if rel_type == "MEMBER_OF" and src_label == "EcsInstance":
-            member[src_id].add(dst_id)
+    member = analysis.groups_of_instances(batch)
     out = set()
     for iid, groups in member.items():
         for a in groups:

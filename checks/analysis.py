@@ -90,6 +90,15 @@ def internet_rules_by_group(batch: GraphBatch) -> dict[str, list[Rule]]:
     return out
 
 
+def groups_of_instances(batch: GraphBatch) -> dict[str, set[str]]:
+    """Each instance's security groups (its MEMBER_OF relationships)."""
+    member: dict[str, set[str]] = defaultdict(set)
+    for (src_label, src_id, rel_type, _dl, dst_id) in batch.rels:
+        if rel_type == "MEMBER_OF" and src_label == "EcsInstance":
+            member[src_id].add(dst_id)
+    return member
+
+
 def merged_exposure(groups: Iterable[str], rules_of: dict[str, list[Rule]]) -> tuple[list[tuple[int, int]], list[str]]:
     """Internet-open TCP ranges of an instance in `groups`, from the MERGED rules of all of them (ECS sorts
     them together: a Drop in one group closes what a lower-precedence Accept in another opens), and the
@@ -103,17 +112,14 @@ def exposure(batch: GraphBatch) -> None:
     """Internet -[:CAN_REACH {ports, via}]-> instance: a public address and a TCP port the merged rules of
     the instance's groups open to the internet."""
     rules_of = internet_rules_by_group(batch)
-    member: dict[str, list[str]] = defaultdict(list)
-    for (src_label, src_id, rel_type, _dl, dst_id) in batch.rels:
-        if rel_type == "MEMBER_OF" and src_label == "EcsInstance":
-            member[src_id].append(dst_id)
+    member = groups_of_instances(batch)
     # instances share a few group sets: evaluate each set once
     by_groups: dict[tuple[str, ...], tuple[list[tuple[int, int]], list[str]]] = {}
     for iid, inst in batch.nodes.get("EcsInstance", {}).items():
         inst["internet_reachable"] = False
         if not inst.get("is_public") or not inst.get("supported", True):
             continue
-        key = tuple(sorted(set(member.get(iid, []))))
+        key = tuple(sorted(member.get(iid, ())))
         if key not in by_groups:
             by_groups[key] = merged_exposure(key, rules_of)
         ranges, via = by_groups[key]
