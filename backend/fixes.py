@@ -4,6 +4,7 @@ remediation steps with their placeholders filled from the asset (its user, its k
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from typing import Any
 
 from neo4j import Driver
@@ -47,7 +48,7 @@ def remediate_command(account_id: str, check_id: str, asset_id: str) -> str:
     return f"skypath remediate --account {account_id} --check {check_id} --asset {asset_id}"
 
 
-def choke_fix(choke: dict[str, Any], failing: set[tuple[str, str]], account_id: str) -> dict[str, Any] | None:
+def choke_fix(choke: dict[str, Any], failing: Set[tuple[str, str]], account_id: str) -> dict[str, Any] | None:
     """The failing finding whose fix cuts this choke point (worst severity, automated first), or None.
     `failing`: (check id, asset id) of the account's NOT_PASS findings."""
     edge = choke.get("edge") or {}
@@ -80,7 +81,7 @@ def failing_pairs(driver: Driver, account_id: str) -> set[tuple[str, str]]:
 
 
 def choke_fixes(driver: Driver, account_id: str, chokes: list[dict[str, Any]],
-                failing: set[tuple[str, str]] | None = None) -> list[dict[str, Any] | None]:
+                failing: Set[tuple[str, str]] | None = None) -> list[dict[str, Any] | None]:
     """The fix of each choke point, from the account's failing findings (read here unless given)."""
     known = failing_pairs(driver, account_id) if failing is None else failing
     fixes = [choke_fix(c, known, account_id) for c in chokes]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,7 +194,7 @@ def what_if_node(doc: dict[str, Any]) -> WhatIf:
 
 
 async def choke_fixes(info: Ctx, account_id: str, chokes: list[dict[str, Any]],
-                      failing: set[tuple[str, str]]) -> list[dict[str, Any] | None]:
+                      failing: Set[tuple[str, str]]) -> list[dict[str, Any] | None]:
     from backend.fixes import choke_fixes as fixes
 
     return await asyncio.to_thread(fixes, info.context.driver, account_id, chokes, failing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -39,10 +40,14 @@ class SkypathSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+# The depth and alias limits' rule classes, made once: each limiter makes a new class when constructed, and
+# the validation cache is keyed by the rule classes, so limiters made per request validated every request anew.
+LIMIT_RULES = [rule for limiter in (QueryDepthLimiter(max_depth=8), MaxAliasesLimiter(max_alias_count=15))
+               for rule in limiter.validation_rules]
+
 schema = SkypathSchema(
     query=merge_types("Query", (Query, ConsoleQuery)), mutation=Mutation,
-    extensions=[lambda: QueryDepthLimiter(max_depth=8), lambda: MaxTokensLimiter(max_token_count=2000),
-                lambda: MaxAliasesLimiter(max_alias_count=15),
+    extensions=[lambda: AddValidationRules(LIMIT_RULES), lambda: MaxTokensLimiter(max_token_count=2000),
                 # factories: the LRU caches behind them live at module level, shared by every request
                 lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )

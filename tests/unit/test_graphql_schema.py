@@ -164,3 +164,29 @@ def test_client_errors_are_answered_bugs_are_logged() -> None:
         assert client_error(answered), answered
     for bug in (ValueError("zip() argument 2 is shorter than argument 1"), TypeError("x"), AttributeError("y")):
         assert not client_error(bug), bug
+
+
+def test_depth_and_alias_limits_hold_when_validation_is_cached() -> None:
+    """The limits' rules are made once, so a repeated document is validated once (the validation cache is keyed
+    by the rule classes) — and a document over a limit is refused every time, from the cache too."""
+    import asyncio
+
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    deep = "{ accounts { edges { node { " + "assets { edges { node { " * 4 + "id" + " } } }" * 4 + " } } } }"
+    aliased = "{ " + " ".join(f"a{i}: packages" for i in range(16)) + " }"
+    fine = "query($a: String!) { account(id: $a) { id } }"
+    cache = _get_validate_cache(256)
+
+    async def errors(query: str) -> list[str]:
+        result = await schema.execute(query, variable_values={"a": "1"})
+        return [e.message for e in result.errors or []]
+
+    for _ in range(2):
+        assert any("exceeds maximum operation depth" in m for m in asyncio.run(errors(deep)))
+        assert any("aliases" in m for m in asyncio.run(errors(aliased)))
+    before = cache.cache_info()
+    asyncio.run(errors(fine))
+    asyncio.run(errors(fine))
+    after = cache.cache_info()
+    assert after.misses - before.misses <= 1 and after.hits - before.hits >= 1
