@@ -194,7 +194,10 @@ class Context(BaseContext):
         if account_id not in self._items:
             from checks.packages import account_items
 
-            self._items[account_id] = await asyncio.to_thread(account_items, self.driver, account_id)
+            # custom items change rarely: read like a data version (at most once a second, at once after this
+            # process's own change), not once per request
+            self._items[account_id] = await VERSIONS.get("items", account_id,
+                                                         lambda: account_items(self.driver, account_id))
         return self._items[account_id]  # type: ignore[no-any-return]
 
 
