@@ -114,12 +114,13 @@ class Account:
         return index
 
     async def _failing(self, info: Ctx) -> frozenset[tuple[str, str]]:
-        """(check, asset) of the failing findings, from the cached index: built once per findings version (tens
-        of thousands of pairs: ~45 ms of CPU when every choke-point page built it again)."""
+        """(check, asset) of the failing findings choke points map to (`backend.fixes.failing_pairs`, as the CLI):
+        read once per findings version (building the set per choke-point page cost ~45 ms of CPU)."""
+        from backend.fixes import failing_pairs
+
         version = await _version("findings", self.id, lambda: _findings_version(info.context.repo, self.id))
-        index = await self._findings_index(info)
         failing: frozenset[tuple[str, str]] = await CACHE.get(
-            "failing", self.id, version, lambda: frozenset((r["check_id"], r["asset_id"]) for r in index.get("NOT_PASS", [])))
+            "failing", self.id, version, lambda: frozenset(failing_pairs(info.context.driver, self.id)))
         return failing
 
     @strawberry.field(description="Scans, newest first.")
@@ -173,9 +174,9 @@ class Account:
 
     @strawberry.field(description="The changes that cut the most attack paths first, each with the fix it maps to.")
     async def choke_points(self, info: Ctx, first: int | None = 50, after: str | None = None) -> Connection[ChokePoint]:
-        paths = await self._paths(info)
+        paths, failing = await asyncio.gather(self._paths(info), self._failing(info))  # a cold server reads both at once
         page = from_list(paths.doc["choke_points"], first, after, "chokePoints")
-        fixes = await choke_fixes(info, self.id, [e.node for e in page.edges], await self._failing(info))
+        fixes = await choke_fixes(info, self.id, [e.node for e in page.edges], failing)
         for e, fix in zip(page.edges, fixes, strict=True):
             e.node = choke_point(e.node, fix)
         return page
