@@ -27,7 +27,7 @@ import heapq
 import json
 import threading
 import zlib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
@@ -53,6 +53,7 @@ from checks.paths import (
 Node = tuple[str, str]
 # above this many paths `paths --format json` refuses (one document in memory); jsonl streams any number
 JSON_PATH_LIMIT = 200_000
+NARROWED_KEPT = 32  # filters whose per-entry counts an index keeps (each: a few ints per entry)
 SEVERITIES = ("critical", "high", "medium")
 _LABEL_ACCESS = {"OssBucket": ("read", "write")}
 _KIND_WORD = {"OssBucket": "oss", "RdsInstance": "rds", "Account": "account"}
@@ -112,6 +113,16 @@ class Group:
         return None
 
 
+@dataclass(frozen=True)
+class PathFilter:
+    """The API's filters that name no entry or target: the path type, a node the path passes (`through`, a node
+    id as the path's `nodes` give it), conditional or not. None: not filtered."""
+
+    type: str | None = None
+    through: str | None = None
+    conditional: bool | None = None
+
+
 Cover = tuple[Candidate, tuple[str, ...], bool, tuple[str, ...]]  # candidate, access, through the account, soft modes
 
 
@@ -166,10 +177,15 @@ class PathIndex:
     _cumulative: list[int] = field(default_factory=list, repr=False)
     _refs: dict[Node, str] = field(default_factory=dict, repr=False)  # node → its JSON reference
     # (class, target label, entry kind) → the formatted parts of its paths (see _EntryWriter)
-    _texts: dict[tuple[int, str, tuple[str, frozenset[str]]], tuple[str, str, str, str, str]] = field(
+    _texts: dict[tuple[int, str, tuple[str, frozenset[str]]], tuple[str, str, str, str, str, str]] = field(
         default_factory=dict, repr=False)
     account_ref: str = ""
     _severity_cumulative: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _tails: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)  # id(resolution) → its tail's ids
+    # (severity, filter) → per-entry counts and running sums of the paths a filter keeps (see _narrowed_counts)
+    _narrowed: OrderedDict[tuple[str | None, PathFilter], tuple[list[int], list[int]]] = field(
+        default_factory=OrderedDict, repr=False)
+    _narrowed_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ------------------------------------------------------------ building
 
@@ -343,17 +359,19 @@ class PathIndex:
 
     # ------------------------------------------------------------ answers
 
+    def _classes(self, key: tuple[Node, int, int]) -> list[tuple[Resolution, int, Node]]:
+        """A group's classes: (resolution, how many targets, the target — (label, "") for a label's rest)."""
+        grp = self.group(key)
+        rows = [(r, 1, t) for t, r in grp.specials.items() if r is not None]
+        for label, r in grp.generic.items():
+            ids = self._label_ids.get(label, frozenset())
+            named = sum(1 for lbl, t in grp.specials if lbl == label and t in ids)
+            rows.append((r, len(ids) - named, (label, "")))
+        return [row for row in rows if row[1]]
+
     def _summarise(self) -> dict[str, Any]:
         """Counts, severities, per-entry counts and choke points: sums over (group, class) × entries."""
-        classes: dict[tuple[Node, int, int], list[tuple[Resolution, int, Node]]] = {}
-        for key in sorted(set(self.group_of.values())):
-            grp = self.group(key)
-            rows = [(r, 1, t) for t, r in grp.specials.items() if r is not None]
-            for label, r in grp.generic.items():
-                ids = self._label_ids.get(label, frozenset())
-                named = sum(1 for lbl, t in grp.specials if lbl == label and t in ids)
-                rows.append((r, len(ids) - named, (label, "")))
-            classes[key] = [row for row in rows if row[1]]
+        classes = {key: self._classes(key) for key in sorted(set(self.group_of.values()))}
         total = firm = 0
         severity: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         per_entry: list[int] = []
@@ -422,11 +440,15 @@ class PathIndex:
             yield json.loads(line)
 
     def lines(self, offset: int = 0, limit: int | None = None, entry: str | None = None,
-              target: str | None = None, severity: str | None = None) -> Iterator[str]:
+              target: str | None = None, severity: str | None = None,
+              narrowed: PathFilter | None = None) -> Iterator[str]:
         """The same as `paths`, each path already a JSON text (what `--format jsonl` writes); `severity`
-        keeps the paths of that severity only."""
-        counts = self.summary["per_entry"] if severity is None else self.summary["per_entry_severity"][severity]
-        cumulative = self._cumulative if severity is None else self._severity_cumulative.get(severity)
+        keeps the paths of that severity only, `narrowed` those its filters keep."""
+        if narrowed is not None:
+            counts, cumulative = self._narrowed_counts(severity, narrowed)
+        else:
+            counts = self.summary["per_entry"] if severity is None else self.summary["per_entry_severity"][severity]
+            cumulative = self._cumulative if severity is None else self._severity_cumulative.get(severity)
         if not cumulative:
             cumulative = _running(counts)
             if severity is None:
@@ -445,6 +467,7 @@ class PathIndex:
                 continue
             writer = _EntryWriter(self, ent)
             grp = self.group(self.group_of[ent])
+            via_entry = narrowed is not None and narrowed.through in self._entry_nodes(ent)
             if target is not None:
                 pairs: Iterable[tuple[Node, Resolution]] = [
                     (t, r) for t in self._targets_named(target) if (r := grp.resolution(t, self._label_ids)) is not None]
@@ -452,6 +475,8 @@ class PathIndex:
                 pairs = self.targets_of(grp)
             for tgt, res in pairs:
                 if severity is not None and writer.severity(tgt, res) != severity:
+                    continue
+                if narrowed is not None and not self._keeps(narrowed, writer.kind, tgt, res, via_entry):
                     continue
                 if skip:
                     skip -= 1
@@ -468,9 +493,10 @@ class PathIndex:
                 {"type": node[0], "id": self.account_ref if node[0] == "Account" else node[1]})
         return text
 
-    def _class_text(self, res: Resolution, target: Node, kind: tuple[str, frozenset[str]]) -> tuple[str, str, str, str, str]:
-        """(type + severity + conditional, severity, access part, tail nodes, tail edges) of a class's paths for
-        entries of one kind (label, edge kinds up to the group): everything but the entry and the target."""
+    def _class_text(self, res: Resolution, target: Node,
+                    kind: tuple[str, frozenset[str]]) -> tuple[str, str, str, str, str, str]:
+        """(type + severity + conditional, severity, access part, tail nodes, tail edges, type) of a class's paths
+        for entries of one kind (label, edge kinds up to the group): everything but the entry and the target."""
         key = (id(res), target[0], kind)
         found = self._texts.get(key)
         if found is not None:
@@ -492,7 +518,79 @@ class PathIndex:
         after = (f'"access": {json.dumps(access)}, "conditional_access": {json.dumps(_soft(res, access))}, '
                  f'"alternatives": {res.alternatives - 1}')
         nodes = "".join(", " + self.ref(e.dst) for e in tail)
-        found = self._texts[key] = (first, severity, after, nodes, ", ".join(_edge_text(e) for e in edges))
+        found = self._texts[key] = (first, severity, after, nodes, ", ".join(_edge_text(e) for e in edges),
+                                    "_".join(words))
+        return found
+
+    # ------------------------------------------------------------ narrowed by type, node passed, conditional
+
+    def _node_id(self, node: Node) -> str:
+        return self.account_ref if node[0] == "Account" else node[1]
+
+    def _entry_nodes(self, entry: Node) -> frozenset[str]:
+        """The ids of an entry's path nodes up to its group (every path of the entry passes them)."""
+        head = self.heads[entry]
+        nodes = [head[0].src, *(e.dst for e in head)] if head else [entry]
+        return frozenset(self._node_id(n) for n in nodes)
+
+    def _tail_nodes(self, res: Resolution) -> frozenset[str]:
+        """The ids of a class's path nodes after its group's start (the account's CONTROLS target aside)."""
+        found = self._tails.get(id(res))
+        if found is None:
+            found = self._tails[id(res)] = frozenset(
+                self._node_id(e.dst) for e in (*res.candidate.tail, res.candidate.edge))
+        return found
+
+    def _keeps(self, narrowed: PathFilter, kind: tuple[str, frozenset[str]], target: Node, res: Resolution,
+               via_entry: bool) -> bool:
+        """Does `narrowed` keep the path to `target` of a class (its entry passes `narrowed.through`: via_entry)?"""
+        if narrowed.conditional is not None and res.conditional != narrowed.conditional:
+            return False
+        if narrowed.type is not None and self._class_text(res, target, kind)[5] != narrowed.type:
+            return False
+        if narrowed.through is None or via_entry or narrowed.through in self._tail_nodes(res):
+            return True
+        return res.through_account and target[1] == narrowed.through  # the last node: the target itself
+
+    def _narrowed_counts(self, severity: str | None, narrowed: PathFilter) -> tuple[list[int], list[int]]:
+        """Per entry, how many of its paths (of `severity`) `narrowed` keeps, and their running sums: sums over
+        classes per (group, entry kind), as the summary's (kept for the last NARROWED_KEPT filters)."""
+        key = (severity, narrowed)
+        with self._narrowed_lock:
+            found = self._narrowed.get(key)
+            if found is not None:
+                self._narrowed.move_to_end(key)
+                return found
+        through = narrowed.through
+        per_group: dict[tuple[tuple[Node, int, int], tuple[str, frozenset[str]]], tuple[int, int]] = {}
+        counts: list[int] = []
+        for ent in self.entries:
+            gkey, kind = self.group_of[ent], (ent[0], frozenset(e.kind for e in self.heads[ent]))
+            both = per_group.get((gkey, kind))
+            if both is None:
+                grp = self.group(gkey)
+                every = beyond = 0  # the paths kept when the entry passes `through`, and when it does not
+                for res, n, target in self._classes(gkey):
+                    text = self._class_text(res, target, kind)
+                    if (severity is not None and text[1] != severity) or not self._keeps(
+                            PathFilter(narrowed.type, None, narrowed.conditional), kind, target, res, True):
+                        continue
+                    every += n
+                    if through is None or through in self._tail_nodes(res):
+                        beyond += n
+                    elif res.through_account:  # the last node, the target, may be `through`: one path at most
+                        label, tid = target
+                        if tid:
+                            beyond += tid == through
+                        else:  # the label's rest: `through` is one of them
+                            beyond += through in self._label_ids.get(label, ()) and (label, through) not in grp.specials
+                both = per_group[(gkey, kind)] = (every, beyond)
+            counts.append(both[0] if through is None or through in self._entry_nodes(ent) else both[1])
+        found = (counts, _running(counts))
+        with self._narrowed_lock:
+            self._narrowed[key] = found
+            while len(self._narrowed) > NARROWED_KEPT:
+                self._narrowed.popitem(last=False)
         return found
 
     def worst_first_lines(self, limit: int | None = None, entry: str | None = None,
@@ -692,11 +790,13 @@ class WorstFirst(Sequence[dict[str, Any]]):
     """The paths of some severities, worst first and in the report's order within one severity (the API's
     order), as a sequence whose slices are produced on demand from the index."""
 
-    def __init__(self, index: PathIndex, severities: Iterable[str] = SEVERITIES) -> None:
-        self.index = index
+    def __init__(self, index: PathIndex, severities: Iterable[str] = SEVERITIES,
+                 narrowed: PathFilter | None = None) -> None:
+        self.index, self.narrowed = index, narrowed
         self.severities = [s for s in SEVERITIES if s in set(severities)]
         by = index.summary["by_severity"]
-        self.sizes = [int(by.get(s, 0)) for s in self.severities]
+        self.sizes = [int(by.get(s, 0)) if narrowed is None else index._narrowed_counts(s, narrowed)[1][-1]
+                      for s in self.severities]
 
     def __len__(self) -> int:
         return sum(self.sizes)
@@ -722,7 +822,8 @@ class WorstFirst(Sequence[dict[str, Any]]):
                 continue
             want = min(stop, size) - start
             if want > 0:
-                out.extend(json.loads(x) for x in self.index.lines(offset=start, limit=want, severity=severity))
+                out.extend(json.loads(x) for x in self.index.lines(offset=start, limit=want, severity=severity,
+                                                                   narrowed=self.narrowed))
             start, stop = 0, stop - size
             if stop <= 0:
                 break
@@ -739,9 +840,11 @@ class RankedReport:
 
     def select(self, entry: str | None, target: str | None, severity: list[str] | None, type_: str | None,
                through: str | None, conditional: bool | None) -> Sequence[dict[str, Any]]:
-        if entry is None and target is None and type_ is None and through is None and conditional is None:
-            return WorstFirst(self.index, severity or SEVERITIES)
-        # narrowed by entry/target: a few thousand at most; by type/node/conditional alone: a scan
+        if entry is None and target is None:  # counted per class, produced page by page: never the whole list
+            narrowed = None if type_ is None and through is None and conditional is None else PathFilter(
+                type_, through, conditional)
+            return WorstFirst(self.index, severity or SEVERITIES, narrowed)
+        # narrowed by entry/target: a few thousand at most
         rows = [p for p in self.index.paths(entry=entry, target=target)
                 if (severity is None or p["severity"] in severity) and (type_ is None or p["type"] == type_)
                 and (conditional is None or p["conditional"] == conditional)

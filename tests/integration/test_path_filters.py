@@ -1,0 +1,95 @@
+"""The API's attack-path filters that name no entry or target (`through`, `type`, `conditional`) and the what-if
+come from the compact index, and answer exactly what the exhaustive enumeration (the oracle) answers."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from checks.path_index import SEVERITIES, PathIndex, RankedReport
+from checks.paths import compute_paths, load_attack_graph, path_json
+from graph_schema.store import delete_account
+from tests.helpers.sample import sample_doc
+from tests.integration.test_path_index import _conditional_sample, _loaded, _wildcard_account
+
+
+@pytest.fixture(params=[_wildcard_account, _conditional_sample], ids=["wildcard-heavy", "conditional-sample"])
+def loaded(request: Any, neo4j_driver: Driver, tmp_path: Path) -> Any:
+    account = _loaded(neo4j_driver, tmp_path, request.param())
+    try:
+        yield account, request.param is _conditional_sample
+    finally:
+        delete_account(neo4j_driver, account)
+
+
+def _through_candidates(worst: list[dict[str, Any]], rng: random.Random) -> list[str]:
+    """Node ids of every role a node plays: an entry, the Internet, a pivot, a wildcard's AllTargets, the account,
+    a target reached directly and one reached only through the account, and one no path passes."""
+    by_position: dict[str, set[str]] = {}
+    for p in worst:
+        ids = [n["id"] for n in p["nodes"]]
+        by_position.setdefault("first", set()).add(ids[0])
+        by_position.setdefault("middle", set()).update(ids[1:-1])
+        by_position.setdefault("last", set()).add(ids[-1])
+        by_position.setdefault("target", set()).add(p["target"]["id"])
+        if any(e["type"] == "CONTROLS" for e in p["edges"]):
+            by_position.setdefault("controlled", set()).add(p["target"]["id"])
+    picked = ["no-such-node"]
+    for ids in by_position.values():
+        ordered = sorted(ids)
+        picked.extend(rng.sample(ordered, min(4, len(ordered))))
+    picked.extend(i for i in by_position.get("middle", ()) if i.startswith("all:") or i.endswith(":root"))
+    return sorted(set(picked))
+
+
+def test_through_type_conditional_equal_the_oracle(neo4j_driver: Driver, loaded: tuple[str, bool]) -> None:
+    account, has_conditional = loaded
+    graph = load_attack_graph(neo4j_driver, account)
+    expected = [path_json(account, p) for p in compute_paths(graph)]
+    worst = sorted(expected, key=lambda p: SEVERITIES.index(p["severity"]))
+    report = RankedReport(PathIndex.build(graph))
+    rng = random.Random(11)
+    types = sorted({p["type"] for p in worst})
+    assert len(types) > 1 and any(p["conditional"] for p in worst) == has_conditional
+
+    def check(severity: list[str] | None, type_: str | None, through: str | None, conditional: bool | None) -> int:
+        want = [p for p in worst if (severity is None or p["severity"] in severity)
+                and (type_ is None or p["type"] == type_) and (conditional is None or p["conditional"] == conditional)
+                and (through is None or any(n["id"] == through for n in p["nodes"]))]
+        view = report.select(None, None, severity, type_, through, conditional)
+        assert len(view) == len(want), (severity, type_, through, conditional)
+        assert view[0:len(want)] == want, (severity, type_, through, conditional)
+        for start in {0, len(want) // 2, max(0, len(want) - 3)}:
+            assert view[start:start + 4] == want[start:start + 4]
+        return len(want)
+
+    kept = 0
+    for through in _through_candidates(worst, rng):
+        kept += check(None, None, through, None)
+        check(None, rng.choice(types), through, rng.choice([None, True, False]))
+    assert kept > 0
+    for type_ in types:
+        assert check(None, type_, None, None) > 0
+        check(["critical", "medium"], type_, None, False)
+    for conditional in (True, False):
+        assert (check(None, None, None, conditional) > 0) == (has_conditional or not conditional)
+        check(["high"], None, None, conditional)
+    # with an entry or a target too: the narrowed list, filtered alike
+    some = worst[len(worst) // 2]
+    view = report.select(some["entry"]["id"], None, None, some["type"], some["nodes"][-1]["id"], some["conditional"])
+    assert some in view[0:len(view)]
+    assert check(None, "no_such_type", None, None) == 0
+
+
+def test_unknown_filters_and_an_empty_account_answer_nothing(neo4j_driver: Driver, tmp_path: Path) -> None:
+    account = _loaded(neo4j_driver, tmp_path, sample_doc(str(random.randint(10**15, 10**16 - 1))))
+    try:
+        report = RankedReport(PathIndex.build(load_attack_graph(neo4j_driver, account)))
+        assert len(report.select(None, None, None, None, "", None)) == 0
+        assert report.select(None, None, ["critical"], "no_such_type", "no-such-node", True)[0:10] == []
+    finally:
+        delete_account(neo4j_driver, account)
