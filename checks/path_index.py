@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
+import itertools
 import json
 import threading
 import zlib
@@ -44,6 +45,7 @@ from checks.paths import (
     _no_gc,
     _rank,
     add_to_cut_problem,
+    apply_what_if,
     cut_edges,
     describe_cut,
     load_attack_graph,
@@ -858,3 +860,79 @@ def ranked_report(driver: Driver, account_id: str) -> RankedReport:
     index = load_index(driver, account_id)
     threading.Thread(target=index.resolve_all, name=f"paths-{account_id}", daemon=True).start()
     return RankedReport(index)
+
+
+# ---------------------------------------------------------------- what-if on the compact index
+
+class RemovedPairs(Sequence[list[str]]):
+    """The firm (entry, target) pairs a change disconnects, `[entry id, target id]` in the index's (entry, target)
+    order, as a sequence whose slices are produced on demand (a change may cut millions: never listed whole)."""
+
+    def __init__(self, before: PathIndex, after: PathIndex) -> None:
+        self.before, self.after = before, after
+        firm = PathFilter(conditional=False)
+        kept_after = dict(zip(after.entries, after._narrowed_counts(None, firm)[0], strict=True))
+        self.counts = [n - kept_after.get(ent, 0)
+                       for ent, n in zip(before.entries, before._narrowed_counts(None, firm)[0], strict=True)]
+        self.cumulative = _running(self.counts)
+
+    def __len__(self) -> int:
+        return self.cumulative[-1]
+
+    @overload
+    def __getitem__(self, item: int) -> list[str]: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[list[str]]: ...
+
+    def __getitem__(self, item: int | slice) -> list[str] | list[list[str]]:
+        if not isinstance(item, slice):
+            if not -len(self) <= item < len(self):
+                raise IndexError(item)
+            return self[item % len(self): item % len(self) + 1][0]
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            raise ValueError("pages of removed pairs are contiguous")
+        return list(itertools.islice(self._pairs(start), max(0, stop - start)))
+
+    def _pairs(self, offset: int) -> Iterator[list[str]]:
+        before, after = self.before, self.after
+        first = bisect.bisect_right(self.cumulative, offset) - 1
+        skip = offset - self.cumulative[first]
+        for i in range(first, len(before.entries)):
+            if not self.counts[i]:
+                continue
+            ent = before.entries[i]
+            kept = after.group(after.group_of[ent]) if ent in after.group_of else None
+            for target, res in before.targets_of(before.group(before.group_of[ent])):
+                if res.conditional:
+                    continue
+                now = kept.resolution(target, after._label_ids) if kept is not None else None
+                if now is not None and not now.conditional:
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                yield [ent[1], before._node_id(target)]
+
+
+def what_if(driver: Driver, account_id: str, changes: list[str]) -> dict[str, Any]:
+    """What proposed changes would cut (`analyse_paths(…)["what_if"]`, its oracle): the account's attack graph
+    without the edges the changes remove, indexed like the account's own (two compact indexes, no path list);
+    `removed_pairs` is a lazy sequence. Raises WhatIfError on a change it does not understand."""
+    graph = load_attack_graph(driver, account_id)
+    removed: set[Edge] = set()
+    for change in changes:
+        removed |= apply_what_if(graph, change)
+    before = PathIndex.build(graph)
+    after = PathIndex.build(AttackGraph(account_id, entries=list(graph.entries),
+                                        edges=[e for e in graph.edges if e not in removed],
+                                        targets_by_label=graph.targets_by_label))
+    pairs = RemovedPairs(before, after)
+    return {
+        "changes": list(changes),
+        "edges_removed": [{"type": e.kind, "from": e.src[1], "to": e.dst[1]} for e in sorted(removed, key=str)],
+        "paths_removed": len(pairs),
+        "paths_remaining": int(after.summary["firm"]),
+        "removed_pairs": pairs,
+    }

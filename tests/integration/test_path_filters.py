@@ -93,3 +93,39 @@ def test_unknown_filters_and_an_empty_account_answer_nothing(neo4j_driver: Drive
         assert report.select(None, None, ["critical"], "no_such_type", "no-such-node", True)[0:10] == []
     finally:
         delete_account(neo4j_driver, account)
+
+
+def test_what_if_from_the_index_equals_the_oracle(neo4j_driver: Driver, loaded: tuple[str, bool]) -> None:
+    from backend.graphql.paths import what_if_change
+    from checks.path_index import load_index, what_if
+    from checks.paths import WhatIfError, analyse_paths
+
+    account, _ = loaded
+    graph = load_attack_graph(neo4j_driver, account)
+    chokes = load_index(neo4j_driver, account).choke_points
+    asked = [[c] for c in dict.fromkeys(filter(None, (what_if_change(c) for c in chokes)))][:6]
+    granting = {e: {n.strip() for v in e.via for n in v.split(" via ")[-1].split(",") if n.strip()} for e in graph.edges
+                if e.dst[0] == "AllTargets"}
+    alone = sorted({next(iter(names)) for names in granting.values() if len(names) == 1})
+    if alone:  # a wildcard grant's only policy detached everywhere: a large cut
+        asked.append([f"detach-policy:{alone[0]}"])
+    assert bool(alone) == bool(granting)
+    key = next(e.src[1] for e in graph.edges if e.kind == "AUTHENTICATES")
+    exposed = next(e.dst[1] for e in graph.edges if e.kind == "EXPOSES")
+    asked.append([f"disable-key:{key}", f"close-exposure:{exposed}"])
+    assert len(asked) >= 3
+    cut_most = 0
+    for changes in asked:
+        oracle = analyse_paths(neo4j_driver, account, changes)["what_if"]
+        answer = what_if(neo4j_driver, account, changes)
+        pairs = answer["removed_pairs"]
+        assert {k: v for k, v in answer.items() if k != "removed_pairs"} == {
+            k: v for k, v in oracle.items() if k != "removed_pairs"}, changes
+        listed = pairs[0:len(pairs)]
+        assert sorted(listed) == oracle["removed_pairs"] and len(set(map(tuple, listed))) == len(listed), changes
+        for start in {0, len(pairs) // 2, max(0, len(pairs) - 2)}:
+            assert pairs[start:start + 3] == listed[start:start + 3]
+        cut_most = max(cut_most, answer["paths_removed"])
+    assert cut_most > 0
+    with pytest.raises(WhatIfError):
+        what_if(neo4j_driver, account, ["detach-nothing:x"])
