@@ -653,7 +653,7 @@ def paths(account: str = typer.Option(..., "--account"),
     from backend import billing
     from backend.fixes import choke_fixes
     from checks.path_index import JSON_PATH_LIMIT, load_index
-    from checks.paths import analyse_paths
+    from checks.path_index import what_if as what_if_report
 
     check_format(fmt, ("table", "json", "jsonl"))
     if what_if and fmt == "jsonl":
@@ -682,14 +682,17 @@ def paths(account: str = typer.Option(..., "--account"),
         if count > most:
             fail(f"account {account} has {count} attack paths, too many for one document (limit {most}): "
                  "use --format jsonl (streamed, one path per line) or narrow with --target, --entry or --limit")
-        if what_if:
-            with progress_bar("analysing attack paths", 3) as advance:
-                doc = analyse_paths(d, account, list(what_if),
-                                    progress=lambda stage, n: advance(description=f"{n} {stage}"))
-            doc["paths"] = _paths_by_severity(doc["paths"])
-        else:
-            doc = {"account_id": account, "paths": [
-                json.loads(line) for line in index.worst_first_lines(limit=limit, entry=entry, target=target)]}
+        doc: dict[str, Any] = {"account_id": account, "paths": [
+            json.loads(line) for line in index.worst_first_lines(limit=limit, entry=entry, target=target)]}
+        if what_if:  # two compact indexes (with and without the change), the removed pairs listed up to the limit
+            with progress_bar("analysing the change", 1):
+                w = what_if_report(d, account, list(what_if))
+            removed = w["removed_pairs"]
+            shown = len(removed) if limit is None else min(limit, len(removed))
+            if shown > most:
+                fail(f"the change removes {len(removed)} attack paths, too many to list (limit {most}): "
+                     "narrow the list with --limit")
+            doc["what_if"] = {**w, "removed_pairs": removed[0:shown]}
         doc["choke_points"] = chokes
     if fmt == "json":
         emit_json(doc)

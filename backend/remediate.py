@@ -31,7 +31,7 @@ from backend import billing
 from backend.entitlements import PlanBiller
 from checks.catalog import get_item
 from checks.model import CheckItem
-from checks.paths import analyse_paths
+from checks.path_index import what_if
 from checks.remediation import REMEDIATIONS, ApiRequest, RemediationError, plan_for, sg_ports
 from checks.scan import NOT_PASS, ScanError, account_exists, run_items
 
@@ -117,7 +117,7 @@ def plan(driver: Driver, account_id: str, check_id: str, asset_id: str) -> dict[
     }
     changes = _what_if_for(item, asset_id, ctx)
     if changes and billing.decide(plan_state, "paths").allowed:
-        doc["attack_paths_cut"] = analyse_paths(driver, account_id, changes)["what_if"]["paths_removed"]
+        doc["attack_paths_cut"] = what_if(driver, account_id, changes)["paths_removed"]
     if status != NOT_PASS:
         doc["note"] = f"the finding is {status}: nothing to fix"
         doc["requests"] = []

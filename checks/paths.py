@@ -603,7 +603,7 @@ WHAT_IF_FORMS = {
                    "ingress on those ports only; all-port-rules: only the rules that open every port, as the "
                    "all-ports fix does)",
     "disable-key": "disable-key:<access key id>",
-    "detach-policy": "detach-policy:<policy id, e.g. Custom/ops-admin>[@<principal id>]",
+    "detach-policy": "detach-policy:<policy id, e.g. Custom/ops-admin; or several, comma-separated>[@<principal id>]",
     "remove-assume": "remove-assume:<principal id>-><role id>",
 }
 
@@ -627,13 +627,14 @@ def apply_what_if(g: AttackGraph, change: str) -> frozenset[Edge]:
         src, _, dst = arg.partition("->")
         return frozenset(e for e in g.edges if e.kind == "CAN_ASSUME" and e.src[1] == src and e.dst[1] == dst)
     policy, _, principal = arg.partition("@")
+    detached = {n.strip() for n in policy.split(",")}  # a choke point granted by several policies names them all
     removed = set()
     for e in g.edges:
         if e.kind not in ("CAN_ACCESS", "CAN_ESCALATE", "CAN_ASSUME") or (principal and e.src[1] != principal):
             continue
         granting = {v.split(" via ")[-1] for v in e.via}
         names = {n.strip() for g_ in granting for n in g_.split(",") if n.strip()}
-        if names and names <= {policy}:
+        if names and names <= detached:
             removed.add(e)
     return frozenset(removed)
 

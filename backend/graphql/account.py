@@ -184,13 +184,12 @@ class Account:
     @strawberry.field(description="What proposed changes would cut (e.g. `close-ports:sg-1:tcp:22`, "
                                   "`detach-role:i-1`); nothing is changed.")
     async def what_if(self, info: Ctx, changes: list[str]) -> WhatIf:
-        from checks.paths import analyse_paths
+        from checks.path_index import what_if
 
         await self._paths(info)  # the plan check
         if not changes:
             raise ClientError("give at least one change")
-        doc = await asyncio.to_thread(analyse_paths, info.context.driver, self.id, changes)
-        return what_if_node(doc["what_if"])
+        return what_if_node(await asyncio.to_thread(what_if, info.context.driver, self.id, changes))
 
     @strawberry.field
     async def billing(self, info: Ctx) -> Billing:

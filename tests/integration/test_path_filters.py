@@ -4,6 +4,7 @@ come from the compact index, and answer exactly what the exhaustive enumeration 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,7 @@ def test_what_if_from_the_index_equals_the_oracle(neo4j_driver: Driver, loaded: 
     graph = load_attack_graph(neo4j_driver, account)
     chokes = load_index(neo4j_driver, account).choke_points
     asked = [[c] for c in dict.fromkeys(filter(None, (what_if_change(c) for c in chokes)))][:6]
+    choke_changes = len(asked)
     granting = {e: {n.strip() for v in e.via for n in v.split(" via ")[-1].split(",") if n.strip()} for e in graph.edges
                 if e.dst[0] == "AllTargets"}
     alone = sorted({next(iter(names)) for names in granting.values() if len(names) == 1})
@@ -115,7 +117,7 @@ def test_what_if_from_the_index_equals_the_oracle(neo4j_driver: Driver, loaded: 
     asked.append([f"disable-key:{key}", f"close-exposure:{exposed}"])
     assert len(asked) >= 3
     cut_most = 0
-    for changes in asked:
+    for n, changes in enumerate(asked):
         oracle = analyse_paths(neo4j_driver, account, changes)["what_if"]
         answer = what_if(neo4j_driver, account, changes)
         pairs = answer["removed_pairs"]
@@ -126,6 +128,79 @@ def test_what_if_from_the_index_equals_the_oracle(neo4j_driver: Driver, loaded: 
         for start in {0, len(pairs) // 2, max(0, len(pairs) - 2)}:
             assert pairs[start:start + 3] == listed[start:start + 3]
         cut_most = max(cut_most, answer["paths_removed"])
+        # a choke point's change removes its edge (one granted by several policies names them all)
+        assert n >= choke_changes or answer["edges_removed"], changes
     assert cut_most > 0
     with pytest.raises(WhatIfError):
         what_if(neo4j_driver, account, ["detach-nothing:x"])
+
+
+def test_api_filters_and_what_if_pages_and_cli_what_if(neo4j_driver: Driver, tmp_path: Path) -> None:
+    """Through the API: filtered pages and their cursors, what-if removed pairs page by page; the CLI's what-if
+    lists the removed pairs up to --limit and refuses a list above the document limit."""
+    import json
+    import os
+
+    from backend import billing
+    from backend.auth import create_token
+    from backend.graphql.paths import what_if_change
+    from checks.path_index import load_index, what_if
+    from tests.helpers.api_server import serve
+    from tests.helpers.cli import run
+    from tests.integration.test_api import data, gql
+
+    account = _loaded(neo4j_driver, tmp_path, _wildcard_account())
+    try:
+        billing.set_plan(neo4j_driver, account, model="payg", edition="ultimate", cspm=True)
+        token = create_token(neo4j_driver, "viewer", [account])["token"]
+        graph = load_attack_graph(neo4j_driver, account)
+        worst = sorted((path_json(account, p) for p in compute_paths(graph)), key=lambda p: SEVERITIES.index(p["severity"]))
+        role = Counter(p["nodes"][2]["id"] for p in worst if p["type"] == "internet_ecs_role_oss").most_common(1)[0][0]
+        want = [p["id"] for p in worst if p["type"] == "internet_ecs_role_oss" and any(n["id"] == role for n in p["nodes"])]
+        # the first choke point whose change cuts more than two pages of pairs
+        for change in filter(None, map(what_if_change, load_index(neo4j_driver, account).choke_points)):
+            expected_pairs = what_if(neo4j_driver, account, [change])["removed_pairs"]
+            if len(expected_pairs) > 10:
+                break
+        with serve(neo4j_driver) as server:
+            got: list[str] = []
+            after = None
+            while True:
+                page = data(gql(server, token, """query($a: String!, $t: String!, $n: String!, $after: String) {
+                    account(id: $a) { attackPaths(type: $t, through: $n, conditional: false, first: 7, after: $after) {
+                    totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } }""",
+                                {"a": account, "t": "internet_ecs_role_oss", "n": role, "after": after}))
+                paths = page["account"]["attackPaths"]
+                assert paths["totalCount"] == len(want)
+                got += [e["node"]["id"] for e in paths["edges"]]
+                if not paths["pageInfo"]["hasNextPage"]:
+                    break
+                after = paths["pageInfo"]["endCursor"]
+            assert got == want and len(want) > 7
+            pairs: list[list[str]] = []
+            after = None
+            for _ in range(2):
+                what = data(gql(server, token, """query($a: String!, $w: [String!]!, $after: String) { account(id: $a) {
+                    whatIf(changes: $w) { pathsRemoved removedPairs(first: 5, after: $after) { totalCount
+                    pageInfo { endCursor } edges { node { entry target } } } } } }""",
+                                {"a": account, "w": [change], "after": after}))["account"]["whatIf"]
+                assert what["pathsRemoved"] == what["removedPairs"]["totalCount"] == len(expected_pairs)
+                pairs += [[e["node"]["entry"], e["node"]["target"]] for e in what["removedPairs"]["edges"]]
+                after = what["removedPairs"]["pageInfo"]["endCursor"]
+            assert pairs == expected_pairs[0:10] and len(expected_pairs) > 10
+
+        listed = json.loads(run("paths", "--account", account, "--format", "json", "--what-if", change,
+                                "--limit", "4").stdout)
+        assert listed["what_if"]["removed_pairs"] == expected_pairs[0:4] and len(listed["paths"]) == 4
+        assert listed["what_if"]["paths_removed"] == len(expected_pairs)
+        os.environ["SKYPATH_PATHS_JSON_LIMIT"] = "10"
+        try:
+            few = next(t for t, n in Counter(p["target"]["id"] for p in worst).items() if n <= 10)
+            refused = run("paths", "--account", account, "--format", "json", "--what-if", change, "--target", few,
+                          ok=False)  # the paths fit, the removed pairs do not
+            assert refused.returncode != 0 and refused.stdout == "" and "--limit" in refused.stderr
+            assert str(len(expected_pairs)) in refused.stderr
+        finally:
+            del os.environ["SKYPATH_PATHS_JSON_LIMIT"]
+    finally:
+        delete_account(neo4j_driver, account)
