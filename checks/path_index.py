@@ -510,13 +510,13 @@ class PathIndex:
         kinds = head_kinds | {e.kind for e in edges}
         severity = _severity((entry_label, ""), target, res)
         access = _access(res, target[0])
-        first = (f'"type": {json.dumps(path_type(entry_label, kinds, target[0]))}, "severity": {json.dumps(severity)}, '
+        type_ = path_type(entry_label, kinds, target[0])
+        first = (f'"type": {json.dumps(type_)}, "severity": {json.dumps(severity)}, '
                  f'"conditional": {json.dumps(res.conditional)}')
         after = (f'"access": {json.dumps(access)}, "conditional_access": {json.dumps(_soft(res, access))}, '
                  f'"alternatives": {res.alternatives - 1}')
         nodes = "".join(", " + self.ref(e.dst) for e in tail)
-        found = self._texts[key] = (first, severity, after, nodes, ", ".join(_edge_text(e) for e in edges),
-                                    "_".join(words))
+        found = self._texts[key] = (first, severity, after, nodes, ", ".join(_edge_text(e) for e in edges), type_)
         return found
 
     # ------------------------------------------------------------ narrowed by type, node passed, conditional
