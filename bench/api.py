@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from common import PROFILE_ACCOUNTS, RESULTS, ROOT, driver, ensure_account, record
@@ -154,6 +155,26 @@ async def _warm(port: int, requests: list[bytes], deadline: float) -> list[float
     return cold
 
 
+def _server_cpu_ms(root: int) -> float:
+    """CPU time (user + system) the server process and its worker processes used so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = (proc / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            stats[int(proc.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) * 1000 / tick)
+    family, total = {root}, 0.0
+    for pid, (parent, _) in sorted(stats.items()):  # children have larger pids than their parent, mostly
+        if parent in family:
+            family.add(pid)
+    for pid in family:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
+
+
 def _figures(latencies: list[float]) -> dict[str, float]:
     ordered = sorted(latencies)
 
@@ -227,8 +248,10 @@ def _profile(d: Any, profile: str, account: str) -> dict[str, Any]:
             figures[model] = {"model": meaning, "requests_per_page": len(load["findings_page"]),
                               "healthz_baseline": _figures(baseline[0])}
             for name in names:
+                server_cpu = _server_cpu_ms(server.pid)
                 latencies, outcomes, client_cpu = asyncio.run(run(port, load[name]))
                 row = figures[model][name] = _figures(latencies)
+                row["server_cpu_ms_per_request"] = round((_server_cpu_ms(server.pid) - server_cpu) / len(latencies), 2)
                 row["cache_outcomes"] = outcomes
                 row["response_cache_hit_ratio"] = round(outcomes.get("hit", 0) / len(latencies), 3)
                 row["client_cpu_ms_per_request"] = round(client_cpu, 2)
