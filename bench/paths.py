@@ -8,7 +8,11 @@ Each part runs in its own process so its peak RSS is its own:
 - `first_page`: a fresh process reads the persisted index and answers the first page of 50 paths;
 - `oracle` (default profile only: on the wildcard one it runs out of memory): the exhaustive enumeration
   of every pair as objects, the baseline the index replaces;
-- `derive` (default profile): the derived edges (checks/analysis.py) on the collected snapshot.
+- `derive` (default profile): the derived edges (checks/analysis.py) on the collected snapshot;
+- `what_if`: the what-if of the top choke point's change and of detaching the most granted wildcard policy
+  everywhere (two compact indexes: with and without the removed edges), seconds and peak RSS;
+- `filtered`: the API's filters that name no entry or target (`type`, `through` a pivot, `conditional`): the
+  first answer (per-entry counts over classes) and a page in the middle.
 """
 
 from __future__ import annotations
@@ -79,12 +83,73 @@ def _derive(profile: str) -> dict[str, Any]:
     return {"derive_seconds": round(time.perf_counter() - started, 2), "derived_edges": derived}
 
 
+def _what_if(profile: str) -> dict[str, Any]:
+    from collections import Counter
+
+    from backend.graphql.paths import what_if_change
+    from checks.path_index import load_index, what_if
+
+    account = PROFILE_ACCOUNTS[profile]
+    d = driver()
+    index = load_index(d, account)
+    wildcard_grants = Counter(n.strip() for e in index.graph.edges if e.dst[0] == "AllTargets"
+                              for v in e.via for n in v.split(" via ")[-1].split(","))
+    asked = {"top_choke_point": what_if_change(index.choke_points[0]),
+             "detach_most_granted_wildcard_policy": f"detach-policy:{wildcard_grants.most_common(1)[0][0]}"}
+    out: dict[str, Any] = {}
+    for name, change in asked.items():
+        started = time.perf_counter()
+        answer = what_if(d, account, [change])
+        seconds = time.perf_counter() - started
+        pairs = answer["removed_pairs"]
+        started = time.perf_counter()
+        page = pairs[len(pairs) // 2: len(pairs) // 2 + 50]
+        out[f"what_if_{name}"] = {"change": change, "seconds": round(seconds, 2), "paths_removed": len(pairs),
+                                  "paths_remaining": answer["paths_remaining"], "middle_page_of_removed_pairs_ms":
+                                  round((time.perf_counter() - started) * 1000, 1), "page": len(page)}
+    out["what_if_peak_rss_mb"] = round(peak_rss_mb())
+    if profile == "default":  # the exhaustive what-if (every pair before and after, as objects): the baseline
+        from checks.paths import analyse_paths
+
+        started = time.perf_counter()
+        oracle = analyse_paths(d, account, [asked["detach_most_granted_wildcard_policy"]])["what_if"]
+        out["what_if_exhaustive_seconds"] = round(time.perf_counter() - started, 2)
+        out["what_if_exhaustive_peak_rss_mb"] = round(peak_rss_mb())  # this process's peak: the index's is below it
+        assert oracle["paths_removed"] == out["what_if_detach_most_granted_wildcard_policy"]["paths_removed"]
+    return out
+
+
+def _filtered(profile: str) -> dict[str, Any]:
+    from collections import Counter
+
+    from checks.path_index import RankedReport, load_index
+
+    index = load_index(driver(), PROFILE_ACCOUNTS[profile])
+    sample = RankedReport(index).select(None, None, None, None, None, None)[0:500]
+    pivot = Counter(n["id"] for p in sample for n in p["nodes"][1:-1]).most_common(1)[0][0]
+    asked = {"type": (sample[-1]["type"], None, None), "through": (None, pivot, None), "conditional": (None, None, False)}
+    out: dict[str, Any] = {}
+    for name, (type_, through, conditional) in asked.items():
+        report = RankedReport(index)
+        started = time.perf_counter()
+        rows = report.select(None, None, None, type_, through, conditional)
+        first = rows[0:50]
+        seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        rows[len(rows) // 2: len(rows) // 2 + 50]
+        out[f"filter_{name}"] = {"paths": len(rows), "first_page_ms": round(seconds * 1000), "page": len(first),
+                                 "middle_page_ms": round((time.perf_counter() - started) * 1000, 1)}
+    out["filtered_peak_rss_mb"] = round(peak_rss_mb())
+    return out
+
+
 def _ensure(profile: str) -> dict[str, Any]:
     ensure_account(driver(), account=PROFILE_ACCOUNTS[profile], profile=profile)
     return {}
 
 
-PARTS = {"ensure": _ensure, "index": _index, "first_page": _first_page, "oracle": _oracle, "derive": _derive}
+PARTS = {"ensure": _ensure, "index": _index, "first_page": _first_page, "oracle": _oracle, "derive": _derive,
+         "what_if": _what_if, "filtered": _filtered}
 
 
 def _part(name: str, profile: str) -> dict[str, Any]:
@@ -121,6 +186,8 @@ def main() -> None:
         out.update(_jsonl(account))
         out.update(_part("index", profile))
         out.update(_part("first_page", profile))
+        out.update(_part("what_if", profile))
+        out.update(_part("filtered", profile))
         if profile == "default":
             out.update(_part("oracle", profile))
             out.update(_part("derive", profile))
