@@ -185,8 +185,8 @@ class PathIndex:
     account_ref: str = ""
     _severity_cumulative: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _tails: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)  # id(resolution) → its tail's ids
-    # (severity, filter) → per-entry counts and running sums of the paths a filter keeps (see _narrowed_counts)
-    _narrowed: OrderedDict[tuple[str | None, PathFilter], tuple[list[int], list[int]]] = field(
+    # filter → per severity (None: all) the per-entry counts and running sums of the paths it keeps
+    _narrowed: OrderedDict[PathFilter, dict[str | None, tuple[list[int], list[int]]]] = field(
         default_factory=OrderedDict, repr=False)
     _narrowed_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -551,44 +551,49 @@ class PathIndex:
 
     def _narrowed_counts(self, severity: str | None, narrowed: PathFilter) -> tuple[list[int], list[int]]:
         """Per entry, how many of its paths (of `severity`) `narrowed` keeps, and their running sums: sums over
-        classes per (group, entry kind), as the summary's (kept for the last NARROWED_KEPT filters)."""
-        key = (severity, narrowed)
+        classes per (group, entry kind), as the summary's. One pass answers every severity (a worst-first list
+        asks for each); kept for the last NARROWED_KEPT filters."""
         with self._narrowed_lock:
-            found = self._narrowed.get(key)
+            found = self._narrowed.get(narrowed)
             if found is not None:
-                self._narrowed.move_to_end(key)
-                return found
-        through = narrowed.through
-        per_group: dict[tuple[tuple[Node, int, int], tuple[str, frozenset[str]]], tuple[int, int]] = {}
-        counts: list[int] = []
+                self._narrowed.move_to_end(narrowed)
+                return found[severity]
+        through, columns = narrowed.through, (None, *SEVERITIES)
+        kept = PathFilter(narrowed.type, None, narrowed.conditional)  # what the class decides, `through` aside
+        # per (group, entry kind): per column, the paths kept when the entry passes `through` and when it does not
+        per_group: dict[tuple[tuple[Node, int, int], tuple[str, frozenset[str]]], list[tuple[int, int]]] = {}
+        counts: dict[str | None, list[int]] = {column: [] for column in columns}
         for ent in self.entries:
             gkey, kind = self.group_of[ent], (ent[0], frozenset(e.kind for e in self.heads[ent]))
-            both = per_group.get((gkey, kind))
-            if both is None:
+            sums = per_group.get((gkey, kind))
+            if sums is None:
                 grp = self.group(gkey)
-                every = beyond = 0  # the paths kept when the entry passes `through`, and when it does not
+                every = dict.fromkeys(SEVERITIES, 0)
+                beyond = dict.fromkeys(SEVERITIES, 0)
                 for res, n, target in self._classes(gkey):
-                    text = self._class_text(res, target, kind)
-                    if (severity is not None and text[1] != severity) or not self._keeps(
-                            PathFilter(narrowed.type, None, narrowed.conditional), kind, target, res, True):
+                    if not self._keeps(kept, kind, target, res, True):
                         continue
-                    every += n
+                    sev = self._class_text(res, target, kind)[1]
+                    every[sev] += n
                     if through is None or through in self._tail_nodes(res):
-                        beyond += n
+                        beyond[sev] += n
                     elif res.through_account:  # the last node, the target, may be `through`: one path at most
                         label, tid = target
                         if tid:
-                            beyond += tid == through
+                            beyond[sev] += tid == through
                         else:  # the label's rest: `through` is one of them
-                            beyond += through in self._label_ids.get(label, ()) and (label, through) not in grp.specials
-                both = per_group[(gkey, kind)] = (every, beyond)
-            counts.append(both[0] if through is None or through in self._entry_nodes(ent) else both[1])
-        found = (counts, _running(counts))
+                            beyond[sev] += through in self._label_ids.get(label, ()) and (label, through) not in grp.specials
+                sums = per_group[(gkey, kind)] = [(sum(every.values()), sum(beyond.values()))] + [
+                    (every[sev], beyond[sev]) for sev in SEVERITIES]
+            passes = through is None or through in self._entry_nodes(ent)
+            for column, (every_n, beyond_n) in zip(columns, sums, strict=True):
+                counts[column].append(every_n if passes else beyond_n)
+        found = {column: (n, _running(n)) for column, n in counts.items()}
         with self._narrowed_lock:
-            self._narrowed[key] = found
+            self._narrowed[narrowed] = found
             while len(self._narrowed) > NARROWED_KEPT:
                 self._narrowed.popitem(last=False)
-        return found
+        return found[severity]
 
     def worst_first_lines(self, limit: int | None = None, entry: str | None = None,
                           target: str | None = None) -> Iterator[str]:
