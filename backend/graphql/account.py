@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -24,7 +24,6 @@ from backend.graphql.findings import (
 from backend.graphql.paths import (
     AttackPath,
     ChokePoint,
-    PathIndex,
     WhatIf,
     attack_path,
     choke_fixes,
@@ -35,6 +34,9 @@ from backend.graphql.relay import Connection, connection, from_list, from_sorted
 from backend.graphql.remediation import Remediation, manual_plan, remediation_node
 from backend.graphql.scans import Scan, scan_node
 from backend.repository import ClientError, CursorError, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from checks.path_index import RankedReport
 
 COMPLIANCE_DOCS_KEPT = 64
 _compliance_docs: dict[tuple[str, str], tuple[list[dict[str, Any]], dict[str, Any]]] = {}
@@ -143,7 +145,7 @@ class Account:
                           [encode_cursor(kind, f"{r['started']}\n{r['id']}") for r in page], len(rows) > n,
                           key is not None, count)
 
-    async def _paths(self, info: Ctx) -> PathIndex:
+    async def _paths(self, info: Ctx) -> RankedReport:
         from checks.path_index import ranked_report
 
         plan = await CACHE.get("plan", self.id, await _version("plan", self.id, lambda: str(
@@ -155,7 +157,7 @@ class Account:
         rows = await _account_rows(info.context.repo, self.id)
         version = f"{rows[0]['current_sync']}|{rows[0]['raw_digest']}" if rows else ""
         # the persisted compact index: pages are produced on demand, never the whole list
-        index: PathIndex = await CACHE.get("paths", self.id, version,
+        index: RankedReport = await CACHE.get("paths", self.id, version,
                                            lambda: ranked_report(info.context.driver, self.id))
         info.context.repo.queries += 7
         return index
@@ -167,10 +169,14 @@ class Account:
                            type: str | None = None, conditional: bool | None = None, first: int | None = 50,
                            after: str | None = None) -> Connection[AttackPath]:
         index = await self._paths(info)
-        rows = await asyncio.to_thread(index.select, entry, target, [s.value for s in severity] if severity else None,
-                                       type, through, conditional)
-        # a page of the index is produced as it is sliced: off the event loop, like the selection
-        return await asyncio.to_thread(from_list, rows, first, after, "attackPaths", lambda p: attack_path(p, self.id))
+        severities = [s.value for s in severity] if severity else None
+
+        def page() -> Connection[AttackPath]:
+            rows = index.select(entry, target, severities, type, through, conditional)
+            return from_list(rows, first, after, "attackPaths", lambda p: attack_path(p, self.id))
+
+        # the selection and its page (produced as it is sliced) off the event loop, in one hop
+        return await asyncio.to_thread(page)
 
     @strawberry.field(description="The changes that cut the most attack paths first, each with the fix it maps to.")
     async def choke_points(self, info: Ctx, first: int | None = 50, after: str | None = None) -> Connection[ChokePoint]:

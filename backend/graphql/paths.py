@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Set
-from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
 
 from backend.graphql.catalog import CheckItemNode, item_node
 from backend.graphql.context import Ctx
-from backend.graphql.enums import SEVERITY_RANK, Access, Severity
+from backend.graphql.enums import Access, Severity
 from backend.graphql.relay import Connection, from_list
 from checks.catalog import BY_ID
 
@@ -57,8 +56,19 @@ class AttackPath:
     access: list[Access]
     conditional_access: list[Access]
     alternatives: int = strawberry.field(description="Other paths between the same entry and target.")
-    nodes: list[PathNode] = strawberry.field(description="Bounded: a path has at most a few hops.")
-    edges: list[PathEdge] = strawberry.field(description="`len(nodes) - 1` hops, in order.")
+    raw: strawberry.Private[dict[str, Any]]
+    account_id: strawberry.Private[str]
+
+    # built when asked for: a page listing paths (most of them) does not pay for every hop's objects
+    @strawberry.field(description="Bounded: a path has at most a few hops.")
+    def nodes(self) -> list[PathNode]:
+        return [path_node(n, self.account_id) for n in self.raw["nodes"]]
+
+    @strawberry.field(description="`len(nodes) - 1` hops, in order.")
+    def edges(self) -> list[PathEdge]:
+        ids = [n["id"] for n in self.raw["nodes"]]
+        return [PathEdge(source=a, target=b, type=e["type"], detail=e["detail"], conditional=e["conditional"])
+                for a, b, e in zip(ids[:-1], ids[1:], self.raw["edges"], strict=True)]
 
 
 def _label(node: dict[str, str]) -> str:
@@ -72,44 +82,11 @@ def path_node(node: dict[str, str], account_id: str) -> PathNode:
 
 
 def attack_path(p: dict[str, Any], account_id: str) -> AttackPath:
-    nodes = [path_node(n, account_id) for n in p["nodes"]]
     return AttackPath(
         id=p["id"], type=p["type"], severity=Severity(p["severity"]), conditional=p["conditional"],
         entry=path_node(p["entry"], account_id), target=path_node(p["target"], account_id),
         access=[Access(a) for a in p["access"]], conditional_access=[Access(a) for a in p.get("conditional_access", [])],
-        alternatives=p.get("alternatives", 0), nodes=nodes,
-        edges=[PathEdge(source=a.id, target=b.id, type=e["type"], detail=e["detail"], conditional=e["conditional"])
-               for a, b, e in zip(nodes[:-1], nodes[1:], p["edges"], strict=True)])
-
-
-@dataclass
-class PathIndex:
-    """An account's attack-path report, the paths worst first, with lookups built on first use."""
-
-    doc: dict[str, Any]
-    paths: list[dict[str, Any]] = field(init=False)
-    _through: dict[str, list[int]] | None = None
-
-    def __post_init__(self) -> None:
-        self.paths = sorted(self.doc["paths"], key=lambda p: SEVERITY_RANK[p["severity"]])  # stable: report order next
-
-    def through(self, node_id: str) -> list[dict[str, Any]]:
-        if self._through is None:
-            index: dict[str, list[int]] = {}
-            for n, p in enumerate(self.paths):
-                for node in {x["id"] for x in p["nodes"]}:
-                    index.setdefault(node, []).append(n)
-            self._through = index
-        return [self.paths[n] for n in self._through.get(node_id, [])]
-
-    def select(self, entry: str | None, target: str | None, severity: list[str] | None, type_: str | None,
-               through: str | None, conditional: bool | None) -> list[dict[str, Any]]:
-        rows = self.through(through) if through is not None else self.paths
-        if entry is None and target is None and severity is None and type_ is None and conditional is None:
-            return rows
-        return [p for p in rows if (entry is None or p["entry"]["id"] == entry)
-                and (target is None or p["target"]["id"] == target) and (severity is None or p["severity"] in severity)
-                and (type_ is None or p["type"] == type_) and (conditional is None or p["conditional"] == conditional)]
+        alternatives=p.get("alternatives", 0), raw=p, account_id=account_id)
 
 
 @strawberry.type(description="The hop a choke point cuts.")
