@@ -916,15 +916,23 @@ class RemovedPairs(Sequence[list[str]]):
                 yield [ent[1], before._node_id(target)]
 
 
+_SECURITY_GROUP_CHANGES = ("close-ports", "close-exposure")
+
+
 def what_if(driver: Driver, account_id: str, changes: list[str]) -> dict[str, Any]:
     """What proposed changes would cut (`analyse_paths(…)["what_if"]`, its oracle): the account's attack graph
     without the edges the changes remove, indexed like the account's own (two compact indexes, no path list);
     `removed_pairs` is a lazy sequence. Raises WhatIfError on a change it does not understand."""
-    graph = load_attack_graph(driver, account_id)
+    if any(change.partition(":")[0] in _SECURITY_GROUP_CHANGES for change in changes):
+        # they re-judge security groups' rules, which the persisted index does not keep: the graph is read
+        graph = load_attack_graph(driver, account_id)
+        before = PathIndex.build(graph)
+    else:  # the account's persisted index (the one its pages come from) and the graph it holds
+        before = load_index(driver, account_id)
+        graph = before.graph
     removed: set[Edge] = set()
     for change in changes:
         removed |= apply_what_if(graph, change)
-    before = PathIndex.build(graph)
     after = PathIndex.build(AttackGraph(account_id, entries=list(graph.entries),
                                         edges=[e for e in graph.edges if e not in removed],
                                         targets_by_label=graph.targets_by_label))
