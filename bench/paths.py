@@ -9,8 +9,9 @@ Each part runs in its own process so its peak RSS is its own:
 - `oracle` (default profile only: on the wildcard one it runs out of memory): the exhaustive enumeration
   of every pair as objects, the baseline the index replaces;
 - `derive` (default profile): the derived edges (checks/analysis.py) on the collected snapshot;
-- `what_if`: the what-if of the top choke point's change and of detaching the most granted wildcard policy
-  everywhere (two compact indexes: with and without the removed edges), seconds and peak RSS;
+- `what_if`: the what-if of the top choke point's change, of detaching the most granted wildcard policy
+  everywhere and of closing the internet exposure of the group exposing most instances (two compact indexes:
+  with and without the removed edges), seconds and peak RSS;
 - `filtered`: the API's filters that name no entry or target (`type`, `through` a pivot, `conditional`): the
   first answer (per-entry counts over classes) and a page in the middle.
 """
@@ -94,8 +95,13 @@ def _what_if(profile: str) -> dict[str, Any]:
     index = load_index(d, account)
     wildcard_grants = Counter(n.strip() for e in index.graph.edges if e.dst[0] == "AllTargets"
                               for v in e.via for n in v.split(" via ")[-1].split(","))
+    from checks.paths import load_attack_graph
+
+    exposing = Counter(sg for groups in load_attack_graph(d, account).sg_of.values() for sg in groups)
     asked = {"top_choke_point": what_if_change(index.choke_points[0]),
-             "detach_most_granted_wildcard_policy": f"detach-policy:{wildcard_grants.most_common(1)[0][0]}"}
+             "detach_most_granted_wildcard_policy": f"detach-policy:{wildcard_grants.most_common(1)[0][0]}",
+             # re-judges security groups: reads the graph rather than starting from the persisted index
+             "close_exposure_of_the_most_used_group": f"close-exposure:{exposing.most_common(1)[0][0]}"}
     out: dict[str, Any] = {}
     for name, change in asked.items():
         started = time.perf_counter()
