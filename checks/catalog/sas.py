@@ -1,4 +1,5 @@
-"""Security Center items: the edition (CIS 8.1) and its agent on every server (CIS 8.2, 4.6)."""
+"""Security Center items: the edition (CIS 8.1), its agent on every server (CIS 8.2, 4.6), notifications (8.5)
+and the vulnerability scan's settings (8.7)."""
 
 from __future__ import annotations
 
@@ -51,12 +52,18 @@ ITEMS: tuple[CheckItem, ...] = (
         passing_example=Example({"sas_notices_collected": True, "sas_silent_notices": []}),
         failing_example=Example({"sas_notices_collected": True, "sas_silent_notices": ["sas_vulnerability"]})),
     CheckItem(
-        id="ACS_SAS_VulnerabilityScanOn", title="Security Center scans every vulnerability type", product="SAS",
-        asset_type="Account", severity="medium", tier="paid", collected="n.sas_vul_config_collected",
-        fails="size(coalesce(n.sas_vul_scan_off, [])) > 0", refs={CIS: "8.7", MLPS: "8.1.4.4"},
+        id="ACS_SAS_VulnerabilityScanOn", title="Security Center scans every vulnerability type and priority",
+        product="SAS", asset_type="Account", severity="medium", tier="paid",
+        collected="n.sas_vul_config_collected AND n.sas_vul_levels_ignored IS NOT NULL",
+        fails="size(coalesce(n.sas_vul_scan_off, [])) > 0 OR size(n.sas_vul_levels_ignored) > 0",
+        refs={CIS: "8.7", MLPS: "8.1.4.4"},
         description="The periodic vulnerability scan is off for a type (Linux CVE, Windows, web CMS, emergency, "
-                    "application): servers are not checked for it.",
-        remediation="ModifyVulConfig Type=<type> Config=on for each type that is off.",
-        passing_example=Example({"sas_vul_config_collected": True, "sas_vul_scan_off": []}),
-        failing_example=Example({"sas_vul_config_collected": True, "sas_vul_scan_off": ["cms"]})),
+                    "application), or does not report high (asap) or medium (later) priority vulnerabilities: "
+                    "servers are not checked for them.",
+        remediation="ModifyVulConfig Type=<type> Config=on for each type that is off; ModifyConcernNecessity "
+                    "ConcernNecessity=asap,later,nntf.",
+        passing_example=Example({"sas_vul_config_collected": True, "sas_vul_scan_off": [],
+                                 "sas_vul_levels_ignored": []}),
+        failing_example=Example({"sas_vul_config_collected": True, "sas_vul_scan_off": [],
+                                 "sas_vul_levels_ignored": ["later"]})),
 )
