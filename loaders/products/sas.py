@@ -12,10 +12,15 @@ from graph_schema.model import NodeSchema
 from graph_schema.store import GraphBatch
 from loaders.base import CollectContext, CollectError, Gap, dig
 from loaders.declaration import Api, Product
+from loaders.listing import Listing
 from loaders.regions import GLOBAL
 from loaders.synthetic import request_id
 
-API = Api("Sas", "2018-12-03", "tds.aliyuncs.com", is_global=True)
+API = Api("Sas", "2018-12-03", "tds.aliyuncs.com", is_global=True, listings={
+    "DescribeCloudCenterInstances": Listing(("Instances",), default_size=20, total_field="PageInfo.TotalCount",
+                                            page_param="CurrentPage"),
+    "DescribeVulList": Listing(("VulRecords",), page_param="CurrentPage"),
+})
 SCOPE = "sas:global"
 PAGE = 100
 # DescribeVersionConfig `Version`: 1 Basic, 2/3 Enterprise, 5 Advanced, 6 Anti-virus, 7 Ultimate, 10 value-added only
