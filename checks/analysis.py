@@ -444,7 +444,7 @@ def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
             if best is not None:
                 out_buckets.setdefault(name, {})[mode] = (*best, f"{action} via {_evidence(best[0])}")
     resources = {label: _resource_grants(ps, attack_targets()[label], targets, acct)
-                 for label, targets in u.resources.items()}
+                 for label, targets in u.resources.items() if targets}
     assume: dict[str, Evaluation] = {}
     roles = u.names["role"]
     for rid in _pool(_candidates(ps, "sts:AssumeRole", roles, "role/", lower=True), roles):
