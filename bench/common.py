@@ -76,6 +76,15 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not `ru_maxrss`: Linux carries a parent's peak into a child it forks and
+    execs, so a child started by a bench that had just generated a snapshot reported the parent's 415 MB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
