@@ -183,9 +183,9 @@ def collect_account(
             submit_next()
         while in_flight:
             product, answers = in_flight.popleft()
-            submit_next()
             _guarded(product.title, product.transform, answers.result(), batch)
             del answers
+            submit_next()
     for product in declared:
         if product.finish is not None:
             _guarded(product.title, product.finish, batch)
