@@ -34,15 +34,17 @@ from checks.policy_engine import (
     trust_allows,
 )
 from graph_schema.store import GraphBatch
+from loaders.declaration import ATTACK_MODES, AttackRole
+from loaders.products import attack_targets
 from loaders.secgroup import Rule, format_ranges, internet_openings, is_internet_rule, rule_from_row
 
 DERIVED = "derived"
 # what an attacker controls when walking a path: they use TLS. Everything else (MFA, source IP, VPC,
 # time…) stays undecided, so edges that depend on it are kept as conditional (spec: cli.md)
 ATTACKER_CONTEXT: dict[str, object] = {"acs:SecureTransport": "true"}
-READ_ACTION = "oss:GetObject"
-WRITE_ACTION = "oss:PutObject"
-RDS_ADMIN_ACTIONS = ("rds:ModifySecurityIps", "rds:ResetAccountPassword")
+# OSS buckets are the one target whose resources carry their own policies (bucket policies) and object-level
+# ARNs: they have their own evaluation below; every other declared target shares the generic one
+BUCKET = "OssBucket"
 
 
 class AnalysisError(ValueError):
@@ -133,7 +135,7 @@ def exposure(batch: GraphBatch) -> None:
 def annotate_buckets(batch: GraphBatch, account_id: str) -> dict[str, Policy]:
     """Bucket-policy facts for the checks: public Allow without Condition, secure-transport Deny."""
     out: dict[str, Policy] = {}
-    for name, row in batch.nodes.get("OssBucket", {}).items():
+    for name, row in batch.nodes.get(BUCKET, {}).items():
         pol = _policy(row.get("policy_document"), f"bucket-policy/{name}")
         row["policy_public"] = False
         row["policy_public_write"] = False
@@ -181,9 +183,10 @@ class _Universe:
 
     account_id: str
     buckets: dict[str, dict[str, Any]]
-    rds: dict[str, dict[str, Any]]
+    # every other declared attack-path target: label → {id: row} (supported assets only)
+    resources: dict[str, dict[str, dict[str, Any]]]
     names: dict[str, dict[str, str]]  # RAM kind (user/role/group/policy) → {lower-case name: node id}; also
-    # "bucket" and "dbinstance" → {name: id} (case-sensitive)
+    # "bucket" → {name: name} (case-sensitive)
     arn: dict[str, str]  # RAM node id → its real ARN (`acs:ram::<acct>:<kind>/<name>`)
     kind_of: dict[str, str]  # RAM node id → kind
     attached: dict[str, tuple[str, ...]]  # principal node id → policies attached to it directly
@@ -212,11 +215,11 @@ def _universe(batch: GraphBatch, account_id: str) -> _Universe:
     for (_sl, src_id, rel_type, _dl, dst_id) in batch.rels:
         if rel_type == "ATTACHED":
             attached[src_id].append(dst_id)
-    buckets = {n: r for n, r in batch.nodes.get("OssBucket", {}).items() if r.get("supported", True)}
-    rds = {i: r for i, r in batch.nodes.get("RdsInstance", {}).items() if r.get("supported", True)}
+    supported = {label: {i: r for i, r in batch.nodes.get(label, {}).items() if r.get("supported", True)}
+                 for label in attack_targets()}
+    buckets = supported.pop(BUCKET)
     names["bucket"] = {n: n for n in buckets}
-    names["dbinstance"] = {i: i for i in rds}
-    return _Universe(account_id, buckets, rds, names, arn, kind_of,
+    return _Universe(account_id, buckets, supported, names, arn, kind_of,
                      {k: tuple(sorted(set(v))) for k, v in attached.items()})
 
 
@@ -316,20 +319,31 @@ def _object_keys(ps: CompiledPolicySet, action: str) -> list[tuple[re.Pattern[st
     return out
 
 
+Verdict = tuple[str, Evaluation]  # (the action allowed, its verdict)
+
+
+@dataclass
+class _ResourceGrants:
+    """What one policy set allows on one declared target label: per target and mode the best (action,
+    verdict); with a wildcard grant, `rest` per mode for every target outside `special`."""
+
+    each: dict[str, dict[str, Verdict]] = field(default_factory=dict)
+    rest: dict[str, Verdict] = field(default_factory=dict)
+    special: frozenset[str] = frozenset()
+
+
 @dataclass
 class _Grants:
     """What one policy set allows (shared by every principal holding exactly these policies)."""
 
     buckets: dict[str, dict[str, tuple[Evaluation, str, str]]]  # bucket → mode → (identity verdict, object ARN, via)
-    rds: dict[str, tuple[str, Evaluation]]  # instance → (action, verdict)
+    resources: dict[str, _ResourceGrants]  # per declared target label (but buckets)
     assume: dict[str, Evaluation]
     full_admin: Evaluation
     candidates: dict[str, set[str] | None]  # technique id → targets an Allow could name (None: any)
     # a wildcard grant, evaluated once for every target no pattern names (see _uniform_rest): per mode
-    # (verdict, via, the buckets it does not cover); for RDS (action, verdict) and the instances it does not cover
+    # (verdict, via, the buckets it does not cover)
     bucket_rest: dict[str, tuple[Evaluation, str, frozenset[str]]] = field(default_factory=dict)
-    rds_rest: tuple[str, Evaluation] | None = None
-    rds_special: frozenset[str] = frozenset()
 
     def may(self, effect: str) -> bool:
         return any(self.candidates[t.id] != set() for t in TECHNIQUES if t.effect == effect)
@@ -340,7 +354,7 @@ class _Grants:
         if not self.bucket_rest:
             return named
         out: dict[str, tuple[Evaluation, str, str]] = {}
-        for mode, _ in OSS_MODES:  # the order the per-bucket evaluation fills them in
+        for mode, _ in _oss_modes():  # the order the per-bucket evaluation fills them in
             if mode in named:
                 out[mode] = named[mode]
             elif mode in self.bucket_rest and name not in self.bucket_rest[mode][2]:
@@ -398,16 +412,18 @@ def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
     acct = u.account_id
     bucket_names = u.names["bucket"]
 
+    oss = attack_targets()[BUCKET]
+
     def bucket_object(name: str, key: str = "*") -> str:
-        return f"acs:oss:{u.buckets[name].get('region') or '*'}:{acct}:{name}/{key}"
+        return f"{oss.arn(acct, u.buckets[name].get('region'), name)}/{key}"
 
     out_buckets: dict[str, dict[str, tuple[Evaluation, str, str]]] = {}
     bucket_rest: dict[str, tuple[Evaluation, str, frozenset[str]]] = {}
-    for mode, action in OSS_MODES:
+    for mode, action in _oss_modes():
         keys = _object_keys(ps, action)
         candidates = _candidates(ps, action, bucket_names, None)
         pool = _pool(candidates, bucket_names)
-        special = _uniform_rest(ps, action, "oss", acct, "", bucket_names) if candidates is None else None
+        special = _uniform_rest(ps, action, oss.service, acct, oss.prefix, bucket_names) if candidates is None else None
         if special is not None:
             if keys:  # object-level grants are tried per bucket
                 special |= {name for name in pool if any(glob.fullmatch(name) for glob, _ in keys)}
@@ -427,37 +443,8 @@ def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
                         break
             if best is not None:
                 out_buckets.setdefault(name, {})[mode] = (*best, f"{action} via {_evidence(best[0])}")
-    out_rds: dict[str, tuple[str, Evaluation]] = {}
-    db_names = u.names["dbinstance"]
-
-    def rds_verdict(action: str, db_id: str) -> Evaluation:
-        return ps.evaluate(action, f"acs:rds:{u.rds[db_id].get('region')}:{acct}:dbinstance/{db_id}", ATTACKER_CONTEXT)
-
-    def keep(db_id: str, action: str, ev: Evaluation) -> None:
-        if _allowed(ev.decision) and _better_ev(ev, out_rds[db_id][1] if db_id in out_rds else None):
-            out_rds[db_id] = (action, ev)
-
-    pools = [(action, _candidates(ps, action, db_names, "dbinstance/")) for action in RDS_ADMIN_ACTIONS]
-    specials = [_uniform_rest(ps, action, "rds", acct, "dbinstance/", db_names) if candidates is None else None
-                for action, candidates in pools]
-    rds_rest: tuple[str, Evaluation] | None = None
-    rds_special: frozenset[str] = frozenset()
-    if all(special is not None for special in specials):
-        # every action's grant is a wildcard whose verdict only named instances can escape: those are tried
-        # one by one, the rest share one verdict per action
-        rds_special = frozenset().union(*specials)  # type: ignore[arg-type]
-        rest = next((db for db in _pool(None, db_names) if db not in rds_special), None)
-        for action, _ in pools:
-            for db_id in sorted(rds_special):
-                keep(db_id, action, rds_verdict(action, db_id))
-            if rest is not None:
-                ev = rds_verdict(action, rest)
-                if _allowed(ev.decision) and _better_ev(ev, rds_rest[1] if rds_rest else None):
-                    rds_rest = (action, ev)
-    else:
-        for action, candidates in pools:
-            for db_id in _pool(candidates, db_names):
-                keep(db_id, action, rds_verdict(action, db_id))
+    resources = {label: _resource_grants(ps, attack_targets()[label], targets, acct)
+                 for label, targets in u.resources.items() if targets}
     assume: dict[str, Evaluation] = {}
     roles = u.names["role"]
     for rid in _pool(_candidates(ps, "sts:AssumeRole", roles, "role/", lower=True), roles):
@@ -467,8 +454,43 @@ def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
     ram = _mentions_ram(ps)
     techniques = {t.id: _candidates(ps, t.action, u.names[t.target], f"{t.target}/", lower=True) if ram else set()
                   for t in TECHNIQUES if t.effect != FULL_ADMIN}
-    return _Grants(out_buckets, out_rds, assume, ps.full_admin(ATTACKER_CONTEXT), techniques, bucket_rest,
-                   rds_rest, rds_special, bucket_object)
+    return _Grants(out_buckets, resources, assume, ps.full_admin(ATTACKER_CONTEXT), techniques, bucket_rest,
+                   bucket_object)
+
+
+def _resource_grants(ps: CompiledPolicySet, role: AttackRole, targets: dict[str, dict[str, Any]],
+                     acct: str) -> _ResourceGrants:
+    """Per target and declared mode, the best verdict of the mode's actions on the target's ARN. Only targets
+    some Allow could name are evaluated; when every action's grant is a wildcard that only named targets can
+    escape (see _uniform_rest), those are tried one by one and the rest share one verdict per action."""
+    out = _ResourceGrants()
+    names = {t: t for t in targets}
+    actions = [(mode, action) for mode, acts in role.modes for action in acts]
+
+    def verdict(action: str, target: str) -> Evaluation:
+        return ps.evaluate(action, role.arn(acct, targets[target].get("region"), target), ATTACKER_CONTEXT)
+
+    def keep(into: dict[str, Verdict], mode: str, action: str, ev: Evaluation) -> None:
+        if _allowed(ev.decision) and _better_ev(ev, into[mode][1] if mode in into else None):
+            into[mode] = (action, ev)
+
+    pools = [(mode, action, _candidates(ps, action, names, role.prefix)) for mode, action in actions]
+    specials = [_uniform_rest(ps, action, role.service, acct, role.prefix, names) if candidates is None else None
+                for _, action, candidates in pools]
+    if all(special is not None for special in specials):
+        out.special = frozenset().union(*specials)  # type: ignore[arg-type]
+        rest = next((t for t in sorted(targets) if t not in out.special), None)
+        for mode, action, _ in pools:
+            for target in sorted(out.special):
+                keep(out.each.setdefault(target, {}), mode, action, verdict(action, target))
+            if rest is not None:
+                keep(out.rest, mode, action, verdict(action, rest))
+    else:
+        for mode, action, candidates in pools:
+            for target in _pool(candidates, names):
+                keep(out.each.setdefault(target, {}), mode, action, verdict(action, target))
+    out.each = {t: modes for t, modes in out.each.items() if modes}
+    return out
 
 
 def _mentions_ram(ps: CompiledPolicySet) -> bool:
@@ -594,8 +616,17 @@ def _closure(start: str, pivots: dict[str, dict[str, bool]]) -> dict[str, bool]:
     return seen
 
 
-MODES = ("read", "write", "admin")
-OSS_MODES = (("read", READ_ACTION), ("write", WRITE_ACTION))
+MODES = ATTACK_MODES
+
+
+@lru_cache(maxsize=1)
+def _oss_modes() -> tuple[tuple[str, str], ...]:
+    """(mode, action) of buckets: one action a mode (a bucket policy is evaluated for it, per object ARN)."""
+    modes = attack_targets()[BUCKET].modes
+    if any(len(actions) != 1 for _, actions in modes):
+        raise ValueError(f"{BUCKET}: one action a mode, for the bucket-policy evaluation")
+    return tuple((mode, actions[0]) for mode, actions in modes)
+
 # a mode granted on at least this share of a label's targets is stored once, with its exceptions
 WILDCARD_SHARE = 0.9
 # per target: {mode: granted only conditionally?}, and the evidence
@@ -623,11 +654,11 @@ def _write_access(batch: GraphBatch, src: tuple[str, str], label: str, access: _
     if wide:
         all_id = f"all:{label}"
         batch.node("AllTargets", all_id, DERIVED, supported=True, target_label=label)
-        via = {v for _, vs in access.each.values() for v in vs} | (set(rest[1]) if rest and rest_count else set())
+        every_via = {v for _, vs in access.each.values() for v in vs} | (set(rest[1]) if rest and rest_count else set())
         excepts = {f"{m}_except": sorted((access.rest_excludes & universe.keys() if m in rest_firm else universe.keys())
                                          - granted[m]) for m in wide}
         batch.rel("CAN_ACCESS", src, ("AllTargets", all_id), DERIVED, read="read" in wide, write="write" in wide,
-                  admin="admin" in wide, via=sorted(via), conditional=False, **excepts)
+                  admin="admin" in wide, via=sorted(every_via), conditional=False, **excepts)
 
     def per_target(target: str, modes: dict[str, bool], via: list[str]) -> None:
         # a target with a mode beyond the wildcard edge gets every mode here (one edge tells it all)
@@ -674,7 +705,7 @@ def _bucket_access(info: _PrincipalInfo, g: _Grants, u: _Universe, bucket_polici
     is itself undecided (an undecided bucket-policy Allow adds nothing to it). Buckets only a wildcard grant
     reaches and no bucket policy concerns share one answer."""
     out: Access = {}
-    action_of = dict(OSS_MODES)
+    action_of = dict(_oss_modes())
     special = set(g.buckets)
     if g.bucket_rest:
         special |= {b for b in bucket_policies if b in u.buckets}
@@ -702,17 +733,19 @@ def _bucket_access(info: _PrincipalInfo, g: _Grants, u: _Universe, bucket_polici
             out[name] = (got, via)
     if not g.bucket_rest:
         return _AccessSet(u.buckets, out)
-    rest = [(mode, g.bucket_rest[mode]) for mode, _ in OSS_MODES if mode in g.bucket_rest]
+    rest = [(mode, g.bucket_rest[mode]) for mode, _ in _oss_modes() if mode in g.bucket_rest]
     return _AccessSet(u.buckets, out, ({mode: ev.decision == Decision.CONDITIONAL for mode, (ev, _, _) in rest},
                                        [why for _, (_, why, _) in rest]), frozenset(special))
 
 
-def _rds_access(g: _Grants, u: _Universe) -> _AccessSet:
-    def entry(action: str, ev: Evaluation) -> tuple[dict[str, bool], list[str]]:
-        return {"admin": ev.decision == Decision.CONDITIONAL}, [f"{action} via {_evidence(ev)}"]
+def _resource_access(rg: _ResourceGrants, universe: dict[str, dict[str, Any]]) -> _AccessSet:
+    def entry(modes: dict[str, Verdict]) -> tuple[dict[str, bool], list[str]]:
+        ordered = [(m, modes[m]) for m in MODES if m in modes]
+        return ({m: ev.decision == Decision.CONDITIONAL for m, (_, ev) in ordered},
+                list(dict.fromkeys(f"{action} via {_evidence(ev)}" for _, (action, ev) in ordered)))
 
-    each = {db: entry(action, ev) for db, (action, ev) in g.rds.items()}
-    return _AccessSet(u.rds, each, entry(*g.rds_rest) if g.rds_rest else None, g.rds_special)
+    each = {t: entry(modes) for t, modes in rg.each.items()}
+    return _AccessSet(universe, each, entry(rg.rest) if rg.rest else None, rg.special)
 
 
 def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, Policy],
@@ -785,11 +818,14 @@ def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, P
             bucket_access = _bucket_access(info, g, u, bucket_policies, names_principals, bucket_policy_cache)
         if not personal and holders_left[info.policy_ids]:
             access_cache[info.policy_ids] = bucket_access
-        rds_access = _rds_access(g, u)
-        _write_access(batch, src, "OssBucket", bucket_access)
-        _write_access(batch, src, "RdsInstance", rds_access)
-        if bucket_access or rds_access:
+        _write_access(batch, src, BUCKET, bucket_access)
+        if bucket_access:
             reaches.add(info.node_id)
+        for label, rg in g.resources.items():
+            access = _resource_access(rg, u.resources[label])
+            _write_access(batch, src, label, access)
+            if access:
+                reaches.add(info.node_id)
         for rid, ev in g.assume.items():
             trust = trust_policies.get(rid)
             if rid == info.node_id or trust is None:

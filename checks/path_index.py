@@ -47,15 +47,16 @@ from checks.paths import (
     cut_edges,
     describe_cut,
     load_attack_graph,
+    path_type,
     pivot_counts,
+    target_access,
 )
+from loaders.products import attack_targets
 
 Node = tuple[str, str]
 # above this many paths `paths --format json` refuses (one document in memory); jsonl streams any number
 JSON_PATH_LIMIT = 200_000
 SEVERITIES = ("critical", "high", "medium")
-_LABEL_ACCESS = {"OssBucket": ("read", "write")}
-_KIND_WORD = {"OssBucket": "oss", "RdsInstance": "rds", "Account": "account"}
 
 
 def _index_code_digest() -> str:
@@ -311,7 +312,7 @@ class PathIndex:
                 if target == account:
                     yield c, ("admin",), False, ()
                 elif listed:
-                    yield c, _LABEL_ACCESS.get(label, ("admin",)), True, ()
+                    yield c, target_access(label), True, ()
             elif e.dst[0] != "AllTargets":
                 if e.dst == target:
                     yield c, e.access, False, e.conditional_access
@@ -479,15 +480,9 @@ class PathIndex:
         tail = [*res.candidate.tail, res.candidate.edge]
         edges = tail + [self.graph.controls(target)] if res.through_account else tail
         kinds = head_kinds | {e.kind for e in edges}
-        words = ["internet", "ecs"] if entry_label == "EcsInstance" else ["accesskey", "user"]
-        if "ASSUMES" in kinds or "CAN_ASSUME" in kinds:
-            words.append("role")
-        if "CAN_ESCALATE" in kinds:
-            words.append("escalation")
-        words.append(_KIND_WORD.get(target[0], target[0].lower()))
         severity = _severity((entry_label, ""), target, res)
         access = _access(res, target[0])
-        first = (f'"type": {json.dumps("_".join(words))}, "severity": {json.dumps(severity)}, '
+        first = (f'"type": {json.dumps(path_type(entry_label, kinds, target[0]))}, "severity": {json.dumps(severity)}, '
                  f'"conditional": {json.dumps(res.conditional)}')
         after = (f'"access": {json.dumps(access)}, "conditional_access": {json.dumps(_soft(res, access))}, '
                  f'"alternatives": {res.alternatives - 1}')
@@ -511,7 +506,7 @@ class PathIndex:
         if target in (self.graph.account_id, f"acs:ram::{self.graph.account_id}:root"):
             return [self.graph.account]
         return [(label, target) for label in sorted(self._label_ids) if target in self._label_ids[label]] or [
-            (label, target) for label in ("OssBucket", "RdsInstance")]
+            (label, target) for label in sorted(attack_targets())]
 
     def count(self, entry: str | None = None, target: str | None = None) -> int:
         """How many paths `paths(entry=…, target=…)` yields (without producing them)."""
@@ -555,7 +550,7 @@ def _severity(entry: Node, target: Node | None, res: Resolution) -> str:
 def _access(res: Resolution, label: str) -> list[str]:
     if label == "Account":
         return ["admin"]
-    return list(res.access or (_LABEL_ACCESS.get(label, ("admin",)) if res.through_account else res.candidate.edge.access))
+    return list(res.access or (target_access(label) if res.through_account else res.candidate.edge.access))
 
 
 def _soft(res: Resolution, access: list[str]) -> list[str]:

@@ -3,7 +3,8 @@
 Entry points: internet-reachable ECS instances (CAN_REACH) and active access keys. Pivots: the
 instance RAM role (HAS_ROLE), role assumption (CAN_ASSUME), taking over another principal
 (CAN_ESCALATE → RamUser/RamRole/RamGroup); escalation (CAN_ESCALATE → Account) reaches every target.
-Targets: OSS buckets (read/write), RDS instances (admin), the account. The representative path of a
+Targets: every asset a product declares an attack-path target (loaders/products: OSS buckets read/write,
+RDS instances admin, KVStore, PolarDB, MongoDB, NAS, ACK…), the account. The representative path of a
 pair is unconditional if any is, then the most severe, then the shortest. The edges come from Cypher (one query per kind); the bounded walk, the representative
 path per (entry, target) and the min-cut run in Python over that small derived subgraph.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 from neo4j import Driver
 
+from loaders.products import attack_targets, product_of_target
 from loaders.secgroup import Rule, internet_open_ranges, is_internet_rule, kept_when_closing, rule_from_row
 
 MAX_PIVOTS = 6
@@ -66,6 +68,27 @@ class Edge:
 
 PIVOT_KINDS = frozenset({"ASSUMES", "AUTHENTICATES", "CAN_ASSUME"})
 REACH_KINDS = frozenset({"CAN_ACCESS", "CAN_ESCALATE"})
+# the entries the walk starts from (structural: Internet -CAN_REACH-> instance, key -AUTHENTICATES-> user);
+# the products declare the same labels as entries (a test holds them together)
+ENTRY_LABELS = ("EcsInstance", "AccessKey")
+
+
+def target_access(label: str) -> tuple[str, ...]:
+    """What full control of the account gives on a target of `label`: its declared modes."""
+    return ("admin",) if label == "Account" else attack_targets()[label].access
+
+
+def path_type(entry_label: str, kinds: Iterable[str], target_label: str) -> str:
+    """`internet_ecs_role_oss`: how the path enters, whether it pivots through a role or escalates, what it
+    reaches (the declaring product's name)."""
+    kinds = set(kinds)
+    words = ["internet", "ecs"] if entry_label == "EcsInstance" else ["accesskey", "user"]
+    if "ASSUMES" in kinds or "CAN_ASSUME" in kinds:
+        words.append("role")
+    if "CAN_ESCALATE" in kinds:
+        words.append("escalation")
+    words.append("account" if target_label == "Account" else product_of_target(target_label))
+    return "_".join(words)
 
 
 @dataclass
@@ -102,9 +125,8 @@ class AttackGraph:
     def controls(self, target: tuple[str, str]) -> Edge:
         edge = self._controls.get(target)
         if edge is None:
-            access = ("read", "write") if target[0] == "OssBucket" else ("admin",)
             edge = self._controls[target] = Edge("CONTROLS", self.account, target, "full control of the account",
-                                                 access=access)
+                                                 access=target_access(target[0]))
         return edge
 
     def expand(self, e: Edge) -> list[tuple[tuple[str, str], tuple[str, ...], bool]]:
@@ -119,7 +141,7 @@ class AttackGraph:
         if e.kind == "CAN_ESCALATE":
             out.append((self.account, ("admin",), False))
             for label, ids in self.targets_by_label.items():
-                access = ("read", "write") if label == "OssBucket" else ("admin",)
+                access = target_access(label)
                 out.extend(((label, t), access, True) for t in ids)
             return out
         if e.dst[0] != "AllTargets":
@@ -141,9 +163,11 @@ def load_attack_graph(driver: Driver, account_id: str) -> AttackGraph:
         def q(query: str, **params: Any) -> list[dict[str, Any]]:
             return session.run(query, account=account_id, **params).data()
 
-        for r in q("MATCH (t {account_id: $account}) WHERE (t:OssBucket OR t:RdsInstance) AND coalesce(t.supported, true) "
-                   "RETURN labels(t)[0] AS l, t.id AS id ORDER BY id"):
-            g.targets_by_label.setdefault(r["l"], []).append(r["id"])
+        for label in sorted(attack_targets()):  # declared labels (identifiers), never user input
+            ids = [r["id"] for r in q(f"MATCH (t:{label} {{account_id: $account}}) WHERE coalesce(t.supported, true) "
+                                      "RETURN t.id AS id ORDER BY id")]
+            if ids:
+                g.targets_by_label[label] = ids
         for r in q("MATCH (:Internet {account_id: $account})-[c:CAN_REACH]->(e:EcsInstance) "
                    "WHERE coalesce(e.supported, true) RETURN e.id AS id, c.ports AS ports, c.via AS via, "
                    "[(e)-[:MEMBER_OF]->(sg:SecurityGroup) | sg.id] AS groups"):
@@ -392,20 +416,6 @@ def _severity(path: Path, access: list[str]) -> str:
     return "high" if internet else "medium"
 
 
-_KIND_WORD = {"OssBucket": "oss", "RdsInstance": "rds", "Account": "account"}
-
-
-def _path_type(path: Path) -> str:
-    words = ["internet", "ecs"] if path.entry[0] == "EcsInstance" else ["accesskey", "user"]
-    kinds = [e.kind for e in path.edges]
-    if "ASSUMES" in kinds or "CAN_ASSUME" in kinds:
-        words.append("role")
-    if "CAN_ESCALATE" in kinds:
-        words.append("escalation")
-    words.append(_KIND_WORD.get(path.target[0], path.target[0].lower()))
-    return "_".join(words)
-
-
 def path_json(account_id: str, path: Path) -> dict[str, Any]:
     root = f"acs:ram::{account_id}:root"
 
@@ -418,7 +428,7 @@ def path_json(account_id: str, path: Path) -> dict[str, Any]:
     ident = hashlib.sha1(f"{account_id}|{path.entry}|{path.target}".encode()).hexdigest()[:16]
     return {
         "id": ident,
-        "type": _path_type(path),
+        "type": path_type(path.entry[0], (e.kind for e in path.edges), path.target[0]),
         # a conditional path is rated on what it would grant; a firm one on what it grants for sure
         "severity": _severity(path, access if path.conditional else [m for m in access if m not in soft]),
         "conditional": path.conditional,

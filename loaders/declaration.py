@@ -43,11 +43,20 @@ class Api:
         return (self.code, self.version)
 
 
+ATTACK_MODES = ("read", "write", "admin")
+
+
 @dataclass(frozen=True)
 class AttackRole:
     """What an asset of `label` is in an attack path: an `entry` (reachable from outside when `exposed`
     holds), a `target` (data whose RAM actions mean read / write / admin), or a `pivot` (an identity or
-    compute an intruder moves through). Declared as data; checks/paths.py does not read it yet."""
+    compute an intruder moves through).
+
+    Targets are what the attack-path engine reads (checks/analysis.py derives CAN_ACCESS per declared mode,
+    checks/paths.py and checks/path_index.py walk to them): a principal has a mode on a target when its
+    policies allow one of that mode's actions on the target's `resource` ARN. Entries and pivots are
+    structural (their edges — CAN_REACH, HAS_ROLE, AUTHENTICATES, CAN_ASSUME — are derived by the engine);
+    their declarations must name exactly the labels the engine uses (a test holds them together)."""
 
     label: str
     role: str
@@ -55,11 +64,47 @@ class AttackRole:
     read: tuple[str, ...] = ()
     write: tuple[str, ...] = ()
     admin: tuple[str, ...] = ()
-    resource: str = ""  # the RAM resource ARN of one asset: "acs:kvstore:{region}:{account}:instance/{id}"
+    # the RAM resource ARN of one asset, with {region}, {account} and {id}: "acs:kvstore:{region}:{account}:instance/{id}"
+    resource: str = ""
 
     def __post_init__(self) -> None:
         if self.role not in ("entry", "target", "pivot"):
             raise ValueError(f"{self.label}: attack-path role {self.role!r}")
+        if not (self.label.isascii() and self.label.isidentifier() and self.label[:1].isupper()):
+            raise ValueError(f"attack-path label {self.label!r} is not a node label")  # queries name it
+        if self.role == "target":
+            if not self.modes:
+                raise ValueError(f"{self.label}: a target declares the actions of at least one mode")
+            parts = self.resource.split(":", 4)
+            if len(parts) != 5 or parts[0] != "acs" or not parts[1] or not parts[4].endswith("{id}") \
+                    or any(c in self.prefix for c in "*?{}") or self.prefix != self.prefix.lower():
+                raise ValueError(f"{self.label}: resource {self.resource!r} is not acs:<service>:…:<prefix>{{id}}")
+            if any(":" not in action or "*" in action or "?" in action for _, actions in self.modes
+                   for action in actions):
+                raise ValueError(f"{self.label}: a mode's actions are concrete `service:Action` names")
+
+    @property
+    def modes(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(mode, its actions) for every declared mode, in ATTACK_MODES order."""
+        return tuple((m, getattr(self, m)) for m in ATTACK_MODES if getattr(self, m))
+
+    @property
+    def access(self) -> tuple[str, ...]:
+        """The modes the account (full control) has on such a target."""
+        return tuple(m for m, _ in self.modes)
+
+    @property
+    def service(self) -> str:
+        """The RAM service of the resource ARN (`rds`)."""
+        return self.resource.split(":", 2)[1]
+
+    @property
+    def prefix(self) -> str:
+        """What precedes the asset id in the ARN's resource part (`dbinstance/`; '' for OSS buckets)."""
+        return self.resource.split(":", 4)[4].removesuffix("{id}")
+
+    def arn(self, account_id: str, region: str | None, asset_id: str) -> str:
+        return self.resource.format(region=region or "*", account=account_id, id=asset_id)
 
 
 @dataclass(frozen=True)

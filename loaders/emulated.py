@@ -107,7 +107,7 @@ class EmulatedAccount:
                  params: dict[str, Any]) -> dict[str, Any] | None:
         """The page a client asks for, cut from every recorded page of the listing — or None when the recorded
         page answers it as recorded (same page size, a recorded cursor) or nothing was recorded."""
-        cursors = ("PageNumber", "NextToken", "Marker")
+        cursors = (listing.page_param, "NextToken", "Marker")
         base = {k: v for k, v in params.items() if k not in PAGE_SIZE_PARAMS and k not in cursors}
         with self._lock:
             first = self.find(product, action, region, base)
@@ -124,7 +124,7 @@ class EmulatedAccount:
         if cursor.startswith(EMULATOR_CURSOR):
             offset = int(cursor.removeprefix(EMULATOR_CURSOR) or 0)
         else:
-            offset = (max(1, int(params.get("PageNumber") or 1)) - 1) * size
+            offset = (max(1, int(params.get(listing.page_param) or 1)) - 1) * size
         more = offset + size < len(items)
         body = with_items(copy.deepcopy(first["response"]), listing.list_path, copy.deepcopy(items[offset:offset + size]))
         next_cursor = f"{EMULATOR_CURSOR}{offset + size}" if more else ""
@@ -134,17 +134,18 @@ class EmulatedAccount:
             if more:
                 body["Marker"] = next_cursor
             return body
+        page_info = listing.page_info(body) if listing.total_field else body
         if listing.total_field:
-            body[listing.total_field] = len(items)
+            page_info[listing.total_field.split(".")[-1]] = len(items)
         by_token = "NextToken" in params or "MaxResults" in params
         if by_token:
             body["NextToken"] = next_cursor
             body["MaxResults"] = size
-            body.pop("PageNumber", None)
-            body.pop("PageSize", None)
+            page_info.pop(listing.page_param, None)
+            page_info.pop("PageSize", None)
         else:
-            body["PageNumber"] = offset // size + 1
-            body["PageSize"] = size
+            page_info[listing.page_param] = offset // size + 1
+            page_info["PageSize"] = size
             body.pop("NextToken", None)
         return body
 
@@ -160,14 +161,14 @@ class EmulatedAccount:
             got = items_at(body, listing.list_path)
             items.extend(got)
             token, marker = str(body.get("NextToken") or ""), str(body.get("Marker") or "")
-            total = body.get(listing.total_field) if listing.total_field else None
+            total = listing.total(body) if listing.total_field else None
             if token:
                 call = self._replay.find(product, action, region, {**base, "NextToken": token})
             elif marker and body.get("IsTruncated"):
                 call = self._replay.find(product, action, region, {**base, "Marker": marker})
             elif got and total is not None and len(items) < int(total):
                 page += 1
-                call = self._replay.find(product, action, region, {**base, "PageNumber": page})
+                call = self._replay.find(product, action, region, {**base, listing.page_param: page})
             else:
                 call = None
         return items

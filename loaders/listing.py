@@ -19,9 +19,11 @@ class Listing:
     # "marker" (Marker/MaxItems, IsTruncated: RAM List*), "none" (one answer, or paged in a way not re-paged)
     style: str = "number"
     default_size: int = 10
+    # where the total is; dotted when nested ("PageInfo.TotalCount"): the page number and size sit beside it
     total_field: str = "TotalCount"
     # the body the real API answers for a region without any (besides the list at list_path)
     empty_extra: dict[str, Any] = field(default_factory=dict)
+    page_param: str = "PageNumber"  # "number" style: the page cursor (Security Center's is CurrentPage)
 
     def __post_init__(self) -> None:
         if self.style not in ("number", "token", "marker", "none"):
@@ -31,13 +33,27 @@ class Listing:
     def size_params(self) -> tuple[str, ...]:
         return ("MaxItems",) if self.style == "marker" else ("PageSize", "MaxResults")
 
+    def total(self, body: dict[str, Any]) -> Any:
+        """The total the body states (None when it states none)."""
+        cur: Any = body
+        for key in self.total_field.split("."):
+            cur = cur.get(key) if isinstance(cur, dict) else None
+        return cur
+
+    def page_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The object holding the total, the page number and size (the body itself unless nested)."""
+        holder = body
+        for key in self.total_field.split(".")[:-1]:
+            holder = holder.setdefault(key, {})
+        return holder
+
     def empty(self) -> dict[str, Any]:
         """The real API's answer for no items."""
         body: dict[str, Any] = dict(self.empty_extra)
         if self.style == "marker":
             body["IsTruncated"] = False
         elif self.style != "none" and self.total_field:
-            body.update({self.total_field: 0, "PageNumber": 1})
+            self.page_info(body).update({self.total_field.split(".")[-1]: 0, self.page_param: 1})
         holder = body
         for key in self.list_path[:-1]:
             holder = holder.setdefault(key, {})

@@ -25,7 +25,8 @@ from loaders.transport import ApiError, CallKey, MissingCallError
 SNAPSHOT_FORMAT = "skypath-snapshot/1"
 PAGE_SIZE_PARAMS = frozenset({"PageSize", "MaxItems", "MaxResults", "max-keys", "size"})
 # cursors: a request must match the recorded one (page 2 is not page 1); value of the first page
-CURSORS: dict[str, str] = {"PageNumber": "1", "Marker": "", "NextToken": "", "marker": "", "offset": "0"}
+CURSORS: dict[str, str] = {"PageNumber": "1", "CurrentPage": "1", "Marker": "", "NextToken": "", "marker": "",
+                           "offset": "0"}
 
 
 class SnapshotError(ValueError):

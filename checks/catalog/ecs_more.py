@@ -223,10 +223,12 @@ OTHER_ITEMS: tuple[CheckItem, ...] = (
     ),
 )
 
-# a host report of the instance (the agent's RUNS_ON edge) that lists its missing patches
-PATCHES_KNOWN = "EXISTS { (h:Host)-[:RUNS_ON]->(n) WHERE coalesce(h.patches_collected, false) }"
+# the instance's missing patches come from the host agent's report (RUNS_ON) or from Security Center's unfixed
+# Linux/Windows vulnerabilities on it (known only where its agent is online): either source saying so fails it
+PATCHES_KNOWN = ("EXISTS { (h:Host)-[:RUNS_ON]->(n) WHERE coalesce(h.patches_collected, false) } "
+                 "OR n.sas_unfixed_os_vuls IS NOT NULL")
 PATCHES_MISSING = ("EXISTS { (h:Host)-[:RUNS_ON]->(n) WHERE coalesce(h.patches_collected, false) "
-                   "AND coalesce(h.missing_patch_count, 0) > 0 }")
+                   "AND coalesce(h.missing_patch_count, 0) > 0 } OR coalesce(n.sas_unfixed_os_vuls, 0) > 0")
 
 CIS_ITEMS: tuple[CheckItem, ...] = (
     # CIS 2.0 3.2 asks the same of ports 22 and 3389 together (4.3 and 4.4 ask it port by port)
@@ -235,13 +237,13 @@ CIS_ITEMS: tuple[CheckItem, ...] = (
                  "paid", {CIS: "3.2"}),
     instance_item("ACS_ECS_InstanceOsPatches", "ECS instances have the latest OS patches", "medium", "paid",
                   PATCHES_MISSING,
-                  "The host agent on the instance reports security updates that are not installed. Instances "
-                  "without a host report (no agent) are not checked.",
+                  "Security updates are not installed: Security Center lists unfixed Linux software or Windows "
+                  "system vulnerabilities on the instance, or the host agent reports missing updates. Instances "
+                  "neither reports on (no online Security Center agent, no host report) are not checked.",
                   "Manual (updates may need a reboot and a maintenance window): on the instance run `dnf upgrade "
                   "--security` (Alibaba Cloud Linux / RHEL family; `apt-get upgrade` on Debian/Ubuntu), reboot if the "
-                  "kernel changed, then let the agent report again.",
-                  Example({}, (("<RUNS_ON", "Host", {"patches_collected": True, "missing_patch_count": 0}),)),
-                  Example({}, (("<RUNS_ON", "Host", {"patches_collected": True, "missing_patch_count": 3}),)),
+                  "kernel changed, then let the host agent report again or re-run Security Center's vulnerability scan.",
+                  Example({"sas_unfixed_os_vuls": 0}), Example({"sas_unfixed_os_vuls": 2}),
                   collected=PATCHES_KNOWN, refs={CIS: "4.5"}),
 )
 

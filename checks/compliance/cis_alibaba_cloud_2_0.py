@@ -10,6 +10,10 @@ SSL 6.1, SQL audit 6.3, PolicyFullAdmin 1.15, MultiRegionTrail 2.1. Where the sp
 UserDirectPolicy 1.16, PasswordPolicy 1.11 (the composite item; each part also has its own item),
 BucketEncryption 5.8 — and BucketLogging 5.3: the spec puts it in section 2, but the benchmark's OSS
 logging recommendation is 5.3 (section 2's 2.2 is about the ActionTrail bucket).
+
+Every recommendation Prowler's Alibaba Cloud provider decides is decided here (62; the list, taken from that
+file, is tests/data/compliance/prowler_cis_2_0_alibabacloud.txt and tests/unit/test_prowler_cis_comparison.py
+holds the package to it); a reason for one of those would have to say why Prowler's check cannot be reproduced.
 """
 
 from __future__ import annotations
@@ -146,9 +150,12 @@ NOTES: dict[str, str] = {
     "3.5": "manual per the benchmark (are all rules necessary?); Skypath flags wide TCP port ranges open to the "
            "internet",
     "4.1": "the core item covers every disk, its companion item the unattached ones",
-    "4.5": "from the Skypath host agent's missing-patch report (the benchmark reads Security Center's "
-           "vulnerability list); instances without a host report are NOT_CHECK",
+    "4.5": "Security Center's unfixed Linux/Windows vulnerabilities on the instance (where its agent is online), "
+           "and the Skypath host agent's missing-patch report; instances neither covers are NOT_CHECK",
     "5.8": "server-side encryption on, and KMS (the benchmark's service key) for the stricter item",
+    "8.5": "the high-risk notices (vulnerabilities, emergency vulnerabilities, baseline, alerts, AccessKey leaks); "
+           "a silent notice of another kind does not count here",
+    "8.7": "every vulnerability type on, and high and medium priorities reported (DescribeConcernNecessity)",
 }
 
 _PROFILE = {"L1": "Level 1", "L2": "Level 2"}

@@ -14,7 +14,8 @@ export interface DrawEdge { source: string; target: string; type: string; classe
 const TYPE_SHAPE: Record<string, string> = {
   Internet: "diamond", EcsInstance: "round-rectangle", RamRole: "hexagon", RamUser: "ellipse", AccessKey: "tag",
   Account: "star", OssBucket: "barrel", RdsInstance: "barrel", AllTargets: "octagon", SecurityGroup: "vee",
-  RamPolicy: "rhomboid", RamGroup: "pentagon",
+  RamPolicy: "rhomboid", RamGroup: "pentagon", KvstoreInstance: "barrel", PolardbCluster: "barrel",
+  MongodbInstance: "barrel", NasFileSystem: "barrel", AckCluster: "round-octagon",
 };
 
 const STYLE: cytoscape.StylesheetJson = [

@@ -173,7 +173,7 @@ PRODUCT = Product(
         "name", "cluster_type", "state", "version", "version_supported", "vpc_id", "public_api_server", "detail_collected", "addons",
         "log_service_enabled", "cloud_monitor_enabled", "dashboard_enabled", "eni_multi_ip", "network_policy_enabled",
         "basic_auth_enabled", "rbac_enabled", "checks_collected", "last_check_days")),),
-    attack_roles=(AttackRole("AckCluster", "entry", exposed="n.public_api_server"),
-                  AttackRole("AckCluster", "target", read=("cs:DescribeClusterUserKubeconfig",),
-                             admin=("cs:*",), resource="acs:cs:{region}:{account}:cluster/{id}")),
+    # the caller's own kubeconfig reaches the API server (read); granting RBAC (to itself) is cluster-admin
+    attack_roles=(AttackRole("AckCluster", "target", read=("cs:DescribeClusterUserKubeconfig",),
+                             admin=("cs:GrantPermissions",), resource="acs:cs:{region}:{account}:cluster/{id}"),),
 )

@@ -135,7 +135,7 @@ PRODUCT = Product(
         "net_collected", "public_endpoint", "public_connection", "tde_collected", "tde_enabled")),),
     attack_roles=(AttackRole(
         "KvstoreInstance", "target", exposed="n.public_endpoint AND n.whitelist_open",
-        read=("kvstore:DescribeBackups", "kvstore:DescribeInstanceConfig"),
+        read=("kvstore:DescribeBackups",),  # its answer holds backup download URLs
         write=("kvstore:FlushInstance", "kvstore:RestoreInstance", "kvstore:ModifyInstanceConfig"),
         admin=("kvstore:ResetAccountPassword", "kvstore:ModifySecurityIps", "kvstore:ModifyInstanceVpcAuthMode"),
         resource="acs:kvstore:{region}:{account}:instance/{id}"),),

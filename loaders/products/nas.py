@@ -93,8 +93,9 @@ PRODUCT = Product(
         "fs_type", "protocol", "status", "encrypted", "encrypted_with_kms", "mount_target_count",
         "classic_mount_target", "access_rules_collected", "open_to_all", "open_write", "root_squash_off",
         "rule_cidrs")),),
+    # file data is reached over the network through access rules, not RAM: whoever may write the rules can
+    # let their own network mount it (read and write the files) — administering the file system
     attack_roles=(AttackRole("NasFileSystem", "target", exposed="n.open_to_all",
-                             read=("nas:DescribeFileSystems",), write=("nas:ModifyAccessRule",),
-                             admin=("nas:CreateAccessRule", "nas:DeleteFileSystem"),
+                             admin=("nas:CreateAccessRule", "nas:ModifyAccessRule"),
                              resource="acs:nas:{region}:{account}:filesystem/{id}"),),
 )

@@ -120,9 +120,8 @@ PRODUCT = Product(
         # set by the analysis from the bucket policy (checks/analysis.py annotate_buckets)
         "policy_public", "policy_public_write", "policy_secure_transport")),),
     rels=(RelSchema("LOGS_TO", "Trail|OssBucket", "OssBucket", "delivery/logging target"),),
+    # the contract's modes (shared/spec/cli.md "Targets"): read = oss:GetObject, write = oss:PutObject
     attack_roles=(AttackRole(
         "OssBucket", "target", exposed="n.acl IN ['public-read', 'public-read-write'] OR n.policy_public",
-        read=("oss:GetObject",), write=("oss:PutObject", "oss:DeleteObject"), admin=("oss:PutBucketPolicy",
-                                                                                   "oss:PutBucketAcl"),
-        resource="acs:oss:*:{account}:{id}/*"),),
+        read=("oss:GetObject",), write=("oss:PutObject",), resource="acs:oss:{region}:{account}:{id}"),),
 )

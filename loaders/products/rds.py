@@ -164,8 +164,9 @@ PRODUCT = Product(
         "sql_collector_enabled", "sql_audit_retention_days", "params_collected", "pg_log_connections",
         "pg_log_disconnections", "pg_log_duration", "pg_log_checkpoints", "pg_log_lock_waits", "tde_key_collected",
         "tde_key_byok")),),
+    # the contract's mode (shared/spec/cli.md "Targets"): an instance it can administer
     attack_roles=(AttackRole(
         "RdsInstance", "target", exposed="toLower(n.net_type) = 'internet'",
-        read=("rds:Describe*",), write=("rds:Modify*", "rds:Create*"), admin=("rds:*",),
+        admin=("rds:ModifySecurityIps", "rds:ResetAccountPassword"),
         resource="acs:rds:{region}:{account}:dbinstance/{id}"),),
 )

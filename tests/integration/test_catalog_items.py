@@ -52,5 +52,23 @@ def test_items_over_related_data_never_pass_without_it(neo4j_driver: Driver) -> 
     from checks.catalog import BY_ID
 
     patches = BY_ID["ACS_ECS_InstanceOsPatches"]
-    assert status_of(neo4j_driver, patches, {}) == "NOT_CHECK"  # no host agent on the instance
+    assert status_of(neo4j_driver, patches, {}) == "NOT_CHECK"  # no host agent, no Security Center scan
     assert status_of(neo4j_driver, patches, {}, (("<RUNS_ON", "Host", {"missing_patch_count": 0}),)) == "NOT_CHECK"
+    # the host agent's report decides it alone, and either source reporting missing patches fails it
+    reported = {"patches_collected": True, "missing_patch_count": 0}
+    assert status_of(neo4j_driver, patches, {}, (("<RUNS_ON", "Host", reported),)) == "PASS"
+    assert status_of(neo4j_driver, patches, {}, (("<RUNS_ON", "Host", {**reported, "missing_patch_count": 3}),)) \
+        == "NOT_PASS"
+    assert status_of(neo4j_driver, patches, {"sas_unfixed_os_vuls": 1}, (("<RUNS_ON", "Host", reported),)) \
+        == "NOT_PASS"
+
+
+def test_cis_notifications_count_only_the_high_risk_items(neo4j_driver: Driver) -> None:
+    """CIS 8.5 asks for the high-risk notices; a silent log-overflow notice fails only the every-notice item."""
+    from checks.catalog import BY_ID
+
+    silent_log = {"sas_notices_collected": True, "sas_silent_notices": ["yundun_sas_log"]}
+    assert status_of(neo4j_driver, BY_ID["ACS_SAS_HighRiskNotificationsOn"], silent_log) == "PASS"
+    assert status_of(neo4j_driver, BY_ID["ACS_SAS_NotificationsOn"], silent_log) == "NOT_PASS"
+    silent_alerts = {**silent_log, "sas_silent_notices": ["yundun_sas_log", "sas_suspicious"]}
+    assert status_of(neo4j_driver, BY_ID["ACS_SAS_HighRiskNotificationsOn"], silent_alerts) == "NOT_PASS"

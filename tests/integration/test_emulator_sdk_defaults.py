@@ -24,6 +24,7 @@ from alibabacloud_tea_util import models as util_models
 
 from backend.emulator import Emulator, region_of_host
 from loaders.snapshot import parse_snapshot
+from tests.helpers.extra_products import with_product_samples
 from tests.helpers.sample import sample_doc
 
 PAGE = 3  # the recording pages DescribeInstances and ListUsers by 3
@@ -137,6 +138,31 @@ def test_marker_paging_is_honoured(emulator: Emulator, doc: dict[str, Any]) -> N
         marker = body.marker
     recorded = [u["UserName"] for c in doc["calls"] if c["action"] == "ListUsers" for u in c["response"]["Users"]["User"]]
     assert users == recorded and len(recorded) > PAGE
+
+
+def _sas(emu: Emulator, action: str, **query: Any) -> dict[str, Any]:
+    """A Security Center call through the generic OpenAPI client (Sas has no SDK module of its own)."""
+    cfg = _config(emu, "cn-hangzhou")
+    cfg.endpoint = "tds.aliyuncs.com"
+    params = open_api_models.Params(action=action, version="2018-12-03", protocol="HTTP", pathname="/", method="POST",
+                                    auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
+    return OpenApiClient(cfg).call_api(params, open_api_models.OpenApiRequest(query={k: str(v) for k, v in query.items()}),
+                                       util_models.RuntimeOptions())["body"]
+
+
+def test_current_page_listings_are_repaged() -> None:
+    """Security Center pages by CurrentPage (its instance total nested in PageInfo): a client asking smaller pages
+    than the recording's gets them, not the whole recorded page."""
+    sample = with_product_samples(sample_doc(), ["sas"])
+    recorded = _recorded(sample, "DescribeVulList", Type="cve")["VulRecords"]
+    with Emulator(parse_snapshot(sample)) as emu:
+        pages = [_sas(emu, "DescribeVulList", Type="cve", Dealed="n", CurrentPage=n, PageSize=2) for n in (1, 2)]
+        servers = _sas(emu, "DescribeCloudCenterInstances", CurrentPage=2, PageSize=5)
+    assert [len(p["VulRecords"]) for p in pages] == [2, 1] and len(recorded) == 3
+    assert [r["Name"] for p in pages for r in p["VulRecords"]] == [r["Name"] for r in recorded]
+    assert (pages[1]["TotalCount"], pages[1]["CurrentPage"], pages[1]["PageSize"]) == (3, 2, 2)
+    assert len(servers["Instances"]) == 2 and servers["PageInfo"]["TotalCount"] == 7
+    assert (servers["PageInfo"]["CurrentPage"], servers["PageInfo"]["PageSize"]) == (2, 5)
 
 
 def test_oss_virtual_hosted_requests_get_the_bucket(emulator: Emulator) -> None:
