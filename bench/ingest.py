@@ -1,7 +1,9 @@
-"""Ingest of the generated 100k-asset accounts (both generator profiles) vs the practical limit: the same
-rows written by a bare `UNWIND $rows MERGE` loop with the plain driver, in the same run (default profile).
-Re-ingest of the unchanged account. The wall time includes building and persisting the attack-path index
-(every sync does), also reported on its own."""
+"""Ingest of the generated 100k-asset accounts (both generator profiles, `default` and `wildcard`), each in
+a child process as the CLI runs it: wall time, each phase (streamed parse, collect+transform, analysis,
+the one-transaction write, the attack-path index every sync builds) and the process's own peak RSS, with the
+load average (the 2 cores are shared). The write is compared with the practical limit: the same rows written
+by a bare `UNWIND $rows MERGE` loop with the plain driver, in the same run (default profile). Re-ingest of
+the unchanged account."""
 
 from __future__ import annotations
 
