@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -33,14 +34,28 @@ def driver() -> Any:
     return d
 
 
+def generator_fingerprint() -> str:
+    """A digest of the code that writes a synthetic account (the generator and every product declaration's
+    `synthetic` part, so all of `loaders/`): a generated file is reused only while that code is unchanged,
+    never benched stale after the generator grew."""
+    digest = hashlib.blake2b(digest_size=5)
+    for source in sorted((ROOT / "loaders").rglob("*.py")):
+        digest.update(source.relative_to(ROOT).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 def snapshot_path(assets: int = ASSETS, account: str = BENCH_ACCOUNT, profile: str = "default") -> Path:
+    """The generated account's file, written once per generator version (bench/data is shared by checkouts:
+    written to a temporary name and renamed, so a concurrent reader never sees half a file)."""
     from loaders.synthetic import generate
 
     DATA.mkdir(parents=True, exist_ok=True)
     suffix = "" if profile == "default" else f"-{profile}"
-    path = DATA / f"synthetic-{assets}-{account}{suffix}.json"
+    path = DATA / f"synthetic-{assets}-{account}{suffix}-gen{generator_fingerprint()}.json"
     if not path.exists():
-        path.write_text(json.dumps(generate(assets, seed=7, account_id=account, profile=profile)))
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(generate(assets, seed=7, account_id=account, profile=profile)))
+        partial.replace(path)
     return path
 
 
@@ -61,6 +76,15 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not `ru_maxrss`: Linux carries a parent's peak into a child it forks and
+    execs, so a child started by a bench that had just generated a snapshot reported the parent's 415 MB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -798,8 +798,12 @@ def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, P
     pivots: dict[str, dict[str, bool]] = defaultdict(dict)  # principal → what it can act as (→ conditional?)
     reaches: set[str] = set()
     bucket_policy_cache: dict[tuple[str, str, str, str], Evaluation] = {}
-    access_cache: dict[tuple[str, ...], _AccessSet] = {}
     names_principals = {b: _names_specific_principals(p) for b, p in bucket_policies.items()}
+    naming_buckets = [b for b, flag in names_principals.items() if flag and b in u.buckets]
+    # a policy set's bucket access is kept until its last holder is written, no longer: per policy set and
+    # bucket a policy concerns, it is the analysis's largest structure
+    access_cache: dict[tuple[str, ...], _AccessSet] = {}
+    holders_left = Counter(info.policy_ids for info in infos)
     for info in infos:
         ps, g = prepare(info)
         src = (info.label, info.node_id)
@@ -807,12 +811,13 @@ def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, P
             pivots[info.node_id][gid] = False
         # what a policy set gets on buckets is the same for all its holders, unless a bucket policy names
         # specific principals
-        personal = any(flag and g.bucket_modes(b) for b, flag in names_principals.items() if b in u.buckets)
-        access_key = (info.node_id,) if personal else info.policy_ids
-        bucket_access = access_cache.get(access_key)
+        personal = any(g.bucket_modes(b) for b in naming_buckets)
+        holders_left[info.policy_ids] -= 1
+        bucket_access = None if personal else access_cache.pop(info.policy_ids, None)
         if bucket_access is None:
-            bucket_access = access_cache[access_key] = _bucket_access(info, g, u, bucket_policies, names_principals,
-                                                                      bucket_policy_cache)
+            bucket_access = _bucket_access(info, g, u, bucket_policies, names_principals, bucket_policy_cache)
+        if not personal and holders_left[info.policy_ids]:
+            access_cache[info.policy_ids] = bucket_access
         _write_access(batch, src, BUCKET, bucket_access)
         if bucket_access:
             reaches.add(info.node_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 
 
 @dataclass(frozen=True)
@@ -91,24 +91,25 @@ CORE_REL_SCHEMAS: tuple[RelSchema, ...] = (
 
 @dataclass(frozen=True)
 class Schemas:
-    """Every node and relationship schema: the core ones above and those the product declarations own."""
+    """Every node and relationship schema: the core ones above and those the product declarations own. The
+    derived sets are computed once (every relationship a batch adds is checked against `rel_types`)."""
 
     nodes: dict[str, NodeSchema]
     rels: tuple[RelSchema, ...]
 
-    @property
+    @cached_property
     def node_labels(self) -> frozenset[str]:
         return frozenset(self.nodes)
 
-    @property
+    @cached_property
     def asset_labels(self) -> frozenset[str]:
         return frozenset(label for label, s in self.nodes.items() if s.asset)
 
-    @property
+    @cached_property
     def rel_types(self) -> frozenset[str]:
         return frozenset(r.type for r in self.rels)
 
-    @property
+    @cached_property
     def derived_rel_types(self) -> frozenset[str]:
         return frozenset(r.type for r in self.rels if r.derived)
 

@@ -53,6 +53,7 @@ def json_depth_within(data: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 _NUMBER_RUN = re.compile(rb"(?<![.0-9eE+-])-?[0-9]{19,}(?![.0-9eE])")  # integers long enough to overflow
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
 
 
 def check_decoded(text: bytes, where: str, depth: int = MAX_JSON_DEPTH) -> None:
@@ -60,6 +61,13 @@ def check_decoded(text: bytes, where: str, depth: int = MAX_JSON_DEPTH) -> None:
     at most `depth`, its integers 64-bit): the same InputError for the same input."""
     if not json_depth_within(text, depth):
         raise InputError(f"{where} nests deeper than {MAX_JSON_DEPTH} levels")
+    check_integers(text, where)
+
+
+def check_integers(text: bytes, where: str) -> None:
+    """The 64-bit bound `loads_json` applies to integers, on the JSON text of a decoded value."""
+    if _LONG_DIGIT_RUN.search(text) is None:  # one scan: almost every text has no 19-digit run at all
+        return
     for number in _NUMBER_RUN.finditer(_STRING.sub(b"", _ESCAPE.sub(b"", text))):
         try:
             _int64(number.group().decode())

@@ -19,7 +19,7 @@ from typing import Any
 import ijson
 from ijson.common import ObjectBuilder
 
-from loaders.inputs import MAX_JSON_DEPTH, InputError, account_id, check_decoded, loads_json
+from loaders.inputs import MAX_JSON_DEPTH, InputError, account_id, check_decoded, check_integers, loads_json
 from loaders.transport import ApiError, CallKey, MissingCallError
 
 SNAPSHOT_FORMAT = "skypath-snapshot/1"
@@ -194,15 +194,15 @@ def _check_depth(fh: Any, where: str) -> None:
 
 
 def _packed(call: Any, where: str) -> Any:
-    """A call with its response packed, within the limits `loads_json` applies to a whole snapshot (a call
-    sits two levels deep, its response three)."""
+    """A call with its response packed, within the limits `loads_json` applies to a whole snapshot (its nesting
+    was bounded by `_check_depth` over the whole document; its integers are checked here)."""
     if not isinstance(call, dict):
         return call
     response = call.pop("response", _STREAMED)
-    check_decoded(json.dumps(call).encode(), where, MAX_JSON_DEPTH - 2)
+    check_integers(json.dumps(call).encode(), where)
     if response is not _STREAMED:
         text = json.dumps(response, separators=(",", ":")).encode()
-        check_decoded(text, where, MAX_JSON_DEPTH - 3)
+        check_integers(text, where)
         call["response"] = PackedResponse(text)
     return call
 

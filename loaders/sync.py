@@ -10,8 +10,9 @@ import json
 import re
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from graph_schema.store import FULL_SYNC_SCOPES, MAX_ID_LENGTH, GraphBatch, SyncScopes
 from loaders import hosts
 from loaders.base import CollectContext, CollectError
+from loaders.declaration import Product
 from loaders.products import products
 from loaders.regions import ALL_REGIONS, GLOBAL, is_supported
 from loaders.transport import ApiError, MissingCallError, Transport
@@ -165,11 +167,25 @@ def collect_account(
     recorded = {p.name: _recorded(transport, p.region_sources[0]) for p in declared if p.is_global}
     visits = [(p, r) for p in declared for r in ([GLOBAL] if p.is_global else regions[p.name])
               if not p.is_global or recorded[p.name]]
+    # products in declared order, each product's regions sorted, each transformed as soon as its answers are in
+    # and then dropped: at most `2 * workers` visits' raw answers are held, not the whole account's
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [(p, region, pool.submit(_guarded, p.title, p.collect, ctx, region)) for p, region in visits]
-        raw = [(p, region, f.result()) for p, region, f in futures]
-    for product, _region, answers in raw:  # products in declared order, each product's regions sorted
-        _guarded(product.title, product.transform, answers, batch)
+        queued = iter(visits)
+        in_flight: deque[tuple[Product, Future[Any]]] = deque()
+
+        def submit_next() -> None:
+            visit = next(queued, None)
+            if visit is not None:
+                product, region = visit
+                in_flight.append((product, pool.submit(_guarded, product.title, product.collect, ctx, region)))
+
+        for _ in range(2 * workers):
+            submit_next()
+        while in_flight:
+            product, answers = in_flight.popleft()
+            _guarded(product.title, product.transform, answers.result(), batch)
+            del answers
+            submit_next()
     for product in declared:
         if product.finish is not None:
             _guarded(product.title, product.finish, batch)

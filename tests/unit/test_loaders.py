@@ -274,3 +274,54 @@ def test_a_recorded_param_with_another_value_does_not_answer() -> None:
     assert replay.call("Ecs", "2014-05-26", "DescribeSecurityGroupAttribute", "cn-hangzhou", {**ask, "Direction": "ALL"})
     with pytest.raises(MissingCallError):
         replay.call("Ecs", "2014-05-26", "DescribeSecurityGroupAttribute", "cn-hangzhou", {**ask, "Direction": "ingress"})
+
+
+def test_collect_transforms_as_it_goes_and_holds_few_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each product-region's raw answers are transformed and dropped while later ones are collected: at most
+    2 x workers visits' answers are held at once (the whole account's were held until every collect ended),
+    and the batch is the one the sample always gives."""
+    import loaders.sync as sync
+
+    held, most_held, visits = 0, 0, 0
+    guarded = sync._guarded
+
+    def counting(product: str, fn: Any, *args: Any) -> Any:
+        nonlocal held, most_held, visits
+        out = guarded(product, fn, *args)
+        if isinstance(args[-1], str):  # collect(ctx, region): its answers are now held
+            held, visits = held + 1, visits + 1
+            most_held = max(most_held, held)
+        elif fn.__name__ != "finish":  # transform(answers, batch): they are let go
+            held -= 1
+        return out
+
+    monkeypatch.setattr(sync, "_guarded", counting)
+    snap = parse_snapshot(copy.deepcopy(SAMPLE_DOC))
+    collected = collect_account(ReplayTransport(snap), collected_at=parse_collected_at(snap.collected_at),
+                                host_reports=snap.hosts, workers=2)
+    assert visits > 2 * 2 * 2, "the sample has many more product-regions than the window"
+    assert held == 0 and most_held <= 2 * 2
+    assert {label: len(rows) for label, rows in collected.batch.nodes.items() if label in EXPECTED_COUNTS} \
+        == EXPECTED_COUNTS
+
+
+@pytest.mark.parametrize(("value", "refused"), [(-(2**63), True), (2**63, True), (2**63 - 1, False),
+                                                ("12345678901234567890123", False)])
+def test_streamed_snapshot_bounds_integers_as_the_whole_file_does(tmp_path: Path, value: Any, refused: bool) -> None:
+    """yajl (the streaming parser) reads -2**63, a whole-file read refuses it: both refuse it alike; a long run
+    of digits inside a string is no integer."""
+    from loaders.snapshot import stream_snapshot
+
+    doc = copy.deepcopy(SAMPLE_DOC)
+    call = next(c for c in doc["calls"] if c["action"] == "DescribeInstances")
+    call["response"]["Extra"] = [{"n": value}]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc))
+    if refused:
+        for read in (load_snapshot, stream_snapshot):
+            with pytest.raises(SnapshotError, match="64-bit"):
+                read(path)
+    else:
+        streamed = ReplayTransport(stream_snapshot(path)).call("Ecs", "2014-05-26", "DescribeInstances",
+                                                               call["region"], call["params"])
+        assert streamed["Extra"] == [{"n": value}] == load_snapshot(path).calls[doc["calls"].index(call)]["response"]["Extra"]
