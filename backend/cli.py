@@ -1128,6 +1128,9 @@ def changes(account: str = typer.Option(..., "--account"),
            for f in doc["findings"][kind]])
     table("attack paths", ["change", "severity", "entry", "target"],
           [[kind, p["severity"], p["entry"], p["target"]] for kind in ("new", "removed") for p in doc["attack_paths"][kind]])
+    if not doc["attack_paths"]["compared"]:
+        out.print(f"attack paths: {doc['attack_paths']['baseline_total']} → {doc['attack_paths']['total']} "
+                  f"({doc['attack_paths']['note']})", highlight=False)
     table("exposure", ["type", "id", "property", "before", "after"],
           [[e["type"], e["id"], e["property"], e["before"], e["after"]] for e in doc["exposure"]])
 

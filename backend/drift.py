@@ -13,12 +13,13 @@ scan and the last path analysis before it are the baseline, the latest ones are 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import Driver
 
+from backend.pipeline import PATH_RUN_PAIR_LIMIT
 from graph_schema.model import ASSET_LABELS
 
 NOT_PASS, PASS = "NOT_PASS", "PASS"
@@ -265,24 +266,41 @@ def finding_changes(driver: Driver, account_id: str, base: Baseline, items: dict
 
 # ---------------------------------------------------------------- attack paths
 
-def _path_run(driver: Driver, account_id: str, run_id: str | None) -> dict[str, dict[str, Any]]:
+@dataclass
+class _PathRun:
+    run_id: str | None = None
+    total: int = 0
+    recorded: bool = True  # the run kept its pairs (PATH_RUN_PAIR_LIMIT); else only its count
+    pairs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _path_run(driver: Driver, account_id: str, run_id: str | None) -> _PathRun:
     query = ("MATCH (p:PathRun {account_id: $a, id: $id}) " if run_id else
              "MATCH (p:PathRun {account_id: $a}) WITH p ORDER BY p.at DESC LIMIT 1 ")
-    rows = _read(driver, query + "RETURN p.id AS id, p.keys AS keys, p.severities AS sev, p.types AS types",
+    rows = _read(driver, query + "RETURN p.id AS id, p.keys AS keys, p.severities AS sev, p.types AS types, "
+                 "coalesce(p.pairs_recorded, true) AS recorded, coalesce(p.total, size(p.keys)) AS total",
                  a=account_id, id=run_id)
     if not rows:
-        return {}
+        return _PathRun()
     r = rows[0]
-    return {k: {"key": k, "severity": s, "type": t, "path_run_id": r["id"]}
-            for k, s, t in zip(r["keys"], r["sev"], r["types"], strict=True)}
+    return _PathRun(r["id"], r["total"], r["recorded"], {k: {"key": k, "severity": s, "type": t}
+                                                         for k, s, t in zip(r["keys"], r["sev"], r["types"], strict=True)})
 
 
 def path_changes(driver: Driver, account_id: str, base_run: str | None) -> dict[str, Any]:
-    now = _path_run(driver, account_id, None)
-    before = _path_run(driver, account_id, base_run) if base_run else {}
-    current_run = next(iter(now.values()))["path_run_id"] if now else None
+    current = _path_run(driver, account_id, None)
+    base = _path_run(driver, account_id, base_run) if base_run else _PathRun()
+    current_run = current.run_id
     if base_run is not None and current_run == base_run:
-        now = before
+        current = base
+    counts = {"path_run_id": current_run, "baseline_path_run_id": base_run, "total": current.total,
+              "baseline_total": base.total}
+    if not (current.recorded and base.recorded):
+        # a run above the pair limit kept its count only: the pairs cannot be compared, and saying "nothing new"
+        # would be a lie
+        return {**counts, "compared": False, "new": [], "removed": [],
+                "note": f"a run above {PATH_RUN_PAIR_LIMIT} paths keeps its count only: the pairs are not compared"}
+    now, before = current.pairs, base.pairs
 
     def rows(doc: dict[str, dict[str, Any]], keys: set[str]) -> list[dict[str, Any]]:
         out = []
@@ -292,5 +310,5 @@ def path_changes(driver: Driver, account_id: str, base_run: str | None) -> dict[
         out.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["entry"], r["target"]))
         return out
 
-    return {"path_run_id": current_run, "baseline_path_run_id": base_run,
-            "new": rows(now, set(now) - set(before)), "removed": rows(before, set(before) - set(now))}
+    return {**counts, "compared": True, "new": rows(now, set(now) - set(before)),
+            "removed": rows(before, set(before) - set(now))}

@@ -14,9 +14,13 @@ from typing import Any
 
 from neo4j import Driver
 
+from checks.path_index import JSON_PATH_LIMIT, PathIndex
 from graph_schema.model import node_uid
 
 SOURCE_KINDS = ("snapshot", "profile", "live")
+# a PathRun keeps its (entry, target) pairs up to this many, for drift to compare; above, only the counts (10M
+# pairs would be gigabytes of one node's properties; the persisted index streams them to whoever asks)
+PATH_RUN_PAIR_LIMIT = JSON_PATH_LIMIT
 
 
 class SourceError(ValueError):
@@ -73,29 +77,32 @@ def scan_account(driver: Driver, account_id: str, who: str, check_ids: list[str]
 
 
 def paths_account(driver: Driver, account_id: str) -> dict[str, Any]:
-    """Analyse the attack paths and keep the (entry, target) pairs found: drift compares these runs."""
+    """Record the account's attack paths from its persisted index (built if stale): drift compares these runs."""
     from backend import billing
-    from checks.paths import analyse_paths
+    from checks.path_index import load_index
 
     decision = billing.decide(billing.load_plan(driver, account_id), "paths")
     if not decision.allowed:
         return {"account_id": account_id, "status": "refused", "reason": decision.reason}
-    doc = analyse_paths(driver, account_id)
-    run_id = record_paths(driver, account_id, doc["paths"])
-    return {"account_id": account_id, "status": "completed", "path_run_id": run_id, "paths": len(doc["paths"])}
+    index = load_index(driver, account_id)
+    run_id = record_paths(driver, account_id, index)
+    return {"account_id": account_id, "status": "completed", "path_run_id": run_id, "paths": index.total}
 
 
-def record_paths(driver: Driver, account_id: str, paths: list[dict[str, Any]]) -> str:
-    """One PathRun: the paths as `entry → target` keys with their severity and type (compact: no edges)."""
+def record_paths(driver: Driver, account_id: str, index: PathIndex) -> str:
+    """One PathRun: its path count and, up to PATH_RUN_PAIR_LIMIT paths, the paths as `entry → target` keys
+    with their severity and type (compact: no edges)."""
     run_id = f"paths-{uuid.uuid4().hex[:16]}"
-    rows = sorted({_path_key(p): p for p in paths}.items())
+    recorded = index.total <= PATH_RUN_PAIR_LIMIT
+    rows = sorted({_path_key(p): p for p in index.paths()}.items()) if recorded else []
     driver.execute_query(
         "MATCH (a:Account {uid: $account_uid}) "
         "CREATE (:PathRun {uid: $uid, account_id: $account, id: $id, at: $at, sync_id: a.current_sync, "
+        "total: $total, pairs_recorded: $recorded, "
         "keys: $keys, severities: $severities, types: $types, details: $details})",
         account_uid=node_uid(account_id, account_id), uid=node_uid(account_id, run_id), account=account_id,
-        id=run_id, at=now_iso(), keys=[k for k, _ in rows], severities=[p["severity"] for _, p in rows],
-        types=[p["type"] for _, p in rows],
+        id=run_id, at=now_iso(), total=index.total, recorded=recorded, keys=[k for k, _ in rows],
+        severities=[p["severity"] for _, p in rows], types=[p["type"] for _, p in rows],
         details=[json.dumps({"entry": p["entry"], "target": p["target"], "access": p["access"]}) for _, p in rows],
     )
     return run_id

@@ -126,6 +126,19 @@ class Changes:
     def findings_regressed(self, first: int | None = 50, after: str | None = None) -> Connection[FindingChange]:
         return self._page(self.doc["findings"]["regressed"], first, after, "findingsRegressed", _finding)
 
+    @strawberry.field(description="Attack paths of the newest path run.")
+    def paths_total(self) -> int:
+        return int(self.doc["attack_paths"]["total"])
+
+    @strawberry.field(description="Attack paths of the baseline's path run (0 without one).")
+    def paths_baseline_total(self) -> int:
+        return int(self.doc["attack_paths"]["baseline_total"])
+
+    @strawberry.field(description="False when a run was above the pair limit and kept its count only: pathsNew "
+                                  "and pathsRemoved are then empty, not 'no change'.")
+    def paths_compared(self) -> bool:
+        return bool(self.doc["attack_paths"]["compared"])
+
     @strawberry.field
     def paths_new(self, first: int | None = 50, after: str | None = None) -> Connection[PathChange]:
         return self._page(self.doc["attack_paths"]["new"], first, after, "pathsNew", _path)

@@ -92,3 +92,36 @@ def test_changes_list_exactly_the_three_changes(neo4j_driver: Driver, tmp_path: 
         assert bad.returncode == 1 and "--since must be a scan id" in bad.stderr and "Traceback" not in bad.stderr
     finally:
         delete_account(neo4j_driver, account)
+
+
+def test_a_path_run_above_the_pair_limit_keeps_its_count_and_drift_says_it_cannot_compare(
+        neo4j_driver: Driver, tmp_path: Path, monkeypatch: Any) -> None:
+    """The scheduled paths step reads the persisted index (never the every-pair enumeration) and keeps the pairs
+    only up to the limit: a 10M-path account records its count, and drift says the pairs are not compared."""
+    import backend.pipeline
+    import checks.paths
+    from backend.drift import changes
+
+    def no_enumeration(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the paths step enumerated every pair")
+
+    monkeypatch.setattr(checks.paths, "compute_paths", no_enumeration)
+    account = str(random.randint(10**15, 10**16 - 1))
+    billing.set_plan(neo4j_driver, account, model="payg", edition="ultimate", cspm=True)
+    try:
+        sync_account(neo4j_driver, account, f"snapshot:{write_sample(tmp_path, account)}")
+        small = paths_account(neo4j_driver, account)
+        total = small["paths"]
+        assert total > 3
+        monkeypatch.setattr(backend.pipeline, "PATH_RUN_PAIR_LIMIT", total - 1)
+        big = paths_account(neo4j_driver, account)
+        stored = neo4j_driver.execute_query(
+            "MATCH (p:PathRun {account_id: $a}) RETURN p.id AS id, p.total AS total, p.pairs_recorded AS recorded, "
+            "size(p.keys) AS keys", a=account).records
+        runs = {r["id"]: (r["total"], r["recorded"], r["keys"]) for r in stored}
+        assert runs == {small["path_run_id"]: (total, True, total), big["path_run_id"]: (total, False, 0)}
+        paths = changes(neo4j_driver, account)["attack_paths"]
+        assert paths["compared"] is False and paths["new"] == [] and paths["removed"] == []
+        assert paths["total"] == total and paths["path_run_id"] == big["path_run_id"]
+    finally:
+        delete_account(neo4j_driver, account)
