@@ -32,7 +32,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from neo4j import Driver
 
@@ -788,13 +788,39 @@ def ensure_index(driver: Driver, account_id: str) -> None:
         build_index(driver, account_id)
 
 
-class WorstFirst(Sequence[dict[str, Any]]):
+Row = TypeVar("Row")
+
+
+class _LazyPages(Sequence[Row]):
+    """A sequence whose contiguous slices are produced on demand (`_slice`): millions of rows, never listed."""
+
+    def _slice(self, start: int, stop: int) -> list[Row]:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, item: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[Row]: ...
+
+    def __getitem__(self, item: int | slice) -> Row | list[Row]:
+        if not isinstance(item, slice):
+            if not -len(self) <= item < len(self):
+                raise IndexError(item)
+            return self._slice(item % len(self), item % len(self) + 1)[0]
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            raise ValueError("pages are contiguous")
+        return self._slice(start, stop)
+
+
+class WorstFirst(_LazyPages[dict[str, Any]]):
     """The paths of some severities, worst first and in the report's order within one severity (the API's
     order), as a sequence whose slices are produced on demand from the index."""
 
     def __init__(self, index: PathIndex, severities: Iterable[str] = SEVERITIES,
                  narrowed: PathFilter | None = None) -> None:
-        self.index, self.narrowed = index, narrowed
+        self.source, self.narrowed = index, narrowed  # not `index`: Sequence.index is a method
         self.severities = [s for s in SEVERITIES if s in set(severities)]
         by = index.summary["by_severity"]
         self.sizes = [int(by.get(s, 0)) if narrowed is None else index._narrowed_counts(s, narrowed)[1][-1]
@@ -803,20 +829,7 @@ class WorstFirst(Sequence[dict[str, Any]]):
     def __len__(self) -> int:
         return sum(self.sizes)
 
-    @overload
-    def __getitem__(self, item: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, item: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if not isinstance(item, slice):
-            if not -len(self) <= item < len(self):
-                raise IndexError(item)
-            return self[item % len(self): item % len(self) + 1][0]
-        start, stop, step = item.indices(len(self))
-        if step != 1:
-            raise ValueError("pages of attack paths are contiguous")
+    def _slice(self, start: int, stop: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for severity, size in zip(self.severities, self.sizes, strict=True):
             if start >= size:
@@ -824,8 +837,8 @@ class WorstFirst(Sequence[dict[str, Any]]):
                 continue
             want = min(stop, size) - start
             if want > 0:
-                out.extend(json.loads(x) for x in self.index.lines(offset=start, limit=want, severity=severity,
-                                                                   narrowed=self.narrowed))
+                out.extend(json.loads(x) for x in self.source.lines(offset=start, limit=want, severity=severity,
+                                                                    narrowed=self.narrowed))
             start, stop = 0, stop - size
             if stop <= 0:
                 break
@@ -864,7 +877,7 @@ def ranked_report(driver: Driver, account_id: str) -> RankedReport:
 
 # ---------------------------------------------------------------- what-if on the compact index
 
-class RemovedPairs(Sequence[list[str]]):
+class RemovedPairs(_LazyPages[list[str]]):
     """The firm (entry, target) pairs a change disconnects, `[entry id, target id]` in the index's (entry, target)
     order, as a sequence whose slices are produced on demand (a change may cut millions: never listed whole)."""
 
@@ -879,20 +892,7 @@ class RemovedPairs(Sequence[list[str]]):
     def __len__(self) -> int:
         return self.cumulative[-1]
 
-    @overload
-    def __getitem__(self, item: int) -> list[str]: ...
-
-    @overload
-    def __getitem__(self, item: slice) -> list[list[str]]: ...
-
-    def __getitem__(self, item: int | slice) -> list[str] | list[list[str]]:
-        if not isinstance(item, slice):
-            if not -len(self) <= item < len(self):
-                raise IndexError(item)
-            return self[item % len(self): item % len(self) + 1][0]
-        start, stop, step = item.indices(len(self))
-        if step != 1:
-            raise ValueError("pages of removed pairs are contiguous")
+    def _slice(self, start: int, stop: int) -> list[list[str]]:
         return list(itertools.islice(self._pairs(start), max(0, stop - start)))
 
     def _pairs(self, offset: int) -> Iterator[list[str]]:
