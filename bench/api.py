@@ -93,16 +93,21 @@ async def _load(port: int, requests: list[bytes]) -> Load:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             for request in mine:
-                started = time.perf_counter()
-                headers = await _exchange(reader, writer, request)
-                latencies.append((time.perf_counter() - started) * 1000)
-                outcome = headers.get("x-skypath-cache", "none")
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                await _measured(reader, writer, request, time.perf_counter(), latencies, outcomes)
         finally:
             writer.close()
 
     await asyncio.gather(*(one_client(requests[c::CLIENTS]) for c in range(CLIENTS)))
     return latencies, outcomes, (time.process_time() - cpu) * 1000 / max(1, len(latencies))
+
+
+async def _measured(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, since: float,
+                    latencies: list[float], outcomes: dict[str, int]) -> None:
+    """One request; its latency counted from `since`, its response-cache outcome tallied."""
+    headers = await _exchange(reader, writer, request)
+    latencies.append((time.perf_counter() - since) * 1000)
+    outcome = headers.get("x-skypath-cache", "none")
+    outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
 
 async def _paced(port: int, requests: list[bytes]) -> Load:
@@ -120,10 +125,7 @@ async def _paced(port: int, requests: list[bytes]) -> Load:
             for n, request in enumerate(mine):
                 due = begin + phase + n / PACED_RATE
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                headers = await _exchange(reader, writer, request)
-                latencies.append((time.perf_counter() - due) * 1000)
-                outcome = headers.get("x-skypath-cache", "none")
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                await _measured(reader, writer, request, due, latencies, outcomes)
         finally:
             writer.close()
 
