@@ -176,13 +176,14 @@ def _read_rows(driver: Driver, item: CheckItem, account_id: str, asset_id: str |
     return rows
 
 
-def _custom_failing(driver: Driver, query: str, account_id: str) -> set[str] | str:
+def _custom_failing(driver: Driver, query: str, account_id: str,
+                    timeout: float = CUSTOM_ITEM_TIMEOUT_SECONDS) -> set[str] | str:
     """A custom item's logic is the user's read-only query: its asset_ids fail, the rest pass. Checked again as
     it runs (stored once is not trusted forever) and run once with a time limit; a query that is refused,
     fails or times out is the reason its results are NOT_CHECK, and the scan goes on."""
     try:
         validate_read_only(driver, query)
-        return run_tenant_read(driver, query, account_id, CUSTOM_ITEM_TIMEOUT_SECONDS,
+        return run_tenant_read(driver, query, account_id, timeout,
                                lambda result: {r.get("asset_id") for r in result if isinstance(r.get("asset_id"), str)})
     except CypherRefused as exc:
         return str(exc)
