@@ -337,7 +337,7 @@ class _Grants:
     """What one policy set allows (shared by every principal holding exactly these policies)."""
 
     buckets: dict[str, dict[str, tuple[Evaluation, str, str]]]  # bucket → mode → (identity verdict, object ARN, via)
-    resources: dict[str, _ResourceGrants]  # per declared target label (but buckets)
+    resources: dict[str, _AccessSet]  # per declared target label (but buckets): the same for every holder
     assume: dict[str, Evaluation]
     full_admin: Evaluation
     candidates: dict[str, set[str] | None]  # technique id → targets an Allow could name (None: any)
@@ -443,7 +443,7 @@ def _grants(ps: CompiledPolicySet, u: _Universe) -> _Grants:
                         break
             if best is not None:
                 out_buckets.setdefault(name, {})[mode] = (*best, f"{action} via {_evidence(best[0])}")
-    resources = {label: _resource_grants(ps, attack_targets()[label], targets, acct)
+    resources = {label: _resource_access(_resource_grants(ps, attack_targets()[label], targets, acct), targets)
                  for label, targets in u.resources.items() if targets}
     assume: dict[str, Evaluation] = {}
     roles = u.names["role"]
@@ -821,8 +821,7 @@ def derive_permissions(batch: GraphBatch, account_id: str, policies: dict[str, P
         _write_access(batch, src, BUCKET, bucket_access)
         if bucket_access:
             reaches.add(info.node_id)
-        for label, rg in g.resources.items():
-            access = _resource_access(rg, u.resources[label])
+        for label, access in g.resources.items():
             _write_access(batch, src, label, access)
             if access:
                 reaches.add(info.node_id)
