@@ -136,7 +136,7 @@ class EmulatedAccount:
             return body
         page_info = listing.page_info(body) if listing.total_field else body
         if listing.total_field:
-            page_info[listing.total_field.split(".")[-1]] = len(items)
+            page_info[listing.total_key] = len(items)
         by_token = "NextToken" in params or "MaxResults" in params
         if by_token:
             body["NextToken"] = next_cursor

@@ -33,6 +33,11 @@ class Listing:
     def size_params(self) -> tuple[str, ...]:
         return ("MaxItems",) if self.style == "marker" else ("PageSize", "MaxResults")
 
+    @property
+    def total_key(self) -> str:
+        """The total's own key, in the object `page_info` gives."""
+        return self.total_field.split(".")[-1]
+
     def total(self, body: dict[str, Any]) -> Any:
         """The total the body states (None when it states none)."""
         cur: Any = body
@@ -53,7 +58,7 @@ class Listing:
         if self.style == "marker":
             body["IsTruncated"] = False
         elif self.style != "none" and self.total_field:
-            self.page_info(body).update({self.total_field.split(".")[-1]: 0, self.page_param: 1})
+            self.page_info(body).update({self.total_key: 0, self.page_param: 1})
         holder = body
         for key in self.list_path[:-1]:
             holder = holder.setdefault(key, {})

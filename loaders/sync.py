@@ -171,7 +171,7 @@ def collect_account(
     # and then dropped: at most `2 * workers` visits' raw answers are held, not the whole account's
     with ThreadPoolExecutor(max_workers=workers) as pool:
         queued = iter(visits)
-        in_flight: deque[tuple[Product, Future[Any]]] = deque()
+        in_flight: deque[tuple[Product, Future[Any]]] = deque()  # (product, its collect's answers to come)
 
         def submit_next() -> None:
             visit = next(queued, None)
@@ -182,9 +182,9 @@ def collect_account(
         for _ in range(2 * workers):
             submit_next()
         while in_flight:
-            product, answers = in_flight.popleft()
-            _guarded(product.title, product.transform, answers.result(), batch)
-            del answers
+            product, collecting = in_flight.popleft()
+            _guarded(product.title, product.transform, collecting.result(), batch)
+            del collecting  # its answers go with it
             submit_next()
     for product in declared:
         if product.finish is not None:

@@ -83,23 +83,27 @@ def global_codes() -> frozenset[str]:
     return frozenset(a.code for a in apis().values() if a.is_global)
 
 
+def _roles(role: str) -> list[tuple[str, AttackRole]]:
+    """(declaring product's name, role) of every declared attack-path role of one kind, in declaration order."""
+    return [(p.name, r) for p in products() for r in p.attack_roles if r.role == role]
+
+
 @cache
 def attack_targets() -> dict[str, AttackRole]:
     """The declared attack-path targets by node label (a label is a target once), in declaration order."""
     out: dict[str, AttackRole] = {}
-    for product in products():
-        for role in product.attack_roles:
-            if role.role == "target" and out.setdefault(role.label, role) is not role:
-                raise ValueError(f"{role.label} is declared an attack-path target twice")
+    for _, role in _roles("target"):
+        if out.setdefault(role.label, role) is not role:
+            raise ValueError(f"{role.label} is declared an attack-path target twice")
     return out
 
 
 @cache
 def product_of_target(label: str) -> str:
     """The name of the product declaring `label` a target (`oss`): attack-path types name it."""
-    return next(p.name for p in products() for r in p.attack_roles if r.role == "target" and r.label == label)
+    return next(name for name, role in _roles("target") if role.label == label)
 
 
 def attack_labels(role: str) -> frozenset[str]:
     """The labels declared with an attack-path `role` (entry, target, pivot)."""
-    return frozenset(r.label for p in products() for r in p.attack_roles if r.role == role)
+    return frozenset(r.label for _, r in _roles(role))
